@@ -1,0 +1,95 @@
+"""Errors and warnings as values: each carries the JSON path it is about.
+
+The compiler never prints and never raises for bad input; it returns these, and
+the CLI turns them into `file:line:col` lines once, at the edge.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Union
+
+Path = tuple[Union[str, int], ...]
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def format_path(path: Path) -> str:
+    """`("ops", 1, "args")` -> `$.ops[1].args`, the notation Nosana's validator uses."""
+    out = ["$"]
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _PLAIN_KEY.match(part):
+            out.append(f".{part}")
+        else:
+            out.append('["' + part.replace("\\", "\\\\").replace('"', '\\"') + '"]')
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: str  # "error" or "warning"
+    path: Path
+    message: str
+    op: str | None = None
+    position: tuple[int, int] | None = None  # known up front (syntax errors); else looked up by path
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def describe(self) -> str:
+        """The message with its path and op, without the file position."""
+        where = format_path(self.path)
+        if self.op is not None:
+            where += f' (op "{self.op}")'
+        return f"{where}: {self.message}"
+
+
+class Diagnostics:
+    """Collects diagnostics in the order found; `strict` turns strict-only rules into errors."""
+
+    def __init__(self, strict: bool = False):
+        self.strict = strict
+        self.items: list[Diagnostic] = []
+
+    def error(self, path: Path, message: str, op: str | None = None) -> None:
+        self.items.append(Diagnostic("error", tuple(path), message, op))
+
+    def warning(self, path: Path, message: str, op: str | None = None) -> None:
+        self.items.append(Diagnostic("warning", tuple(path), message, op))
+
+    def strict_rule(self, path: Path, message: str, lenient: str, op: str | None = None) -> None:
+        """A rule only Nosana's strict validator enforces: an error with --strict, else a warning."""
+        if self.strict:
+            self.error(path, f"{message} (Nosana's validator rejects this)", op)
+        else:
+            self.warning(path, f"{message}; {lenient}", op)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.is_error]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if not d.is_error]
+
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.items)
+
+
+def describe_value(value: object) -> str:
+    """A short rendering of a JSON value for 'found …' in messages."""
+    import json
+
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,122 @@
+"""Typed job -> Compose documents (plain dicts, in the key order they are written).
+
+One service per container/run op, named after the op; every op of the job
+lives in one Compose project, so all ops share the project's network and reach
+each other by op id. `job_document` orders groups with depends_on barriers;
+`group_documents` writes one file per group for a runner to bring up in turn.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import Job, RunOp
+from .healthcheck import healthcheck
+
+LOCAL_ADDRESS = "127.0.0.1"
+LABEL = "io.nosana"  # label prefix: the supervisor finds ops by these
+GPU_REQUEST = {"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the planner decided: service names, host ports, group order."""
+
+    services: dict[str, str]  # op id -> service name
+    ports: dict[tuple[str, int], int]  # (op id, container port) -> host port
+    run_groups: tuple[str, ...]  # groups that run something, in order
+
+
+def barrier_condition(op: RunOp) -> str:
+    """How a later group waits for this op: healthy, running, or finished with exit 0."""
+    if op.has_health_checks:
+        return "service_healthy"
+    if op.expose:
+        return "service_started"
+    return "service_completed_successfully"
+
+
+def service(op: RunOp, layout: Layout, group_order: int) -> dict:
+    svc: dict = {"image": op.image}
+    if op.entrypoint is not None:
+        svc["entrypoint"] = list(op.entrypoint)
+    if op.cmd is not None:
+        svc["command"] = list(op.cmd)
+    if op.work_dir is not None:
+        svc["working_dir"] = op.work_dir
+    if op.env:
+        svc["environment"] = dict(op.env)
+    if op.expose:
+        svc["ports"] = [f"{LOCAL_ADDRESS}:{layout.ports[(op.id, e.port)]}:{e.port}" for e in op.expose]
+    check = healthcheck(op)
+    if check is not None:
+        svc["healthcheck"] = check
+    if op.gpu:
+        svc["deploy"] = {"resources": {"reservations": {"devices": [dict(GPU_REQUEST)]}}}
+    if op.mounts:
+        svc["volumes"] = [f"{m.volume}:{m.dest}" for m in op.mounts]
+    if op.aliases:
+        svc["networks"] = {"default": {"aliases": list(op.aliases)}}
+    if op.restart is not None:
+        svc["restart"] = op.restart
+    svc["labels"] = {
+        f"{LABEL}.op": op.id,
+        f"{LABEL}.group": op.group,
+        f"{LABEL}.group-order": str(group_order),
+    }
+    return svc
+
+
+def _depends_on(op: RunOp, by_id: dict[str, RunOp], layout: Layout, barrier: list[RunOp]) -> dict:
+    deps: dict = {}
+    for dep in barrier:
+        deps[layout.services[dep.id]] = {"condition": barrier_condition(dep)}
+    for dep_id in op.depends_on:
+        dep = by_id[dep_id]
+        deps[layout.services[dep_id]] = {"condition": "service_healthy" if dep.has_health_checks else "service_started"}
+    return deps
+
+
+def _volumes(ops: list[RunOp]) -> dict:
+    names = sorted({m.volume for op in ops for m in op.mounts})
+    return {name: {} for name in names}
+
+
+def _document(job: Job, layout: Layout, ops: list[RunOp], meta: dict, barriers: dict[str, list[RunOp]]) -> dict:
+    order = {g: i for i, g in enumerate(layout.run_groups)}
+    by_id = {o.id: o for o in job.run_ops}
+    services: dict = {}
+    for op in ops:
+        svc = service(op, layout, order[op.group])
+        deps = _depends_on(op, by_id, layout, barriers.get(op.group, []))
+        if deps:
+            # depends_on goes right after healthcheck, where readers look for ordering
+            keys = list(svc)
+            at = keys.index("healthcheck") + 1 if "healthcheck" in keys else keys.index("labels")
+            svc = dict(list(svc.items())[:at] + [("depends_on", deps)] + list(svc.items())[at:])
+        services[layout.services[op.id]] = svc
+    doc: dict = {"name": job.name, "x-nos2compose": meta, "services": services}
+    volumes = _volumes(ops)
+    if volumes:
+        doc["volumes"] = volumes
+    return doc
+
+
+def job_document(job: Job, layout: Layout, source: str) -> dict:
+    """The whole job in one file: each group's ops wait for the previous group through depends_on."""
+    barriers: dict[str, list[RunOp]] = {}
+    previous: list[RunOp] = []
+    for group in layout.run_groups:
+        barriers[group] = previous
+        previous = [op for op in job.run_ops if op.group == group]
+    meta = {"job": job.name, "source": source, "groups": list(layout.run_groups)}
+    return _document(job, layout, list(job.run_ops), meta, barriers)
+
+
+def group_documents(job: Job, layout: Layout, source: str) -> list[tuple[str, dict]]:
+    """One file per group that runs something: (group, document), in group order."""
+    out = []
+    for order, group in enumerate(layout.run_groups):
+        ops = [op for op in job.run_ops if op.group == group]
+        meta = {"job": job.name, "group": group, "order": order, "source": source}
+        out.append((group, _document(job, layout, ops, meta, {})))
+    return out

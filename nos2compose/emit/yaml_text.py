@@ -1,0 +1,90 @@
+"""A small YAML writer for Compose documents: the same bytes everywhere, and fast.
+
+PyYAML's output depends on whether libyaml is installed and its pure-Python
+dumper is slow on big jobs, so Compose files are written here instead. Only
+what Compose documents hold is supported: mappings, lists, strings, integers,
+booleans. Strings are plain only when that is unambiguous in YAML 1.1 and 1.2;
+everything else is double-quoted with JSON escapes (valid YAML).
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./@+-]*(?::[A-Za-z0-9_./@+-]+)*$")
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
+_RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
+
+
+def scalar(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        if _PLAIN.match(value) and value.lower() not in _RESERVED and not value.startswith("//"):
+            return value
+        return _UNSAFE.sub(lambda m: "\\u%04x" % ord(m.group()), json.dumps(value, ensure_ascii=False))
+    raise TypeError(f"cannot write {type(value).__name__} to YAML")
+
+
+def _block(value: str, indent: int) -> str | None:
+    """A multi-line string as a literal block (`|`), when that keeps its exact bytes."""
+    if "\n" not in value.rstrip("\n") or value.endswith("\n\n") or _UNSAFE.search(value):
+        return None
+    lines = value.rstrip("\n").split("\n")
+    if lines[0][:1] in (" ", "\t") or any(l != l.rstrip() or "\r" in l or (l and l[0] == "\t") for l in lines):
+        return None
+    if any(ord(c) < 32 and c != "\t" for c in value.replace("\n", "")):
+        return None
+    pad = " " * indent
+    head = "|" if value.endswith("\n") else "|-"
+    return head + "\n" + "".join(f"{pad}{l}\n" if l else "\n" for l in lines)
+
+
+def dump(data: dict, header: str = "") -> str:
+    """Block-style YAML for a mapping; `header` lines become # comments on top."""
+    out: list[str] = [f"# {line}".rstrip() + "\n" for line in header.splitlines()]
+    _mapping(data, 0, out)
+    return "".join(out)
+
+
+def _mapping(data: dict, indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    for key, value in data.items():
+        k = scalar(key)
+        if isinstance(value, dict):
+            if value:
+                out.append(f"{pad}{k}:\n")
+                _mapping(value, indent + 2, out)
+            else:
+                out.append(f"{pad}{k}: {{}}\n")
+        elif isinstance(value, list):
+            if value:
+                out.append(f"{pad}{k}:\n")
+                _sequence(value, indent + 2, out)
+            else:
+                out.append(f"{pad}{k}: []\n")
+        else:
+            block = _block(value, indent + 2) if isinstance(value, str) else None
+            out.append(f"{pad}{k}: {block}" if block else f"{pad}{k}: {scalar(value)}\n")
+
+
+def _sequence(items: list, indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    for item in items:
+        if isinstance(item, dict) and item:
+            start = len(out)
+            _mapping(item, indent + 2, out)
+            out[start] = f"{pad}- " + out[start][indent + 2:]
+        elif isinstance(item, list) and item:
+            out.append(f"{pad}-\n")
+            _sequence(item, indent + 2, out)
+        elif isinstance(item, (dict, list)):
+            out.append(f"{pad}- {'{}' if isinstance(item, dict) else '[]'}\n")
+        else:
+            block = _block(item, indent + 2) if isinstance(item, str) else None
+            out.append(f"{pad}- {block}" if block else f"{pad}- {scalar(item)}\n")

@@ -1,0 +1,104 @@
+"""Checks across ops, after each op is read: ids, dependencies, volumes, local differences.
+
+Errors here are what the node refuses when it runs the job (unknown, cross-group
+or self dependencies) or can never run (duplicate ids, cycles). Warnings mark
+each place where a local run behaves differently from a Nosana node.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..diagnostics import Diagnostics
+from ..model import Job, RunOp, VolumeOp
+
+
+def check_ids(raw_ops: list[Any], diags: Diagnostics) -> None:
+    """Op ids: strings without spaces, unique in the job (checked on the raw list, so every copy is named)."""
+    first: dict[str, int] = {}
+    for index, raw in enumerate(raw_ops):
+        op_id = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(op_id, str):
+            continue
+        if op_id == "" or any(c.isspace() for c in op_id):
+            diags.error(("ops", index, "id"), f"op id '{op_id}' must be non-empty and contain no spaces")
+        if op_id in first:
+            diags.error(("ops", index, "id"), f"op id '{op_id}' is used twice (first at $.ops[{first[op_id]}].id); ids must be unique")
+        else:
+            first[op_id] = index
+
+
+def check_dependencies(job: Job, diags: Diagnostics) -> None:
+    by_id = {op.id: op for op in job.ops}
+    for op in job.run_ops:
+        for i, dep in enumerate(op.depends_on):
+            path = op.path + ("execution", "depends_on", i)
+            target = by_id.get(dep)
+            if dep == op.id:
+                diags.error(path, "an op cannot depend on itself", op.id)
+            elif target is None:
+                diags.error(path, f"depends on '{dep}', which is not an op of this job", op.id)
+            elif target.group != op.group:
+                diags.error(path, f"depends on '{dep}' in group '{target.group}', but depends_on may only name ops of the same group ('{op.group}'), as the node requires", op.id)
+    _check_cycles(job, diags)
+
+
+def _check_cycles(job: Job, diags: Diagnostics) -> None:
+    """Depth-first search; each cycle is reported once, at the op that closes it."""
+    graph = {op.id: [d for d in op.depends_on if d != op.id] for op in job.run_ops}
+    index = {op.id: op.index for op in job.run_ops}
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    for start in graph:
+        if state.get(start):
+            continue
+        stack = [(start, iter(graph[start]))]
+        trail = [start]
+        state[start] = 1
+        while stack:
+            node, deps = stack[-1]
+            dep = next(deps, None)
+            if dep is None:
+                state[node] = 2
+                stack.pop()
+                trail.pop()
+            elif dep in graph and state.get(dep) == 1:
+                cycle = trail[trail.index(dep):] + [dep]
+                diags.error(("ops", index[node], "execution", "depends_on"),
+                            "dependency cycle: " + " -> ".join(cycle) + " (the job would wait forever)", node)
+            elif dep in graph and not state.get(dep):
+                state[dep] = 1
+                stack.append((dep, iter(graph[dep])))
+                trail.append(dep)
+
+
+def check_volumes(job: Job, diags: Diagnostics) -> None:
+    created = {op.name for op in job.ops if isinstance(op, VolumeOp)}
+    for op in job.run_ops:
+        for i, mount in enumerate(op.mounts):
+            if mount.volume not in created:
+                diags.warning(op.path + ("args", "volumes", i, "name"),
+                              f"no container/create-volume op creates volume '{mount.volume}'; it is declared anyway and starts empty", op.id)
+
+
+def check_images(job: Job, diags: Diagnostics) -> None:
+    for op in job.run_ops:
+        if not op.image.strip():
+            diags.error(op.path + ("args", "image"), "the image name is empty", op.id)
+
+
+def warn_local_differences(job: Job, diags: Diagnostics) -> None:
+    """Where the node's group and dependency rules would play out differently from Compose."""
+    dependencies = {dep for op in job.run_ops for dep in op.depends_on}
+    last_group = _last_run_group(job)
+    for op in job.run_ops:
+        if op.id in dependencies and op.expose and not op.has_health_checks:
+            diags.warning(op.path + ("args", "expose"),
+                          "a dependency that exposes ports without health checks never reports startup success on a node, so its dependents never start there; locally they start once it is running", op.id)
+        if op.expose and op.group != last_group:
+            diags.warning(op.path + ("args", "expose"),
+                          f"a service (it exposes ports) in group '{op.group}', which is not the last: on a node the next group waits until it exits; locally the next group starts once it is ready", op.id)
+
+
+def _last_run_group(job: Job) -> str | None:
+    run_groups = {op.group for op in job.run_ops}
+    ordered = [g for g in job.groups if g in run_groups]
+    return ordered[-1] if ordered else None

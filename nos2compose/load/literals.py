@@ -1,0 +1,228 @@
+"""Nosana literals (`%%global.variables.X%%`, `%%ops.ID.host%%`, ...) and their operators.
+
+The node resolves these inside an op's `args` when the op starts. Those known
+before anything runs are resolved here, at convert time, with the node's rules
+for splicing and parsing; the rest (results, endpoints) are only known at run
+time and are reported as such, never left in the output silently.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..diagnostics import Diagnostics, Path
+
+LITERAL = re.compile(r"%%((?:globals?|ops)\.[^%\s]*)%%")
+REMOVE_IF_EMPTY = "__remove-if-empty__"
+SPREAD = "__spread__"
+PAIRS = "__pairs__"
+LOCAL_HOST = "127.0.0.1"
+
+RUN_TIME = "run-time"
+
+
+class Unresolved(Exception):
+    """A literal that cannot be turned into a value; `kind` says why."""
+
+    def __init__(self, literal: str, kind: str, message: str):
+        super().__init__(message)
+        self.literal, self.kind, self.message = literal, kind, message
+
+
+@dataclass
+class LiteralContext:
+    """What convert time knows: the job's variables, its local name and its service names."""
+
+    job_name: str
+    variables: dict[str, Any]
+    service_names: dict[str, str]  # op id -> Compose service name
+    run_time: list[tuple[Path, str]] = field(default_factory=list)  # literals left for run time
+
+    def value(self, literal: str) -> Any:
+        parts = literal.split(".")
+        root, rest = parts[0], parts[1:]
+        if root in ("global", "globals"):
+            if rest[:1] == ["variables"] and len(rest) == 2:
+                if rest[1] not in self.variables:
+                    raise Unresolved(literal, "unknown", f"global.variables has no '{rest[1]}'")
+                return self.variables[rest[1]]
+            if rest == ["job"]:
+                return self.job_name
+            if rest == ["host"]:
+                return LOCAL_HOST
+            if rest == ["project"]:
+                return self.job_name
+            if rest == ["frps_address"]:
+                raise Unresolved(literal, RUN_TIME, "the node's tunnel server address has no local equivalent")
+            raise Unresolved(literal, "malformed", "not a literal Nosana knows (global.variables.X, global.job, global.host, global.project, global.frps_address)")
+        # ops.<id>.<what>...: the id part stops at the first dot, as on the node
+        if len(rest) >= 2 and rest[0]:
+            op_id, what = rest[0], rest[1:]
+            if what == ["host"] or (what[0] in ("endpoint", "results") and len(what) == 2 and what[1]):
+                if op_id not in self.service_names:
+                    raise Unresolved(literal, "unknown", f"there is no op '{op_id}' in this job")
+                if what == ["host"]:
+                    return self.service_names[op_id]
+                raise Unresolved(literal, RUN_TIME, f"its value is only known at run time ({what[0]} of op '{op_id}')")
+        raise Unresolved(literal, "malformed", "not a literal Nosana knows (ops.ID.host, ops.ID.endpoint.PORT, ops.ID.results.KEY)")
+
+
+def _parsed(value: Any) -> Any:
+    """A value that looks like JSON is parsed, as the node does; arrays are flattened."""
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return _flatten(value)
+    return value
+
+
+def _flatten(items: list) -> list:
+    out: list = []
+    for item in items:
+        out.extend(_flatten(item) if isinstance(item, list) else [item])
+    return out
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(_as_text(v) for v in value)
+    if isinstance(value, (dict, bool)) or value is None:
+        return json.dumps(value)
+    return str(value)
+
+
+class Resolver:
+    """Walks one op's args, replacing every literal it can and recording the rest."""
+
+    def __init__(self, ctx: LiteralContext, diags: Diagnostics, op_id: str, on_run_time: Callable[[Path, str], None]):
+        self.ctx, self.diags, self.op_id, self.on_run_time = ctx, diags, op_id, on_run_time
+
+    def _lookup(self, literal: str, path: Path) -> Any:
+        try:
+            return _parsed(self.ctx.value(literal))
+        except Unresolved as exc:
+            if exc.kind == RUN_TIME:
+                self.on_run_time(path, literal)
+            else:
+                self.diags.error(path, f"literal %%{literal}%%: {exc.message}", self.op_id)
+            raise
+
+    def string(self, text: str, path: Path) -> Any:
+        """A string: a whole-string literal becomes its value; embedded ones become text."""
+        whole = LITERAL.fullmatch(text)
+        if whole:
+            try:
+                return self._lookup(whole.group(1), path)
+            except Unresolved:
+                return text
+
+        def embed(m: re.Match) -> str:
+            try:
+                return _as_text(self._lookup(m.group(1), path))
+            except Unresolved:
+                return m.group(0)
+
+        return LITERAL.sub(embed, text) if "%%" in text else text
+
+    def value(self, value: Any, path: Path) -> Any:
+        if isinstance(value, str):
+            return self.string(value, path)
+        if isinstance(value, list):
+            return self.array(value, path)
+        if isinstance(value, dict):
+            if SPREAD in value and set(value) <= {SPREAD, "chunked"}:
+                # a lone spread object outside an array: kept as the node's schema allows (expose)
+                spliced = self._spread(value, path, want=list)
+                return spliced if spliced is not None else value
+            return self.mapping(value, path)
+        return value
+
+    def array(self, items: list, path: Path) -> Any:
+        out: list = []
+        marker = False
+        for index, item in enumerate(items):
+            here = path + (index,)
+            if item == REMOVE_IF_EMPTY:
+                marker = True
+                continue
+            if isinstance(item, dict) and SPREAD in item and set(item) <= {SPREAD, "chunked"}:
+                spliced = self._spread(item, here, want=list)
+                if spliced is None:
+                    out.append(item)
+                else:
+                    out.extend(spliced)
+                continue
+            if isinstance(item, str) and LITERAL.fullmatch(item):
+                resolved = self.string(item, here)
+                out.extend(resolved if isinstance(resolved, list) else [resolved])
+                continue
+            out.append(self.value(item, here))
+        if marker and not out:
+            return REMOVE_IF_EMPTY  # the caller drops the field
+        return out
+
+    def mapping(self, obj: dict, path: Path) -> dict:
+        out: dict = {}
+        for key, item in obj.items():
+            here = path + (key,)
+            if key in (SPREAD, PAIRS) and isinstance(item, str) and LITERAL.search(item):
+                merged = self._spread({SPREAD: item}, here, want=dict, pairs=key == PAIRS)
+                if merged is None:
+                    out[key] = item
+                else:
+                    out.update(merged)
+                continue
+            resolved = self.value(item, here)
+            if resolved is not REMOVE_IF_EMPTY and resolved != REMOVE_IF_EMPTY:
+                out[key] = resolved
+        return out
+
+    def _spread(self, spec: dict, path: Path, want: type, pairs: bool = False) -> Any:
+        literal = spec.get(SPREAD)
+        if not isinstance(literal, str) or not LITERAL.fullmatch(literal):
+            return None
+        try:
+            raw = self.ctx.value(LITERAL.fullmatch(literal).group(1))
+        except Unresolved as exc:
+            if exc.kind == RUN_TIME:
+                self.on_run_time(path, literal.strip("%"))
+            else:
+                self.diags.error(path, f"literal {literal}: {exc.message}", self.op_id)
+            return None
+        if spec.get("chunked") is True:
+            if not (isinstance(raw, list) and all(isinstance(s, str) for s in raw)):
+                self.diags.error(path, f"chunked spread of {literal}: expected an array of strings", self.op_id)
+                return None
+            raw = "".join(raw)
+        value = raw
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        if pairs:
+            if isinstance(value, list) and all(isinstance(p, dict) and "key" in p and "value" in p for p in value):
+                return {str(p["key"]): p["value"] for p in value}
+            self.diags.error(path, f"__pairs__ of {literal}: expected an array of {{key, value}} objects", self.op_id)
+            return None
+        if want is list and isinstance(value, list):
+            return _flatten(value)
+        if want is dict and isinstance(value, dict):
+            return value
+        kind = "an array" if want is list else "an object"
+        self.diags.error(path, f"__spread__ of {literal}: expected its value to be {kind}, found {json.dumps(value)[:60]}", self.op_id)
+        return None
+
+
+def resolve_args(args: dict, path: Path, ctx: LiteralContext, diags: Diagnostics, op_id: str) -> dict:
+    """The op's args with every convert-time literal resolved."""
+
+    def run_time(where: Path, literal: str) -> None:
+        ctx.run_time.append((where, literal))
+
+    return Resolver(ctx, diags, op_id, run_time).mapping(args, path)

@@ -1,0 +1,468 @@
+"""Raw job mapping -> typed model, checking every key on the way.
+
+Each key of the job is handled here, warned about (it changes nothing, or is
+not reproduced locally), or rejected; nothing is dropped silently. Literals in
+an op's args are resolved first, so the model holds final values.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..diagnostics import Diagnostics, Path
+from ..model import Expose, HealthCheck, HttpCheck, Job, Mount, Op, RunOp, VolumeOp, WebSocketCheck
+from .literals import LITERAL, SPREAD, LiteralContext, resolve_args
+from .shape import Shape
+
+RUN, CREATE_VOLUME = "container/run", "container/create-volume"
+TOP_KEYS = ("version", "type", "ops", "meta", "global", "logistics", "deployment_id", "ssh")
+GLOBAL_KEYS = ("image", "gpu", "entrypoint", "env", "work_dir", "variables")
+OP_KEYS = ("type", "id", "args", "results", "execution")
+RUN_KEYS = ("image", "cmd", "entrypoint", "env", "gpu", "work_dir", "volumes", "aliases", "expose",
+            "private", "restart_policy", "resources", "authentication")
+OLD_RUN_KEYS = ("output", "required_vram")
+EXECUTION_KEYS = ("group", "depends_on", "timeout", "stop_if_dependent_stops")
+EXPOSE_KINDS = ("api", "web", "webapi", "websocket", "none")
+HTTP_METHODS = ("GET", "POST", "PUT", "DELETE")
+RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
+LOG_TYPES = ("stdin", "stdout", "stderr", "nodeerr")
+RESOURCE_KEYS = {
+    "S3": ("type", "target", "url", "allowWrite", "files", "IAM", "bucket", "buckets"),
+    "HF": ("type", "target", "repo", "revision", "files", "accessToken"),
+    "Ollama": ("type", "model", "target"),
+}
+NOT_LOCAL = "is not reproduced locally yet"
+
+
+class Loader:
+    def __init__(self, diags: Diagnostics, job_name: str, service_names: dict[str, str]):
+        self.diags = diags
+        self.shape = Shape(diags)
+        self.job_name = job_name
+        self.service_names = service_names
+        self.global_: dict[str, Any] = {}
+        self.literals: LiteralContext | None = None
+
+    # -- top level -------------------------------------------------------------------------
+
+    def job(self, data: Any) -> Job | None:
+        top = self.shape.obj(data, ())
+        if top is None:
+            return None
+        self.shape.known_keys(top, (), TOP_KEYS)
+        self._version(top)
+        if self.shape.required(top, "type", (), 'the job type, "container"'):
+            self.shape.one_of(top["type"], ("type",), ["container"])
+        self._meta(top.get("meta"))
+        self._global(top.get("global"))
+        self._extras(top)
+        self.literals = LiteralContext(self.job_name, dict(self.global_.get("variables") or {}), self.service_names)
+        ops_raw = top.get("ops")
+        if "ops" not in top:
+            self.diags.error((), "missing required key 'ops' (the job's operations)")
+            return None
+        if not isinstance(ops_raw, list):
+            self.shape.wrong(("ops",), "an array of operations", ops_raw)
+            return None
+        ops: list[Op] = []
+        for index, raw in enumerate(ops_raw):
+            op = self.op(raw, index)
+            if op is not None:
+                ops.append(op)
+        groups = tuple(dict.fromkeys(op.group for op in ops))
+        return Job(self.job_name, tuple(ops), groups)
+
+    def _version(self, top: dict) -> None:
+        if "version" not in top:
+            self.diags.strict_rule((), "missing 'version'", 'read as "0.1"')
+            return
+        version = self.shape.string(top["version"], ("version",), what='a string ("0.1")')
+        if version is not None and version != "0.1":
+            self.diags.strict_rule(("version",), f'version is "{version}", Nosana knows only "0.1"', 'read as "0.1"')
+
+    def _meta(self, meta: Any) -> None:
+        if meta is None:
+            return
+        meta = self.shape.obj(meta, ("meta",))
+        if meta is None:
+            return
+        if "trigger" in meta:
+            self.shape.string(meta["trigger"], ("meta", "trigger"))
+        for key, value in meta.items():
+            if key != "trigger" and not _meta_value_ok(value):
+                self.shape.wrong(("meta", key), "a string, a number, an array of those, or an object of those", value)
+
+    def _global(self, raw: Any) -> None:
+        if raw is None:
+            return
+        g = self.shape.obj(raw, ("global",))
+        if g is None:
+            return
+        path: Path = ("global",)
+        self.shape.known_keys(g, path, GLOBAL_KEYS)
+        out: dict[str, Any] = {}
+        for key in ("image", "work_dir"):
+            if key in g:
+                out[key] = self.shape.string(g[key], path + (key,))
+        if "gpu" in g:
+            out["gpu"] = self.shape.boolean(g["gpu"], path + ("gpu",))
+        if "entrypoint" in g:
+            out["entrypoint"] = self.shape.string_or_strings(g["entrypoint"], path + ("entrypoint",))
+        for key in ("env", "variables"):
+            if key in g:
+                out[key] = self.shape.string_map(g[key], path + (key,))
+        self.global_ = {k: v for k, v in out.items() if v is not None}
+
+    def _extras(self, top: dict) -> None:
+        """Top-level keys a local run has no use for: checked for type, then set aside."""
+        if "deployment_id" in top:
+            self.shape.string(top["deployment_id"], ("deployment_id",))
+        if "logistics" in top and self.shape.obj(top["logistics"], ("logistics",)) is not None:
+            self.diags.warning(("logistics",), "logistics (how the job's ops and results travel) has no local equivalent; ignored")
+        if "ssh" in top:
+            ssh = self.shape.obj(top["ssh"], ("ssh",))
+            if ssh is not None:
+                self.shape.known_keys(ssh, ("ssh",), ["public_keys"])
+                if "public_keys" in ssh:
+                    self.shape.strings(ssh["public_keys"], ("ssh", "public_keys"))
+                self.diags.warning(("ssh",), "ssh access is not set up locally; use `docker exec` into the op's container instead")
+
+    # -- operations ------------------------------------------------------------------------
+
+    def op(self, raw: Any, index: int) -> Op | None:
+        path: Path = ("ops", index)
+        obj = self.shape.obj(raw, path)
+        if obj is None:
+            return None
+        op_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+        self.shape.known_keys(obj, path, OP_KEYS, op_id)
+        ok = all([
+            self.shape.required(obj, "type", path, f'"{RUN}" or "{CREATE_VOLUME}"', op_id),
+            self.shape.required(obj, "id", path, "the op's unique id", op_id),
+            self.shape.required(obj, "args", path, "the op's arguments", op_id),
+        ])
+        if "id" in obj:
+            self.shape.string(obj["id"], path + ("id",), op_id)
+        kind = self.shape.one_of(obj["type"], path + ("type",), [RUN, CREATE_VOLUME], op_id) if "type" in obj else None
+        execution = self._execution(obj.get("execution"), path + ("execution",), op_id)
+        if not ok or kind is None or op_id is None or execution is None:
+            return None
+        group = execution.get("group") or op_id
+        args = self.shape.obj(obj["args"], path + ("args",), op_id)
+        if args is None:
+            return None
+        if kind == CREATE_VOLUME:
+            return self._create_volume(args, path, op_id, index, group, obj)
+        if "results" in obj:
+            self._results(obj["results"], path + ("results",), op_id)
+        return self._run(args, path, op_id, index, group, execution)
+
+    def _execution(self, raw: Any, path: Path, op_id: str | None) -> dict | None:
+        if raw is None:
+            return {}
+        ex = self.shape.obj(raw, path, op_id)
+        if ex is None:
+            return None
+        self.shape.known_keys(ex, path, EXECUTION_KEYS, op_id)
+        out: dict[str, Any] = {}
+        if "group" in ex:
+            out["group"] = self.shape.string(ex["group"], path + ("group",), op_id)
+        if "depends_on" in ex:
+            deps = self.shape.strings(ex["depends_on"], path + ("depends_on",), op_id)
+            out["depends_on"] = tuple(deps or ())
+        if "timeout" in ex:
+            self.shape.number(ex["timeout"], path + ("timeout",), op_id)
+        if "stop_if_dependent_stops" in ex and self.shape.boolean(ex["stop_if_dependent_stops"], path + ("stop_if_dependent_stops",), op_id):
+            self.diags.warning(path + ("stop_if_dependent_stops",),
+                               f"stop_if_dependent_stops {NOT_LOCAL}: the op keeps running when a dependency ends", op_id)
+        return out
+
+    def _create_volume(self, args: dict, path: Path, op_id: str, index: int, group: str, obj: dict) -> VolumeOp | None:
+        apath = path + ("args",)
+        self.shape.known_keys(args, apath, ["name"], op_id)
+        for key in ("results",):
+            if key in obj:
+                self.diags.warning(path + (key,), f"{key} of a create-volume op mean nothing; ignored", op_id)
+        if not self.shape.required(args, "name", apath, "the volume's name", op_id):
+            return None
+        name = self.shape.string(args["name"], apath + ("name",), op_id)
+        if name is None:
+            return None
+        if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
+            self.diags.error(apath + ("name",), f"volume name '{name}' is not a valid Docker volume name (letters, digits, _ . -)", op_id)
+            return None
+        return VolumeOp(op_id, index, group, name)
+
+    def _results(self, raw: Any, path: Path, op_id: str) -> None:
+        results = self.shape.obj(raw, path, op_id)
+        if results is None:
+            return
+        for key, spec in results.items():
+            here = path + (key,)
+            regex = None
+            if isinstance(spec, str):
+                regex = spec
+            elif isinstance(spec, dict):
+                self.shape.known_keys(spec, here, ["regex", "logType"], op_id)
+                if self.shape.required(spec, "regex", here, "a JavaScript regular expression", op_id):
+                    regex = self.shape.string(spec["regex"], here + ("regex",), op_id)
+                if "logType" not in spec:
+                    self.diags.strict_rule(here, "missing 'logType'", "all streams are read", op_id)
+                else:
+                    types = self.shape.strings(spec["logType"], here + ("logType",), op_id)
+                    for i, t in enumerate(types or ()):
+                        self.shape.one_of(t, here + ("logType", i), LOG_TYPES, op_id)
+            else:
+                self.shape.wrong(here, "a regular expression string or {regex, logType}", spec, op_id)
+            if regex is not None:
+                try:
+                    re.compile(regex)
+                except re.error as exc:
+                    self.diags.warning(here, f"JavaScript regex that Python cannot compile ({exc}); the node accepts it, and reports the error as the result's value", op_id)
+        if results:
+            self.diags.warning(path, f"results {NOT_LOCAL}: read them from the op's log (`docker compose logs`)", op_id)
+
+    def _run(self, raw_args: dict, path: Path, op_id: str, index: int, group: str, execution: dict) -> RunOp | None:
+        apath = path + ("args",)
+        sh = self.shape
+        sh.known_keys({k: v for k, v in raw_args.items() if k not in OLD_RUN_KEYS}, apath, RUN_KEYS, op_id)
+        for key in OLD_RUN_KEYS:
+            if key in raw_args:
+                self.diags.strict_rule(apath + (key,), f"'{key}' is an older field that newer validators reject", "ignored", op_id)
+        assert self.literals is not None
+        args = resolve_args(raw_args, apath, self.literals, self.diags, op_id)
+        g = self.global_
+
+        image = None
+        if "image" in args:
+            image = sh.string(args["image"], apath + ("image",), op_id)
+        elif "image" in g:
+            self.diags.strict_rule(apath, "no 'image' of its own", f"global.image '{g['image']}' is used", op_id)
+            image = g["image"]
+        else:
+            self.diags.error(apath, "missing required key 'image' (and no global.image to fall back on)", op_id)
+
+        cmd = self._command(args, "cmd", apath, op_id, shell=True)
+        entrypoint = self._command(args, "entrypoint", apath, op_id, shell=False)
+        if entrypoint is None and "entrypoint" not in args and "entrypoint" in g:
+            entrypoint = _as_command(g["entrypoint"], shell=False)
+
+        work_dir = sh.string(args["work_dir"], apath + ("work_dir",), op_id) if "work_dir" in args else g.get("work_dir")
+        env = dict(g.get("env") or {})
+        if "env" in args:
+            env.update(sh.string_map(args["env"], apath + ("env",), op_id) or {})
+        env["NOSANA_ID"] = self.job_name
+        gpu = bool(g.get("gpu"))
+        if "gpu" in args:
+            gpu = bool(sh.boolean(args["gpu"], apath + ("gpu",), op_id)) or gpu
+
+        expose = self._expose(args["expose"], apath + ("expose",), op_id) if "expose" in args else ()
+        mounts = self._mounts(args.get("volumes"), apath + ("volumes",), op_id)
+        aliases = self._aliases(args.get("aliases"), apath + ("aliases",), op_id)
+        restart = self._restart(args["restart_policy"], apath + ("restart_policy",), op_id) if "restart_policy" in args else None
+        self._not_local(args, apath, op_id)
+        if image is None or expose is None:
+            return None
+        return RunOp(
+            id=op_id, index=index, group=group, image=image,
+            depends_on=execution.get("depends_on", ()),
+            cmd=cmd, entrypoint=entrypoint, work_dir=work_dir,
+            env=tuple(env.items()), gpu=gpu, expose=expose, mounts=mounts,
+            aliases=aliases, restart=restart,
+        )
+
+    def _command(self, args: dict, key: str, apath: Path, op_id: str, shell: bool) -> tuple[str, ...] | None:
+        if key not in args:
+            return None
+        value = self.shape.string_or_strings(args[key], apath + (key,), op_id)
+        return None if value is None else _as_command(value, shell)
+
+    def _expose(self, raw: Any, path: Path, op_id: str) -> tuple[Expose, ...] | None:
+        items = raw if isinstance(raw, list) else [raw]
+        out: list[Expose] = []
+        seen: dict[int, Path] = {}
+        for i, item in enumerate(items):
+            here = path + (i,) if isinstance(raw, list) else path
+            if isinstance(item, str) and LITERAL.search(item) or isinstance(item, dict) and SPREAD in item:
+                continue  # a run-time literal: reported by the literal pass
+            if isinstance(item, dict):
+                exp = self._exposed_port(item, here, op_id)
+            else:
+                port = self.shape.integer(item, here, 1, 65535, "a port", op_id)
+                exp = Expose(port) if port is not None else None
+            if exp is None:
+                continue
+            if exp.port in seen:
+                self.diags.error(here, f"port {exp.port} is exposed twice by this op (ports must be unique)", op_id)
+                continue
+            seen[exp.port] = here
+            out.append(exp)
+        return tuple(out)
+
+    def _exposed_port(self, obj: dict, path: Path, op_id: str) -> Expose | None:
+        sh = self.shape
+        sh.known_keys(obj, path, ["port", "type", "health_checks"], op_id)
+        if not sh.required(obj, "port", path, "the container port", op_id):
+            return None
+        port = sh.integer(obj["port"], path + ("port",), 1, 65535, "a port", op_id)
+        kind = sh.one_of(obj["type"], path + ("type",), EXPOSE_KINDS, op_id) if "type" in obj else None
+        checks: list[HealthCheck] = []
+        if "health_checks" in obj:
+            raw_checks = obj["health_checks"]
+            if not isinstance(raw_checks, list):
+                sh.wrong(path + ("health_checks",), "an array of health checks", raw_checks, op_id)
+            else:
+                for i, raw in enumerate(raw_checks):
+                    check = self._health_check(raw, path + ("health_checks", i), op_id)
+                    if check is not None:
+                        checks.append(check)
+        return Expose(port, kind, tuple(checks)) if port is not None else None
+
+    def _health_check(self, raw: Any, path: Path, op_id: str) -> HealthCheck | None:
+        sh = self.shape
+        obj = sh.obj(raw, path, op_id)
+        if obj is None or not sh.required(obj, "type", path, '"http" or "websocket"', op_id):
+            return None
+        kind = sh.one_of(obj["type"], path + ("type",), ["http", "websocket"], op_id)
+        if kind is None:
+            return None
+        continuous = False
+        if "continuous" not in obj:
+            self.diags.strict_rule(path, "health check without 'continuous'", "read as false", op_id)
+        else:
+            continuous = bool(sh.boolean(obj["continuous"], path + ("continuous",), op_id))
+        if kind == "websocket":
+            sh.known_keys(obj, path, ["type", "expected_response", "continuous"], op_id)
+            if not sh.required(obj, "expected_response", path, "text the reply must contain", op_id):
+                return None
+            text = sh.string(obj["expected_response"], path + ("expected_response",), op_id)
+            return WebSocketCheck(text, continuous) if text is not None else None
+        sh.known_keys(obj, path, ["type", "path", "method", "expected_status", "headers", "body", "continuous"], op_id)
+        present = [sh.required(obj, key, path, what, op_id) for key, what in
+                   (("path", "the URL path to request"), ("method", "GET, POST, PUT or DELETE"),
+                    ("expected_status", "the HTTP status that means healthy"))]
+        if not all(present):
+            return None
+        url_path = sh.string(obj["path"], path + ("path",), op_id)
+        method = sh.one_of(obj["method"], path + ("method",), HTTP_METHODS, op_id)
+        status = sh.integer(obj["expected_status"], path + ("expected_status",), 100, 599, "an HTTP status", op_id)
+        headers = sh.string_map(obj["headers"], path + ("headers",), op_id) if "headers" in obj else {}
+        body = None
+        if "body" in obj and method in ("POST", "PUT"):
+            body = obj["body"] if isinstance(obj["body"], str) else json.dumps(obj["body"], separators=(",", ":"), ensure_ascii=False)
+        if url_path is None or method is None or status is None or headers is None:
+            return None
+        return HttpCheck(url_path, method, status, tuple(headers.items()), body, continuous)
+
+    def _mounts(self, raw: Any, path: Path, op_id: str) -> tuple[Mount, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            self.shape.wrong(path, "an array of {name, dest}", raw, op_id)
+            return ()
+        out = []
+        for i, item in enumerate(raw):
+            here = path + (i,)
+            obj = self.shape.obj(item, here, op_id)
+            if obj is None:
+                continue
+            self.shape.known_keys(obj, here, ["name", "dest"], op_id)
+            if not (self.shape.required(obj, "name", here, "a create-volume op's volume name", op_id)
+                    and self.shape.required(obj, "dest", here, "the path in the container", op_id)):
+                continue
+            name = self.shape.string(obj["name"], here + ("name",), op_id)
+            dest = self.shape.string(obj["dest"], here + ("dest",), op_id)
+            if name is not None and dest is not None:
+                out.append(Mount(name, dest))
+        return tuple(out)
+
+    def _aliases(self, raw: Any, path: Path, op_id: str) -> tuple[str, ...]:
+        if raw is None:
+            return ()
+        value = self.shape.string_or_strings(raw, path, op_id)
+        if value is None:
+            return ()
+        items = value.split(",") if isinstance(value, str) else value
+        return tuple(dict.fromkeys(a.strip() for a in items if a.strip()))
+
+    def _restart(self, raw: Any, path: Path, op_id: str) -> str | None:
+        if isinstance(raw, dict):
+            self.shape.known_keys(raw, path, ["policy", "restart_tries"], op_id)
+            if not self.shape.required(raw, "policy", path, '"on-failure"', op_id):
+                return None
+            if self.shape.one_of(raw["policy"], path + ("policy",), ["on-failure"], op_id) is None:
+                return None
+            if "restart_tries" in raw:
+                tries = self.shape.integer(raw["restart_tries"], path + ("restart_tries",), 0, 1_000_000, "a count", op_id)
+                return f"on-failure:{tries}" if tries else "on-failure"
+            return "on-failure"
+        return self.shape.one_of(raw, path, RESTART_POLICIES, op_id)
+
+    def _not_local(self, args: dict, apath: Path, op_id: str) -> None:
+        """Fields a local run does not reproduce yet: type-checked, then a warning saying what happens instead."""
+        sh = self.shape
+        if "private" in args and sh.boolean(args["private"], apath + ("private",), op_id):
+            self.diags.warning(apath + ("private",), "private only changes how the node makes the public URL; locally every port is published on 127.0.0.1 only", op_id)
+        if "resources" in args:
+            self._resources(args["resources"], apath + ("resources",), op_id)
+        if "authentication" in args:
+            auth = sh.obj(args["authentication"], apath + ("authentication",), op_id)
+            if auth is not None:
+                sh.known_keys(auth, apath + ("authentication",), ["docker"], op_id)
+                if "docker" in auth:
+                    docker = sh.obj(auth["docker"], apath + ("authentication", "docker"), op_id)
+                    if docker is not None:
+                        sh.known_keys(docker, apath + ("authentication", "docker"), ["username", "password", "email", "server"], op_id)
+                        for key in ("username", "password", "email", "server"):
+                            if key in docker:
+                                sh.string(docker[key], apath + ("authentication", "docker", key), op_id)
+                self.diags.warning(apath + ("authentication",),
+                                   f"registry login {NOT_LOCAL} (and no credential is ever written out): run `docker login` yourself before pulling the image", op_id)
+
+    def _resources(self, raw: Any, path: Path, op_id: str) -> None:
+        if raw == "__remove-if-empty__":
+            return
+        if not isinstance(raw, list):
+            self.shape.wrong(path, "an array of resources", raw, op_id)
+            return
+        for i, item in enumerate(raw):
+            here = path + (i,)
+            obj = self.shape.obj(item, here, op_id)
+            if obj is None:
+                continue
+            if SPREAD in obj:
+                continue
+            if not self.shape.required(obj, "type", here, '"S3", "HF" or "Ollama"', op_id):
+                continue
+            kind = self.shape.one_of(obj["type"], here + ("type",), list(RESOURCE_KEYS), op_id)
+            if kind is None:
+                continue
+            self.shape.known_keys(obj, here, RESOURCE_KEYS[kind], op_id)
+            needed = {"S3": ["target"], "HF": ["target", "repo"], "Ollama": ["model"]}[kind]
+            for key in needed:
+                if self.shape.required(obj, key, here, f"{key} of the {kind} resource", op_id):
+                    self.shape.string(obj[key], here + (key,), op_id)
+            what = {"S3": obj.get("url") or obj.get("bucket") or "bucket", "HF": obj.get("repo"), "Ollama": obj.get("model")}[kind]
+            target = obj.get("target", "Ollama's model store")
+            self.diags.warning(here, f"{kind} resource {what} {NOT_LOCAL}: the op starts without it at {target}", op_id)
+
+
+def _as_command(value: str | list[str], shell: bool) -> tuple[str, ...]:
+    """cmd strings run through /bin/sh -c, as on the node; an entrypoint string is one word, as Docker takes it."""
+    if isinstance(value, str):
+        return ("/bin/sh", "-c", value) if shell else (value,)
+    return tuple(value)
+
+
+def _meta_value_ok(value: Any) -> bool:
+    scalar = (str, int, float)
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, scalar):
+        return True
+    if isinstance(value, list):
+        return all(isinstance(v, scalar) and not isinstance(v, bool) for v in value)
+    if isinstance(value, dict):
+        return all(_meta_value_ok(v) and not isinstance(v, dict) for v in value.values())
+    return False

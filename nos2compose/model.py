@@ -1,0 +1,99 @@
+"""The typed job model that sits between the JSON and the Compose output.
+
+Everything here is already validated and has convert-time literals resolved;
+global fallbacks (image, entrypoint, work_dir, env, gpu) are applied. The
+emitter reads only this, never the raw mapping.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .diagnostics import Path
+
+
+@dataclass(frozen=True)
+class HttpCheck:
+    path: str
+    method: str
+    expected_status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str | None = None  # already encoded as the node sends it
+    continuous: bool = False
+
+
+@dataclass(frozen=True)
+class WebSocketCheck:
+    expected_response: str
+    continuous: bool = False
+
+
+HealthCheck = Union[HttpCheck, WebSocketCheck]
+
+
+@dataclass(frozen=True)
+class Expose:
+    port: int
+    kind: str | None = None  # web, api, webapi, websocket, none: changes nothing at run time
+    health_checks: tuple[HealthCheck, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mount:
+    volume: str
+    dest: str
+
+
+@dataclass(frozen=True)
+class RunOp:
+    """A container/run operation."""
+
+    id: str
+    index: int  # position in `ops`, for paths in messages
+    group: str
+    image: str
+    depends_on: tuple[str, ...] = ()
+    cmd: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    work_dir: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    gpu: bool = False
+    expose: tuple[Expose, ...] = ()
+    mounts: tuple[Mount, ...] = ()
+    aliases: tuple[str, ...] = ()
+    restart: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return ("ops", self.index)
+
+    @property
+    def has_health_checks(self) -> bool:
+        return any(e.health_checks for e in self.expose)
+
+
+@dataclass(frozen=True)
+class VolumeOp:
+    """A container/create-volume operation: a named volume other ops mount."""
+
+    id: str
+    index: int
+    group: str
+    name: str
+
+
+Op = Union[RunOp, VolumeOp]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str  # the Compose project name, also the local job id
+    ops: tuple[Op, ...]
+    groups: tuple[str, ...] = field(default=())  # in order of first appearance
+
+    @property
+    def run_ops(self) -> tuple[RunOp, ...]:
+        return tuple(op for op in self.ops if isinstance(op, RunOp))
+
+    def ops_in(self, group: str) -> tuple[Op, ...]:
+        return tuple(op for op in self.ops if op.group == group)

@@ -1,0 +1,37 @@
+"""Names Compose accepts: the project (the local job id) and one service per op.
+
+Ops keep their id as service name whenever Compose allows it, so
+`http://<op-id>:<port>` works as on the node; other ids get a stable,
+readable replacement.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+SERVICE_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")  # compose-spec's pattern for service keys
+_PROJECT_BAD = re.compile(r"[^a-z0-9_-]+")
+
+
+def project_name(raw: str) -> str:
+    """Compose's rule: lowercase letters, digits, '_' and '-', starting with a letter or digit."""
+    name = _PROJECT_BAD.sub("-", raw.lower()).lstrip("-_")
+    return name or "job"
+
+
+def service_names(op_ids: Iterable[str]) -> dict[str, str]:
+    """op id -> service name; invalid ids become '-'-joined runs of valid characters, made unique."""
+    ids = list(dict.fromkeys(op_ids))
+    taken = {i for i in ids if SERVICE_NAME.match(i)}
+    out: dict[str, str] = {}
+    for op_id in ids:
+        if SERVICE_NAME.match(op_id):
+            out[op_id] = op_id
+            continue
+        base = re.sub(r"[^a-zA-Z0-9._-]+", "-", op_id).strip("-") or "op"
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}-{n}", n + 1
+        taken.add(name)
+        out[op_id] = name
+    return out
