@@ -31,7 +31,7 @@ HTTP_PROBE = r"""probe() {
     for h do set -- "$@" --header "$h"; shift; done
     [ "$hasbody" = 1 ] && set -- "$@" --post-data "$body"
     [ "$method" = GET ] || [ "$method" = POST ] || set -- "$@" --method="$method"
-    got=$(wget -S -q -O /dev/null -T 5 "$@" "$url" 2>&1 | sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9]*\).*/\1/p' | head -n 1)
+    got=$(wget -S -q -O /dev/null "$@" "$url" 2>&1 | sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9]*\).*/\1/p' | head -n 1)
   fi
   [ "$got" = "$want" ]
 }

@@ -1,0 +1,70 @@
+"""Every fixture converts to its committed goldens byte for byte, and Compose accepts them.
+
+Regenerate the goldens after an intended change with:
+    NOS2COMPOSE_UPDATE_GOLDENS=1 python -m pytest tests/test_goldens.py
+then review `git diff fixtures/`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, ROOT, compose_config_errors, run_cli
+
+UPDATE = os.environ.get("NOS2COMPOSE_UPDATE_GOLDENS") == "1"
+CASES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+
+
+def job_file(case: str) -> Path:
+    (found,) = [p for p in (FIXTURES / case).iterdir() if p.stem == case and p.suffix in (".json", ".yaml", ".yml")]
+    return found
+
+
+def compare(path: Path, actual: str) -> None:
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8", newline="\n")
+        return
+    assert path.exists(), f"missing golden {path.relative_to(ROOT)}; run with NOS2COMPOSE_UPDATE_GOLDENS=1"
+    assert actual == path.read_text(encoding="utf-8"), f"{path.relative_to(ROOT)} differs from the output"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_single_file_golden(case):
+    job = job_file(case).relative_to(ROOT)
+    result = run_cli("convert", str(job))
+    assert result.exit_code == 0, result.stderr
+    compare(FIXTURES / case / "compose.yaml", result.stdout)
+    compare(FIXTURES / case / "warnings.txt", result.stderr)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_group_files_golden(case, tmp_path):
+    job = job_file(case).relative_to(ROOT)
+    out = tmp_path / "groups"
+    result = run_cli("convert", str(job), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    written = sorted(p.name for p in out.iterdir())
+    golden_dir = FIXTURES / case / "groups"
+    if UPDATE:
+        if golden_dir.exists():
+            for old in golden_dir.iterdir():
+                old.unlink()
+    else:
+        assert written == sorted(p.name for p in golden_dir.iterdir())
+    for name in written:
+        compare(golden_dir / name, (out / name).read_text(encoding="utf-8"))
+
+
+def test_goldens_are_valid_compose(compose):
+    files = sorted(FIXTURES.glob("*/compose.yaml")) + sorted(FIXTURES.glob("*/groups/*.yaml"))
+    assert len(files) >= 2 * len(CASES)
+    assert compose_config_errors(compose, files) == ""
+
+
+def test_same_bytes_every_run():
+    job = str(job_file("seed-multi-stage-pipeline").relative_to(ROOT))
+    outputs = {run_cli("convert", job).stdout for _ in range(3)}
+    assert len(outputs) == 1
