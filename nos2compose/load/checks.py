@@ -19,8 +19,8 @@ def check_ids(raw_ops: list[Any], diags: Diagnostics) -> None:
         op_id = raw.get("id") if isinstance(raw, dict) else None
         if not isinstance(op_id, str):
             continue
-        if op_id == "" or any(c.isspace() for c in op_id):
-            diags.error(("ops", index, "id"), f"op id '{op_id}' must be non-empty and contain no spaces")
+        if " " in op_id:
+            diags.error(("ops", index, "id"), f"op id '{op_id}' contains a space; Nosana refuses that")
         if op_id in first:
             diags.error(("ops", index, "id"), f"op id '{op_id}' is used twice (first at $.ops[{first[op_id]}].id); ids must be unique")
         else:

@@ -195,6 +195,11 @@ class Resolver:
                 self.diags.error(path, f"literal {literal}: {exc.message}", self.op_id)
             return None
         if spec.get("chunked") is True:
+            if isinstance(raw, str) and raw[:1] == "[":
+                try:
+                    raw = json.loads(raw)
+                except ValueError:
+                    pass
             if not (isinstance(raw, list) and all(isinstance(s, str) for s in raw)):
                 self.diags.error(path, f"chunked spread of {literal}: expected an array of strings", self.op_id)
                 return None

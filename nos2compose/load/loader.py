@@ -12,7 +12,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostics, Path
 from ..model import Expose, HealthCheck, HttpCheck, Job, Mount, Op, RunOp, VolumeOp, WebSocketCheck
-from .literals import LITERAL, SPREAD, LiteralContext, resolve_args
+from .literals import REMOVE_IF_EMPTY, SPREAD, LiteralContext, resolve_args
 from .shape import Shape
 
 RUN, CREATE_VOLUME = "container/run", "container/create-volume"
@@ -27,11 +27,19 @@ EXPOSE_KINDS = ("api", "web", "webapi", "websocket", "none")
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE")
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 LOG_TYPES = ("stdin", "stdout", "stderr", "nodeerr")
-RESOURCE_KEYS = {
-    "S3": ("type", "target", "url", "allowWrite", "files", "IAM", "bucket", "buckets"),
-    "HF": ("type", "target", "repo", "revision", "files", "accessToken"),
-    "Ollama": ("type", "model", "target"),
+_S3 = {"type": ("string", True), "target": ("string", True), "url": ("string", False),
+       "allowWrite": ("bool", False), "IAM": ("iam", False)}
+RESOURCE_FIELDS = {  # the five shapes of Nosana's Resources schema: key -> (kind, required)
+    "S3": {**_S3, "files": ("strings", False)},
+    "S3-bucket": {**_S3, "bucket": ("string", True)},
+    "S3-buckets": {**_S3, "buckets": ("buckets", True)},
+    "HF": {"type": ("string", True), "target": ("string", True), "repo": ("string", True),
+           "revision": ("string", False), "files": ("strings", False), "accessToken": ("string", False)},
+    "Ollama": {"type": ("string", True), "model": ("string", True), "target": ("string", False)},
 }
+IAM_KEYS = ("REGION", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY")
+# Where the schema allows a literal instead of a value (expose and __spread__), it must look like this.
+SCHEMA_LITERAL = re.compile(r"%%(?:ops|global)[^\n\r\u2028\u2029][^%]+%%")
 NOT_LOCAL = "is not reproduced locally yet"
 
 
@@ -54,8 +62,10 @@ class Loader:
         self._version(top)
         if self.shape.required(top, "type", (), 'the job type, "container"'):
             self.shape.one_of(top["type"], ("type",), ["container"])
-        self._meta(top.get("meta"))
-        self._global(top.get("global"))
+        if "meta" in top:
+            self._meta(top["meta"])
+        if "global" in top:
+            self._global(top["global"])
         self._extras(top)
         self.literals = LiteralContext(self.job_name, dict(self.global_.get("variables") or {}), self.service_names)
         ops_raw = top.get("ops")
@@ -82,20 +92,21 @@ class Loader:
             self.diags.strict_rule(("version",), f'version is "{version}", Nosana knows only "0.1"', 'read as "0.1"')
 
     def _meta(self, meta: Any) -> None:
-        if meta is None:
-            return
         meta = self.shape.obj(meta, ("meta",))
         if meta is None:
             return
         if "trigger" in meta:
             self.shape.string(meta["trigger"], ("meta", "trigger"))
+        if "system_resources" in meta:
+            resources = self.shape.obj(meta["system_resources"], ("meta", "system_resources"))
+            for key, value in (resources or {}).items():
+                if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                    self.shape.wrong(("meta", "system_resources", key), "a string or a number", value)
         for key, value in meta.items():
-            if key != "trigger" and not _meta_value_ok(value):
+            if key not in ("trigger", "system_resources") and not _meta_value_ok(value):
                 self.shape.wrong(("meta", key), "a string, a number, an array of those, or an object of those", value)
 
     def _global(self, raw: Any) -> None:
-        if raw is None:
-            return
         g = self.shape.obj(raw, ("global",))
         if g is None:
             return
@@ -118,8 +129,8 @@ class Loader:
         """Top-level keys a local run has no use for: checked for type, then set aside."""
         if "deployment_id" in top:
             self.shape.string(top["deployment_id"], ("deployment_id",))
-        if "logistics" in top and self.shape.obj(top["logistics"], ("logistics",)) is not None:
-            self.diags.warning(("logistics",), "logistics (how the job's ops and results travel) has no local equivalent; ignored")
+        if "logistics" in top:
+            self._logistics(top["logistics"])
         if "ssh" in top:
             ssh = self.shape.obj(top["ssh"], ("ssh",))
             if ssh is not None:
@@ -127,6 +138,30 @@ class Loader:
                 if "public_keys" in ssh:
                     self.shape.strings(ssh["public_keys"], ("ssh", "public_keys"))
                 self.diags.warning(("ssh",), "ssh access is not set up locally; use `docker exec` into the op's container instead")
+
+    def _logistics(self, raw: Any) -> None:
+        sh, path = self.shape, ("logistics",)
+        logistics = sh.obj(raw, path)
+        if logistics is None:
+            return
+        sh.known_keys(logistics, path, ["send", "receive"])
+        for way in ("send", "receive"):
+            if not sh.required(logistics, way, path, "{type, args}"):
+                continue
+            here = path + (way,)
+            spec = sh.obj(logistics[way], here)
+            if spec is None:
+                continue
+            sh.known_keys(spec, here, ["type", "args"])
+            if sh.required(spec, "type", here, '"api" or "api-listen"'):
+                sh.one_of(spec["type"], here + ("type",), ["api", "api-listen"])
+            if sh.required(spec, "args", here, "{endpoint}"):
+                args = sh.obj(spec["args"], here + ("args",))
+                if args is not None:
+                    sh.known_keys(args, here + ("args",), ["endpoint"])
+                    if "endpoint" in args:
+                        sh.string(args["endpoint"], here + ("args", "endpoint"))
+        self.diags.warning(path, "logistics (how a confidential job's ops and results travel) has no local equivalent; ignored")
 
     # -- operations ------------------------------------------------------------------------
 
@@ -145,10 +180,10 @@ class Loader:
         if "id" in obj:
             self.shape.string(obj["id"], path + ("id",), op_id)
         kind = self.shape.one_of(obj["type"], path + ("type",), [RUN, CREATE_VOLUME], op_id) if "type" in obj else None
-        execution = self._execution(obj.get("execution"), path + ("execution",), op_id)
+        execution = self._execution(obj["execution"], path + ("execution",), op_id) if "execution" in obj else {}
         if not ok or kind is None or op_id is None or execution is None:
             return None
-        group = execution.get("group") or op_id
+        group = execution["group"] if isinstance(execution.get("group"), str) else op_id
         args = self.shape.obj(obj["args"], path + ("args",), op_id)
         if args is None:
             return None
@@ -159,20 +194,21 @@ class Loader:
         return self._run(args, path, op_id, index, group, execution)
 
     def _execution(self, raw: Any, path: Path, op_id: str | None) -> dict | None:
-        if raw is None:
-            return {}
         ex = self.shape.obj(raw, path, op_id)
         if ex is None:
             return None
-        self.shape.known_keys(ex, path, EXECUTION_KEYS, op_id)
+        self.shape.known_keys({k: v for k, v in ex.items() if k != "timeout"}, path, EXECUTION_KEYS, op_id)
         out: dict[str, Any] = {}
         if "group" in ex:
             out["group"] = self.shape.string(ex["group"], path + ("group",), op_id)
         if "depends_on" in ex:
             deps = self.shape.strings(ex["depends_on"], path + ("depends_on",), op_id)
             out["depends_on"] = tuple(deps or ())
-        if "timeout" in ex:
-            self.shape.number(ex["timeout"], path + ("timeout",), op_id)
+        if "timeout" in ex and self.shape.number(ex["timeout"], path + ("timeout",), op_id) is not None:
+            self.diags.strict_rule(path + ("timeout",), "execution.timeout is in Nosana's schema but its validator rejects it, and the node does not use it",
+                                   "ignored", op_id)
+        if "stop_if_dependent_stops" in ex and "depends_on" not in ex:
+            self.diags.strict_rule(path + ("stop_if_dependent_stops",), "stop_if_dependent_stops without depends_on", "ignored", op_id)
         if "stop_if_dependent_stops" in ex and self.shape.boolean(ex["stop_if_dependent_stops"], path + ("stop_if_dependent_stops",), op_id):
             self.diags.warning(path + ("stop_if_dependent_stops",),
                                f"stop_if_dependent_stops {NOT_LOCAL}: the op keeps running when a dependency ends", op_id)
@@ -213,6 +249,8 @@ class Loader:
                     types = self.shape.strings(spec["logType"], here + ("logType",), op_id)
                     for i, t in enumerate(types or ()):
                         self.shape.one_of(t, here + ("logType", i), LOG_TYPES, op_id)
+                    if types is not None and not (1 <= len(types) <= len(LOG_TYPES) and len(set(types)) == len(types)):
+                        self.shape.wrong(here + ("logType",), "1 to 4 different streams (stdin, stdout, stderr, nodeerr)", types, op_id)
             else:
                 self.shape.wrong(here, "a regular expression string or {regex, logType}", spec, op_id)
             if regex is not None:
@@ -257,9 +295,11 @@ class Loader:
         if "gpu" in args:
             gpu = bool(sh.boolean(args["gpu"], apath + ("gpu",), op_id)) or gpu
 
+        if "expose" in raw_args:
+            self._raw_expose(raw_args["expose"], apath + ("expose",), op_id)
         expose = self._expose(args["expose"], apath + ("expose",), op_id) if "expose" in args else ()
-        mounts = self._mounts(args.get("volumes"), apath + ("volumes",), op_id)
-        aliases = self._aliases(args.get("aliases"), apath + ("aliases",), op_id)
+        mounts = self._mounts(args["volumes"], apath + ("volumes",), op_id) if "volumes" in args else ()
+        aliases = self._aliases(args["aliases"], apath + ("aliases",), op_id) if "aliases" in args else ()
         restart = self._restart(args["restart_policy"], apath + ("restart_policy",), op_id) if "restart_policy" in args else None
         self._not_local(args, apath, op_id)
         if image is None or expose is None:
@@ -278,18 +318,32 @@ class Loader:
         value = self.shape.string_or_strings(args[key], apath + (key,), op_id)
         return None if value is None else _as_command(value, shell)
 
+    def _raw_expose(self, raw: Any, path: Path, op_id: str) -> None:
+        """What only the job's own text can show: strings in expose must be literals."""
+        items = raw if isinstance(raw, list) else [raw]
+        for i, item in enumerate(items):
+            here = path + (i,) if isinstance(raw, list) else path
+            if isinstance(item, str) and not SCHEMA_LITERAL.fullmatch(item):
+                self.shape.wrong(here, "a port number (or a literal such as %%global.variables.PORT%%)", item, op_id)
+            elif isinstance(item, dict) and SPREAD in item:
+                self._spread_marker(item, here, op_id)
+            elif item is None or isinstance(item, (bool, list)) or (isinstance(raw, list) and isinstance(item, dict) and not item):
+                self.shape.wrong(here, "a port number, {port, type?, health_checks?}, or a literal", item, op_id)
+
     def _expose(self, raw: Any, path: Path, op_id: str) -> tuple[Expose, ...] | None:
         items = raw if isinstance(raw, list) else [raw]
         out: list[Expose] = []
         seen: dict[int, Path] = {}
         for i, item in enumerate(items):
             here = path + (i,) if isinstance(raw, list) else path
-            if isinstance(item, str) and LITERAL.search(item) or isinstance(item, dict) and SPREAD in item:
-                continue  # a run-time literal: reported by the literal pass
+            if isinstance(item, str) and "%%" in item or isinstance(item, dict) and SPREAD in item:
+                continue  # a run-time literal, or a malformed one: reported already
+            if isinstance(item, str) and not item.strip().isdigit() or item is None or isinstance(item, (bool, list)):
+                continue  # reported by _raw_expose
             if isinstance(item, dict):
                 exp = self._exposed_port(item, here, op_id)
             else:
-                port = self.shape.integer(item, here, 1, 65535, "a port", op_id)
+                port = self.shape.integer(item, here, 1, 65535, "a port", op_id, text_ok=True)
                 exp = Expose(port) if port is not None else None
             if exp is None:
                 continue
@@ -356,8 +410,6 @@ class Loader:
         return HttpCheck(url_path, method, status, tuple(headers.items()), body, continuous)
 
     def _mounts(self, raw: Any, path: Path, op_id: str) -> tuple[Mount, ...]:
-        if raw is None:
-            return ()
         if not isinstance(raw, list):
             self.shape.wrong(path, "an array of {name, dest}", raw, op_id)
             return ()
@@ -378,8 +430,6 @@ class Loader:
         return tuple(out)
 
     def _aliases(self, raw: Any, path: Path, op_id: str) -> tuple[str, ...]:
-        if raw is None:
-            return ()
         value = self.shape.string_or_strings(raw, path, op_id)
         if value is None:
             return ()
@@ -421,31 +471,88 @@ class Loader:
                                    f"registry login {NOT_LOCAL} (and no credential is ever written out): run `docker login` yourself before pulling the image", op_id)
 
     def _resources(self, raw: Any, path: Path, op_id: str) -> None:
-        if raw == "__remove-if-empty__":
-            return
         if not isinstance(raw, list):
             self.shape.wrong(path, "an array of resources", raw, op_id)
             return
         for i, item in enumerate(raw):
             here = path + (i,)
+            if item == REMOVE_IF_EMPTY:
+                continue
             obj = self.shape.obj(item, here, op_id)
             if obj is None:
                 continue
             if SPREAD in obj:
+                self._spread_marker(obj, here, op_id)
                 continue
-            if not self.shape.required(obj, "type", here, '"S3", "HF" or "Ollama"', op_id):
-                continue
-            kind = self.shape.one_of(obj["type"], here + ("type",), list(RESOURCE_KEYS), op_id)
+            kind = self._resource(obj, here, op_id)
             if kind is None:
                 continue
-            self.shape.known_keys(obj, here, RESOURCE_KEYS[kind], op_id)
-            needed = {"S3": ["target"], "HF": ["target", "repo"], "Ollama": ["model"]}[kind]
-            for key in needed:
-                if self.shape.required(obj, key, here, f"{key} of the {kind} resource", op_id):
-                    self.shape.string(obj[key], here + (key,), op_id)
             what = {"S3": obj.get("url") or obj.get("bucket") or "bucket", "HF": obj.get("repo"), "Ollama": obj.get("model")}[kind]
             target = obj.get("target", "Ollama's model store")
             self.diags.warning(here, f"{kind} resource {what} {NOT_LOCAL}: the op starts without it at {target}", op_id)
+
+    def _resource(self, obj: dict, path: Path, op_id: str) -> str | None:
+        """One resource, checked against the variant Nosana's schema picks for it."""
+        sh = self.shape
+        if obj.get("type") in ("HF", "Ollama"):
+            kind, variant = obj["type"], obj["type"]
+        else:
+            kind = "S3"
+            variant = "S3-bucket" if "bucket" in obj else "S3-buckets" if "buckets" in obj else "S3"
+            if sh.required(obj, "type", path, '"S3", "HF" or "Ollama"', op_id) and sh.one_of(obj["type"], path + ("type",), ["S3", "HF", "Ollama"], op_id) is None:
+                return None
+        fields = RESOURCE_FIELDS[variant]
+        sh.known_keys(obj, path, fields, op_id)
+        ok = True
+        for key, (check, required) in fields.items():
+            if key == "type":
+                continue
+            if key not in obj:
+                if required:
+                    ok = sh.required(obj, key, path, f"{key} of the {kind} resource", op_id) and ok
+                continue
+            here = path + (key,)
+            value = obj[key]
+            if check == "string":
+                ok = sh.string(value, here, op_id) is not None and ok
+            elif check == "bool":
+                ok = sh.boolean(value, here, op_id) is not None and ok
+            elif check == "strings":
+                ok = sh.strings(value, here, op_id) is not None and ok
+            elif check == "iam":
+                iam = sh.obj(value, here, op_id)
+                if iam is not None:
+                    sh.known_keys(iam, here, IAM_KEYS, op_id)
+                    for k in IAM_KEYS:
+                        if sh.required(iam, k, here, "an S3 credential", op_id):
+                            ok = sh.string(iam[k], here + (k,), op_id) is not None and ok
+                        else:
+                            ok = False
+            elif check == "buckets":
+                if not isinstance(value, list):
+                    sh.wrong(here, "an array of {url, files?}", value, op_id)
+                    ok = False
+                    continue
+                for j, bucket in enumerate(value):
+                    b = sh.obj(bucket, here + (j,), op_id)
+                    if b is None:
+                        ok = False
+                        continue
+                    sh.known_keys(b, here + (j,), ["url", "files"], op_id)
+                    if sh.required(b, "url", here + (j,), "the bucket's URL", op_id):
+                        ok = sh.string(b["url"], here + (j, "url"), op_id) is not None and ok
+                    if "files" in b:
+                        ok = sh.strings(b["files"], here + (j, "files"), op_id) is not None and ok
+        return kind if ok else None
+
+    def _spread_marker(self, obj: dict, path: Path, op_id: str) -> None:
+        """`{__spread__: literal, chunked?}` as the schema allows it (in expose and resources)."""
+        self.shape.known_keys(obj, path, [SPREAD, "chunked"], op_id)
+        literal = obj[SPREAD]
+        if not (isinstance(literal, str) and SCHEMA_LITERAL.fullmatch(literal)):
+            self.shape.wrong(path + (SPREAD,), "a literal such as %%ops.ID.results.KEY%%", literal, op_id)
+        if "chunked" in obj:
+            self.shape.boolean(obj["chunked"], path + ("chunked",), op_id)
 
 
 def _as_command(value: str | list[str], shell: bool) -> tuple[str, ...]:

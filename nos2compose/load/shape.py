@@ -42,9 +42,10 @@ class Shape:
         self.wrong(path, "a number", value, op)
         return None
 
-    def integer(self, value: Any, path: Path, low: int, high: int, what: str, op: str | None = None) -> int | None:
-        """A whole number in [low, high]; strings of digits (from literals) count too."""
-        if isinstance(value, str) and value.strip().isdigit():
+    def integer(self, value: Any, path: Path, low: int, high: int, what: str, op: str | None = None,
+                text_ok: bool = False) -> int | None:
+        """A whole number in [low, high]; with text_ok, strings of digits (values of literals) count too."""
+        if text_ok and isinstance(value, str) and value.strip().isdigit():
             value = int(value.strip())
         if isinstance(value, float) and value.is_integer():
             value = int(value)

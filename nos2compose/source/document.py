@@ -26,9 +26,13 @@ class Document:
         if self.format == "yaml":
             return _parse_yaml(self.text)
         try:
-            return json.loads(self.text), None
+            return json.loads(self.text, parse_constant=_not_json), None
         except json.JSONDecodeError as exc:
-            return None, Diagnostic("error", (), f"malformed JSON: {exc.msg}", position=(exc.lineno, exc.colno))
+            position = (exc.lineno, exc.colno)
+            if not exc.doc:  # NaN or Infinity: JSON.parse refuses them; find where they stand
+                m = re.search(r"(?<![\w\"])-?(?:NaN|Infinity)\b", self.text)
+                position = _line_col(self.text, m.start() if m else 0)
+            return None, Diagnostic("error", (), f"malformed JSON: {exc.msg}", position=position)
         except RecursionError:
             return None, Diagnostic("error", (), "malformed JSON: nested too deeply", position=(1, 1))
 
@@ -43,6 +47,15 @@ class Document:
         while path and path not in self._positions:
             path = path[:-1]
         return self._positions.get(path, (1, 1))
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _not_json(token: str) -> Any:
+    raise json.JSONDecodeError(f"{token} is not a JSON value", "", 0)
 
 
 def _parse_yaml(text: str) -> tuple[Any, Diagnostic | None]:

@@ -135,7 +135,8 @@ def full_job() -> dict:
             "entrypoint": ["/bin/sh", "-c"],
             "env": {"GLOBAL_A": "1"},
             "work_dir": "/work",
-            "variables": {"MODEL": "llama3", "PORTS": "[9100, 9101]"},
+            "variables": {"MODEL": "llama3", "PORTS": "[9100, 9101]",
+                          "CHUNKS": "[\"[9102,\", \"9103]\"]", "RES": "[]"},
         },
         "ops": [
             {"type": "container/create-volume", "id": "models", "args": {"name": "models"}},
@@ -247,7 +248,7 @@ def full_job() -> dict:
                 "type": "container/run",
                 "id": "spread",
                 "args": {"image": "nginx:1",
-                         "expose": {"__spread__": "%%global.variables.PORTS%%", "chunked": True},
+                         "expose": {"__spread__": "%%global.variables.CHUNKS%%", "chunked": True},
                          "restart_policy": "on-failure",
                          "resources": ["__remove-if-empty__",
                                        {"__spread__": "%%global.variables.RES%%"}]},

@@ -1,0 +1,100 @@
+"""`validate --strict` agrees with Nosana's own validator (@nosana/types, run under Node.js).
+
+Every case in tests/nosana_validator/cases.py goes through both. Where the network
+rejects, --strict must reject. Where the network accepts, --strict must accept,
+except for the values nos2compose refuses in every mode because they can never
+run (EXTRA_REJECTIONS, each with its reason).
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import IN_CI, ROOT
+from nos2compose.compiler import Options, compile_job
+
+HARNESS = ROOT / "tests" / "nosana_validator"
+sys.path.insert(0, str(HARNESS))
+from cases import cases  # noqa: E402
+
+# Accepted by the network's validator, refused by nos2compose in every mode: values
+# that can never run, or that the node itself refuses when it starts the job. Each
+# pattern matches the message of such an error; any other error on a job the
+# network accepts is a disagreement.
+EXTRA_REJECTIONS = {
+    r"expected a port \(a whole number from 1 to 65535\)": "a port must be a whole number from 1 to 65535",
+    r"expected an HTTP status \(a whole number from 100 to 599\)": "an HTTP status is a whole number from 100 to 599",
+    r"expected a count \(a whole number": "a restart count is a whole number >= 0",
+    r"depends on '.*', which is not an op|cannot depend on itself|may only name ops of the same group|dependency cycle":
+        "unknown, self and cross-group dependencies are refused by the node at run time; cycles never end",
+    r"missing required key 'image'|missing required key 'name' \(the volume's name\)|unknown key '\w+' \(known here: name\)|unknown key 'name' \(known here: aliases":
+        "an op's args must fit its type (a run op needs an image, a create-volume op a name)",
+    r"the image name is empty": "an empty image name cannot be pulled",
+    r"^\$[^ ]* \(op \"[^\"]*\"\): (literal %%|chunked spread|__spread__ of|__pairs__ of)": "a literal that cannot be resolved fails the op on the node",
+    r"expected a port number \(or a literal such as": "a malformed literal where a port goes",
+}
+
+
+def network_verdicts(jobs: list[dict]) -> list[bool]:
+    node = shutil.which("node")
+    installed = (HARNESS / "node_modules" / "@nosana" / "types").is_dir()
+    if not (node and installed):
+        if IN_CI:
+            pytest.fail("Node.js and tests/nosana_validator/node_modules are required in CI (.ci/run installs them)")
+        pytest.skip("Node.js or the Nosana validator is missing (npm ci --prefix tests/nosana_validator)")
+    proc = subprocess.run([node, str(HARNESS / "validate.mjs")], input=json.dumps(jobs), capture_output=True, text=True, check=True)
+    return [r["success"] for r in json.loads(proc.stdout)]
+
+
+@pytest.fixture(scope="module")
+def verdicts():
+    named = cases()
+    return named, network_verdicts([job for _, job in named])
+
+
+def ours(job: dict) -> tuple[bool, list[str]]:
+    result = compile_job(job, Options(name="case", strict=True, to_run=False))
+    errors = [d.describe() for d in result.diagnostics.errors]
+    return (result.job is not None and not errors), errors
+
+
+def test_there_are_many_cases(verdicts):
+    named, network = verdicts
+    assert len(named) >= 300
+    assert 0 < sum(network) < len(network)
+
+
+def test_strict_rejects_whatever_the_network_rejects(verdicts):
+    named, network = verdicts
+    wrong = [name for (name, job), ok in zip(named, network) if not ok and ours(job)[0]]
+    assert wrong == []
+
+
+def test_strict_accepts_whatever_the_network_accepts(verdicts):
+    named, network = verdicts
+    wrong = []
+    for (name, job), ok in zip(named, network):
+        if not ok:
+            continue
+        accepted, errors = ours(job)
+        if accepted:
+            continue
+        unexplained = [e for e in errors if not any(re.search(p, e) for p in EXTRA_REJECTIONS)]
+        if unexplained:
+            wrong.append((name, unexplained))
+    assert wrong == []
+
+
+def test_corpus_passes_both(verdicts):
+    corpus = ROOT.parent / "shared" / "corpus" / "nosana-templates"
+    if not corpus.is_dir():
+        pytest.skip("no corpus beside the project")
+    jobs = [json.loads(p.read_text()) for p in sorted(corpus.glob("*.json"))]
+    assert all(network_verdicts(jobs))
+    assert [ours(j)[1] for j in jobs if not ours(j)[0]] == []
