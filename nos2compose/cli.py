@@ -188,6 +188,7 @@ def _compile(job: str, fmt: str | None, name: str | None, strict: bool, error_on
 
 
 def _print(doc: Document, diags: list[Diagnostic]) -> None:
-    for d in diags:
-        line, col = d.position or doc.position(d.path)
+    """One line per diagnostic, in the order they stand in the file."""
+    placed = sorted(((d.position or doc.position(d.path), n, d) for n, d in enumerate(diags)), key=lambda t: (t[0], t[1]))
+    for (line, col), _, d in placed:
         click.echo(f"{d.severity}: {doc.name}:{line}:{col}: {d.describe()}", err=True)

@@ -16,7 +16,7 @@ from .literals import REMOVE_IF_EMPTY, SPREAD, LiteralContext, resolve_args
 from .shape import Shape
 
 RUN, CREATE_VOLUME = "container/run", "container/create-volume"
-TOP_KEYS = ("version", "type", "ops", "meta", "global", "logistics", "deployment_id", "ssh")
+TOP_KEYS = ("version", "type", "ops", "meta", "global", "logistics", "deployment_id")
 GLOBAL_KEYS = ("image", "gpu", "entrypoint", "env", "work_dir", "variables")
 OP_KEYS = ("type", "id", "args", "results", "execution")
 RUN_KEYS = ("image", "cmd", "entrypoint", "env", "gpu", "work_dir", "volumes", "aliases", "expose",
@@ -58,7 +58,7 @@ class Loader:
         top = self.shape.obj(data, ())
         if top is None:
             return None
-        self.shape.known_keys(top, (), TOP_KEYS)
+        self.shape.known_keys({k: v for k, v in top.items() if k != "ssh"}, (), TOP_KEYS)
         self._version(top)
         if self.shape.required(top, "type", (), 'the job type, "container"'):
             self.shape.one_of(top["type"], ("type",), ["container"])
@@ -133,11 +133,13 @@ class Loader:
             self._logistics(top["logistics"])
         if "ssh" in top:
             ssh = self.shape.obj(top["ssh"], ("ssh",))
+            self.diags.strict_rule(("ssh",), "ssh is in Nosana's schema, but its validator rejects it", "ignored")
             if ssh is not None:
                 self.shape.known_keys(ssh, ("ssh",), ["public_keys"])
                 if "public_keys" in ssh:
                     self.shape.strings(ssh["public_keys"], ("ssh", "public_keys"))
-                self.diags.warning(("ssh",), "ssh access is not set up locally; use `docker exec` into the op's container instead")
+                if not self.diags.strict:
+                    self.diags.warning(("ssh",), "ssh access is not set up locally; use `docker exec` into the op's container instead")
 
     def _logistics(self, raw: Any) -> None:
         sh, path = self.shape, ("logistics",)

@@ -1,0 +1,149 @@
+"""Bad input never crashes: each kind of error exits 2, names the file, line, column and JSON path, and prints no traceback."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from conftest import run_cli
+
+GOOD_OP = {"type": "container/run", "id": "web", "args": {"image": "nginx", "expose": 80}}
+
+
+def job(*ops, **top):
+    return {"version": "0.1", "type": "container", **top, "ops": list(ops) or [GOOD_OP]}
+
+
+def write(tmp_path, data, name="job.json"):
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data, indent=2), encoding="utf-8")
+    return path
+
+
+def run(tmp_path, data, *args, command="convert", name="job.json"):
+    write(tmp_path, data, name)
+    return run_cli(command, name, *args, cwd=tmp_path)
+
+
+def assert_rejected(result, *fragments, line=None):
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stdout == ""
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+    if line is not None:
+        assert re.search(rf"job\.json:{line}:\d+: ", result.stderr), result.stderr
+
+
+ERRORS = {
+    # name: (job text or mapping, expected fragments, expected line or None)
+    "malformed-json": ('{\n  "version": "0.1",\n  "ops": [\n    {"id": "a",,}\n  ]\n}', ["malformed JSON"], 4),
+    "nan-is-not-json": ('{\n "version": "0.1", "type": "container",\n "ops": [{"type": "container/run", "id": "a", "args": {"image": "x", "expose": NaN}}]}', ["NaN is not a JSON value"], 3),
+    "top-level-array": ("[1, 2]", ["$: expected an object, found an array"], 1),
+    "wrong-type": (job({"type": "container/run", "id": "a", "args": {"image": "x", "gpu": "yes"}}), ['$.ops[0].args.gpu (op "a"): expected true or false, found "yes"'], 10),
+    "port-out-of-range": (job({"type": "container/run", "id": "a", "args": {"image": "x", "expose": [80, {"port": 70000}]}}),
+                          ["$.ops[0].args.expose[1].port", "from 1 to 65535), found 70000"], 13),
+    "duplicate-port": (job({"type": "container/run", "id": "a", "args": {"image": "x", "expose": [80, {"port": 80}]}}),
+                       ["$.ops[0].args.expose[1]", "port 80 is exposed twice"], None),
+    "missing-required": (job({"type": "container/run", "id": "a"}), ["$.ops[0] (op \"a\"): missing required key 'args'"], 5),
+    "missing-type": ({"version": "0.1", "ops": []}, ["missing required key 'type'"], 1),
+    "wrong-job-type": ({"version": "0.1", "type": "vm", "ops": []}, ['$.type: expected one of "container", found "vm"'], 3),
+    "unknown-op-type": (job({"type": "container/exec", "id": "a", "args": {}}), ['$.ops[0].type (op "a"): expected one of'], None),
+    "duplicate-id": (job(GOOD_OP, GOOD_OP), ["$.ops[1].id", "'web' is used twice (first at $.ops[0].id)"], None),
+    "id-with-space": (job({"type": "container/run", "id": "my op", "args": {"image": "x"}}), ["$.ops[0].id", "contains a space"], 7),
+    "no-image": (job({"type": "container/run", "id": "a", "args": {"cmd": "true"}}), ["missing required key 'image' (and no global.image"], None),
+    "unknown-dependency": (job({"type": "container/run", "id": "a", "args": {"image": "x"}, "execution": {"depends_on": ["ghost"]}}),
+                           ["$.ops[0].execution.depends_on[0]", "'ghost', which is not an op of this job"], None),
+    "self-dependency": (job({"type": "container/run", "id": "a", "args": {"image": "x"}, "execution": {"depends_on": ["a"]}}),
+                        ["cannot depend on itself"], None),
+    "cross-group-dependency": (job({"type": "container/run", "id": "a", "args": {"image": "x"}, "execution": {"group": "g1"}},
+                                   {"type": "container/run", "id": "b", "args": {"image": "x"}, "execution": {"group": "g2", "depends_on": ["a"]}}),
+                               ["depends on 'a' in group 'g1'", "same group ('g2')"], None),
+    "dependency-cycle": (job({"type": "container/run", "id": "a", "args": {"image": "x"}, "execution": {"group": "g", "depends_on": ["b"]}},
+                             {"type": "container/run", "id": "b", "args": {"image": "x"}, "execution": {"group": "g", "depends_on": ["a"]}}),
+                         ["dependency cycle: "], None),
+    "unknown-variable": (job({"type": "container/run", "id": "a", "args": {"image": "%%global.variables.IMG%%"}}),
+                         ["$.ops[0].args.image", "literal %%global.variables.IMG%%: global.variables has no 'IMG'"], None),
+    "malformed-literal": (job({"type": "container/run", "id": "a", "args": {"image": "x", "cmd": ["%%global.nope%%"]}}),
+                          ["$.ops[0].args.cmd[0]", "%%global.nope%%: not a literal Nosana knows"], None),
+    "literal-to-unknown-op": (job({"type": "container/run", "id": "a", "args": {"image": "x", "env": {"H": "%%ops.b.host%%"}}}),
+                              ["$.ops[0].args.env.H", "there is no op 'b'"], None),
+    "run-time-literal": (job({"type": "container/run", "id": "a", "args": {"image": "x"}, "results": {"p": "port: (\\d+)"}},
+                             {"type": "container/run", "id": "b", "args": {"image": "x", "cmd": ["--port", "%%ops.a.results.p%%"]}}),
+                         ["$.ops[1].args.cmd[1]", "%%ops.a.results.p%% is only known at run time"], None),
+    "bad-health-check": (job({"type": "container/run", "id": "a", "args": {"image": "x", "expose": [{"port": 80, "health_checks": [
+                             {"type": "http", "path": "/", "method": "PATCH", "expected_status": 200, "continuous": True}]}]}}),
+                         ['$.ops[0].args.expose[0].health_checks[0].method (op "a"): expected one of "GET", "POST", "PUT", "DELETE", found "PATCH"'], None),
+    "null-optional": (job({"type": "container/run", "id": "a", "args": {"image": "x", "volumes": None}}), ["$.ops[0].args.volumes", "found null"], None),
+    "bad-restart-policy": (job({"type": "container/run", "id": "a", "args": {"image": "x", "restart_policy": "sometimes"}}), ["$.ops[0].args.restart_policy"], None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_error_is_reported_with_path_and_line(tmp_path, case):
+    data, fragments, line = ERRORS[case]
+    assert_rejected(run(tmp_path, data), *fragments, line=line)
+
+
+@pytest.mark.parametrize("case", ["port-out-of-range", "duplicate-id", "unknown-dependency", "malformed-json"])
+def test_validate_reports_the_same_errors(tmp_path, case):
+    data, fragments, line = ERRORS[case]
+    assert_rejected(run(tmp_path, data, command="validate"), *fragments, line=line)
+
+
+def test_every_error_is_reported_at_once(tmp_path):
+    bad = job({"type": "container/run", "id": "a", "args": {"image": 1, "gpu": "no", "expose": 0}},
+              {"type": "container/run", "id": "a", "args": {"image": "x"}})
+    result = run(tmp_path, bad)
+    assert_rejected(result, "$.ops[0].args.image", "$.ops[0].args.gpu", "$.ops[0].args.expose", "$.ops[1].id")
+    errors = [l for l in result.stderr.splitlines() if re.match(r"error: job.json:\d+:", l)]
+    assert len(errors) == 4, result.stderr
+    assert result.stderr.rstrip().endswith("4 errors; nothing was written")
+
+
+def test_yaml_errors_have_lines_too(tmp_path):
+    text = "version: '0.1'\ntype: container\nops:\n  - type: container/run\n    id: a\n    args:\n      image: x\n      expose: [80, 99999]\n"
+    result = run(tmp_path, text, name="job.yaml")
+    assert result.exit_code == 2
+    assert re.search(r"job\.yaml:8:\d+: \$\.ops\[0\]\.args\.expose\[1\]", result.stderr), result.stderr
+    result = run(tmp_path, "ops: [a, b\n", name="job.yaml")
+    assert result.exit_code == 2 and "malformed YAML" in result.stderr and "job.yaml:" in result.stderr
+
+
+def test_strict_only_rules_warn_by_default_and_fail_with_strict(tmp_path):
+    data = {"version": "0.2", "type": "container", "global": {"image": "busybox"}, "extra": 1,
+            "ops": [{"type": "container/run", "id": "a", "args": {"cmd": "true", "output": "x", "expose": [
+                {"port": 80, "health_checks": [{"type": "http", "path": "/", "method": "GET", "expected_status": 200}]}]}}]}
+    lenient = run(tmp_path, data)
+    assert lenient.exit_code == 0, lenient.stderr
+    warnings = [l for l in lenient.stderr.splitlines() if l.startswith("warning:")]
+    for fragment in ["$.version", "$.extra", "no 'image' of its own", "'output' is an older field", "without 'continuous'"]:
+        assert any(fragment in w for w in warnings), (fragment, lenient.stderr)
+    strict = run(tmp_path, data, "--strict")
+    assert strict.exit_code == 2
+    assert len([l for l in strict.stderr.splitlines() if re.match(r"error: job.json:\d+:", l)]) == 5, strict.stderr
+
+
+def test_error_on_warning(tmp_path):
+    data = job({"type": "container/run", "id": "a", "args": {"image": "x", "private": True}})
+    assert run(tmp_path, data).exit_code == 0
+    result = run(tmp_path, data, "--error-on-warning")
+    assert_rejected(result, "warning: job.json:", "--error-on-warning makes them fatal")
+
+
+def test_file_problems(tmp_path):
+    assert_rejected(run_cli("convert", str(tmp_path / "nope.json")), "no such file")
+    assert_rejected(run_cli("convert", str(tmp_path)), "is a directory")
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00")
+    assert_rejected(run_cli("convert", str(tmp_path / "bin.json")), "not UTF-8")
+
+
+def test_bad_name_is_a_usage_error(tmp_path):
+    result = run(tmp_path, job(), "--name", "My Job")
+    assert result.exit_code == 2 and "try --name my-job" in result.stderr
+
+
+def test_check_needs_an_output_directory(tmp_path):
+    result = run(tmp_path, job(), "--check")
+    assert result.exit_code == 2 and "-o DIR" in result.stderr
