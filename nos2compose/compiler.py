@@ -80,8 +80,7 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     checks.warn_local_differences(job, diags)
     _note_renamed_services(job, names, diags)
     result.job = job
-    run_groups = tuple(g for g in job.groups if any(op.group == g for op in job.run_ops))
-    result.layout = Layout(names, host_ports(job), run_groups)  # service names, host ports, group order
+    result.layout = Layout(names, host_ports(job), job.run_ops_by_group())  # service names, host ports, group order
     return result
 
 
@@ -130,7 +129,7 @@ def _header(result: Result, part: tuple[int, str, int] | None) -> str:
     else:
         order, group, total = part
         lines.append(f"Group {order + 1} of {total}: '{group}'. Start the files in name order.")
-        ops = tuple(op for op in job.run_ops if op.group == group)
+        ops = tuple(layout.members[group])
     published = [(op, e) for op in ops for e in op.expose]
     if published:
         lines.append("Published on the host:")

@@ -95,5 +95,9 @@ class Job:
     def run_ops(self) -> tuple[RunOp, ...]:
         return tuple(op for op in self.ops if isinstance(op, RunOp))
 
-    def ops_in(self, group: str) -> tuple[Op, ...]:
-        return tuple(op for op in self.ops if op.group == group)
+    def run_ops_by_group(self) -> dict[str, list[RunOp]]:
+        """Groups that run something, in order, each with its container/run ops."""
+        out: dict[str, list[RunOp]] = {}
+        for op in self.run_ops:
+            out.setdefault(op.group, []).append(op)
+        return out

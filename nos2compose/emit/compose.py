@@ -23,7 +23,11 @@ class Layout:
 
     services: dict[str, str]  # op id -> service name
     ports: dict[tuple[str, int], int]  # (op id, container port) -> host port
-    run_groups: tuple[str, ...]  # groups that run something, in order
+    members: dict[str, list[RunOp]]  # groups that run something, in order, with their ops
+
+    @property
+    def run_groups(self) -> tuple[str, ...]:
+        return tuple(self.members)
 
 
 def barrier_condition(op: RunOp) -> str:
@@ -105,9 +109,9 @@ def job_document(job: Job, layout: Layout, source: str) -> dict:
     """The whole job in one file: each group's ops wait for the previous group through depends_on."""
     barriers: dict[str, list[RunOp]] = {}
     previous: list[RunOp] = []
-    for group in layout.run_groups:
+    for group, ops in layout.members.items():
         barriers[group] = previous
-        previous = [op for op in job.run_ops if op.group == group]
+        previous = ops
     meta = {"job": job.name, "source": source, "groups": list(layout.run_groups)}
     return _document(job, layout, list(job.run_ops), meta, barriers)
 
@@ -115,8 +119,7 @@ def job_document(job: Job, layout: Layout, source: str) -> dict:
 def group_documents(job: Job, layout: Layout, source: str) -> list[tuple[str, dict]]:
     """One file per group that runs something: (group, document), in group order."""
     out = []
-    for order, group in enumerate(layout.run_groups):
-        ops = [op for op in job.run_ops if op.group == group]
+    for order, (group, ops) in enumerate(layout.members.items()):
         meta = {"job": job.name, "group": group, "order": order, "source": source}
         out.append((group, _document(job, layout, ops, meta, {})))
     return out

@@ -36,8 +36,9 @@ HTTP_PROBE = r"""probe() {
   [ "$got" = "$want" ]
 }
 """
+# websocket checks, approximated: the port accepts a connection (busybox nc has no -z)
 TCP_PROBE = r"""tcp() {
-  nc -z -w 5 127.0.0.1 "$1"
+  nc -z -w 5 127.0.0.1 "$1" 2>/dev/null || nc -w 2 127.0.0.1 "$1" </dev/null >/dev/null 2>&1
 }
 """
 

@@ -17,18 +17,28 @@ _UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
 _RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
 
 
+_memo: dict[str, str] = {}
+
+
 def scalar(value: Any) -> str:
+    if isinstance(value, str):
+        found = _memo.get(value)
+        if found is None:
+            found = _memo[value] = _string(value)
+        return found
     if value is True:
         return "true"
     if value is False:
         return "false"
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, str):
-        if _PLAIN.match(value) and value.lower() not in _RESERVED and not value.startswith("//"):
-            return value
-        return _UNSAFE.sub(lambda m: "\\u%04x" % ord(m.group()), json.dumps(value, ensure_ascii=False))
     raise TypeError(f"cannot write {type(value).__name__} to YAML")
+
+
+def _string(value: str) -> str:
+    if _PLAIN.fullmatch(value) and value.lower() not in _RESERVED and not value.startswith("//"):
+        return value
+    return _UNSAFE.sub(lambda m: "\\u%04x" % ord(m.group()), json.dumps(value, ensure_ascii=False))
 
 
 def _block(value: str, indent: int) -> str | None:
@@ -36,7 +46,7 @@ def _block(value: str, indent: int) -> str | None:
     if "\n" not in value.rstrip("\n") or value.endswith("\n\n") or _UNSAFE.search(value):
         return None
     lines = value.rstrip("\n").split("\n")
-    if lines[0][:1] in (" ", "\t") or any(l != l.rstrip() or "\r" in l or (l and l[0] == "\t") for l in lines):
+    if lines[0][:1] in ("", " ", "\t") or any(l != l.rstrip() or "\r" in l or (l and l[0] == "\t") for l in lines):
         return None
     if any(ord(c) < 32 and c != "\t" for c in value.replace("\n", "")):
         return None

@@ -101,6 +101,7 @@ class Resolver:
 
     def __init__(self, ctx: LiteralContext, diags: Diagnostics, op_id: str, on_run_time: Callable[[Path, str], None]):
         self.ctx, self.diags, self.op_id, self.on_run_time = ctx, diags, op_id, on_run_time
+        self.failed = False
 
     def _lookup(self, literal: str, path: Path) -> Any:
         try:
@@ -153,7 +154,8 @@ class Resolver:
             if isinstance(item, dict) and SPREAD in item and set(item) <= {SPREAD, "chunked"}:
                 spliced = self._spread(item, here, want=list)
                 if spliced is None:
-                    out.append(item)
+                    if not self.failed:
+                        out.append(item)  # left for run time
                 else:
                     out.extend(spliced)
                 continue
@@ -183,6 +185,8 @@ class Resolver:
         return out
 
     def _spread(self, spec: dict, path: Path, want: type, pairs: bool = False) -> Any:
+        """The spliced value; None when it is left for run time, or failed (then self.failed is set)."""
+        self.failed = False
         literal = spec.get(SPREAD)
         if not isinstance(literal, str) or not LITERAL.fullmatch(literal):
             return None
@@ -193,6 +197,7 @@ class Resolver:
                 self.on_run_time(path, literal.strip("%"))
             else:
                 self.diags.error(path, f"literal {literal}: {exc.message}", self.op_id)
+                self.failed = True
             return None
         if spec.get("chunked") is True:
             if isinstance(raw, str) and raw[:1] == "[":
@@ -202,6 +207,7 @@ class Resolver:
                     pass
             if not (isinstance(raw, list) and all(isinstance(s, str) for s in raw)):
                 self.diags.error(path, f"chunked spread of {literal}: expected an array of strings", self.op_id)
+                self.failed = True
                 return None
             raw = "".join(raw)
         value = raw
@@ -214,6 +220,7 @@ class Resolver:
             if isinstance(value, list) and all(isinstance(p, dict) and "key" in p and "value" in p for p in value):
                 return {str(p["key"]): p["value"] for p in value}
             self.diags.error(path, f"__pairs__ of {literal}: expected an array of {{key, value}} objects", self.op_id)
+            self.failed = True
             return None
         if want is list and isinstance(value, list):
             return _flatten(value)
@@ -221,6 +228,7 @@ class Resolver:
             return value
         kind = "an array" if want is list else "an object"
         self.diags.error(path, f"__spread__ of {literal}: expected its value to be {kind}, found {json.dumps(value)[:60]}", self.op_id)
+        self.failed = True
         return None
 
 

@@ -71,60 +71,44 @@ def _parse_yaml(text: str) -> tuple[Any, Diagnostic | None]:
         return None, Diagnostic("error", (), f"malformed YAML: {exc}", position=(1, 1))
 
 
-_TOKEN = re.compile(r'\s*(?:(")|([{}\[\],:])|(-?[0-9][0-9eE.+-]*|true|false|null))')
-_STRING_END = re.compile(r'(?:[^"\\]|\\.)*"')
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
 
 
 def _json_positions(text: str) -> dict[Path, tuple[int, int]]:
-    """Map every JSON path in `text` to the line/column where its value starts."""
+    """Map every JSON path in `text` (already known to parse) to the line/column where its value starts."""
+    tokens = [(m.group(), m.start()) for m in _TOKENS.finditer(text)]
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    out: dict[Path, tuple[int, int]] = {}
 
     def where(offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(line_starts, offset)
         return line, offset - line_starts[line - 1] + 1
 
-    out: dict[Path, tuple[int, int]] = {}
-    pos = 0
-
-    def token() -> tuple[str, int]:
-        nonlocal pos
-        m = _TOKEN.match(text, pos)
-        if not m:
-            raise ValueError("unexpected text")
-        start = m.start(1) if m.group(1) else (m.start(2) if m.group(2) else m.start(3))
-        if m.group(1):
-            end = _STRING_END.match(text, m.end())
-            if not end:
-                raise ValueError("unterminated string")
-            pos = end.end()
-            return text[m.start(1):pos], start
-        pos = m.end()
-        return m.group(2) or m.group(3), start
-
-    def value(path: Path, tok: str, start: int) -> None:
+    def value(i: int, path: Path) -> int:
+        """Record the value starting at token i; return the index after it."""
+        tok, start = tokens[i]
         out[path] = where(start)
         if tok == "{":
-            tok, start = token()
-            while tok != "}":
-                key = json.loads(tok)
-                token()  # ':'
-                vtok, vstart = token()
-                value(path + (key,), vtok, vstart)
-                tok, start = token()
-                if tok == ",":
-                    tok, start = token()
-        elif tok == "[":
+            i += 1
+            while tokens[i][0] != "}":
+                key = tokens[i][0]
+                key = json.loads(key) if "\\" in key else key[1:-1]
+                i = value(i + 2, path + (key,))  # skip the ':'
+                if tokens[i][0] == ",":
+                    i += 1
+            return i + 1
+        if tok == "[":
+            i += 1
             index = 0
-            tok, start = token()
-            while tok != "]":
-                value(path + (index,), tok, start)
+            while tokens[i][0] != "]":
+                i = value(i, path + (index,))
                 index += 1
-                tok, start = token()
-                if tok == ",":
-                    tok, start = token()
+                if tokens[i][0] == ",":
+                    i += 1
+            return i + 1
+        return i + 1
 
-    first, start = token()
-    value((), first, start)
+    value(0, ())
     return out
 
 

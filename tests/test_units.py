@@ -1,0 +1,124 @@
+"""Unit tests of the pure pieces: YAML writer, literals, host ports, service names, probe builder, import cost."""
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import yaml
+
+from nos2compose.compiler import Options, compile_job
+from nos2compose.emit.healthcheck import healthcheck
+from nos2compose.emit.yaml_text import dump
+from nos2compose.model import Expose, HttpCheck, RunOp
+from nos2compose.plan.naming import project_name, service_names
+from conftest import ROOT
+
+ALPHABET = "ab :#-?'\"\\\n\t${}[]%&*!|>@`,\u2028\x85é😀0"
+
+
+def test_yaml_writer_round_trips_awkward_strings():
+    rng = random.Random(7)
+    for _ in range(2000):
+        s = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 12)))
+        doc = {"k": s, s or "empty": [s, {"x": s}], "n": [1, True, False, [], {}]}
+        assert yaml.safe_load(dump(doc)) == doc, repr(s)
+
+
+def test_yaml_writer_quotes_what_yaml_would_misread():
+    for tricky in ["yes", "No", "on", "null", "~", "1.0", "0x10", "80:80", "1e3", "-x", ": x", "#c", "*a", "&a", "!t", ""]:
+        assert yaml.safe_load(dump({"v": tricky}))["v"] == tricky
+
+
+def test_project_and_service_names():
+    assert project_name("Qwen3.5__job-definition-27b") == "qwen3-5__job-definition-27b"
+    assert project_name("__") == "job"
+    names = service_names(["gpt-oss:120b", "gpt-oss-120b", "a b", "ok.name_1"])
+    assert names["gpt-oss-120b"] == "gpt-oss-120b"
+    assert names["gpt-oss:120b"] == "gpt-oss-120b-2"  # never collides with a valid id
+    assert names["a b"] == "a-b" and names["ok.name_1"] == "ok.name_1"
+
+
+def _job(*ops, **top):
+    return {"version": "0.1", "type": "container", **top, "ops": list(ops)}
+
+
+def _run(op_id, **args):
+    return {"type": "container/run", "id": op_id, "args": {"image": "x", **args}}
+
+
+def test_host_ports_never_collide_and_are_stable():
+    job = _job(_run("a", expose=80), _run("b", expose=[80, 81]), _run("c", expose=80), _run("d", expose=82))
+    result = compile_job(job, Options(name="p"))
+    assert result.layout.ports == {("a", 80): 80, ("b", 80): 83, ("b", 81): 81, ("c", 80): 84, ("d", 82): 82}
+    again = compile_job(job, Options(name="p"))
+    assert again.layout.ports == result.layout.ports
+
+
+def test_literal_operators():
+    variables = {"FLAGS": '["--a", "--b"]', "EMPTY": "[]", "OBJ": '{"K": "v"}', "PAIRS": '[{"key": "P", "value": "q"}]',
+                 "CHUNKS": '["[1,", "2]"]'}
+    job = _job(_run("a", cmd=["run", "%%global.variables.FLAGS%%", "x=%%global.variables.FLAGS%%"],
+                    entrypoint=["sh", "%%global.variables.EMPTY%%", "__remove-if-empty__"],
+                    env={"__spread__": "%%global.variables.OBJ%%", "__pairs__": "%%global.variables.PAIRS%%", "J": "%%global.job%%"},
+                    expose={"__spread__": "%%global.variables.CHUNKS%%", "chunked": True},
+                    aliases=["%%global.variables.EMPTY%%", "__remove-if-empty__"]),
+               **{"global": {"variables": variables}})
+    result = compile_job(job, Options(name="lit"))
+    assert not result.diagnostics.has_errors(), [d.describe() for d in result.diagnostics.items]
+    (op,) = result.job.run_ops
+    assert op.cmd == ("run", "--a", "--b", "x=--a --b")
+    assert op.entrypoint == ("sh",)
+    assert dict(op.env) == {"K": "v", "P": "q", "J": "lit", "NOSANA_ID": "lit"}
+    assert [e.port for e in op.expose] == [1, 2]
+    assert op.aliases == ()
+
+
+def test_spread_of_a_non_array_fails_the_op():
+    job = _job(_run("a", cmd=[{"__spread__": "%%global.variables.X%%"}]), **{"global": {"variables": {"X": "plain"}}})
+    result = compile_job(job, Options(name="p"))
+    assert [d.describe() for d in result.diagnostics.errors] == [
+        '$.ops[0].args.cmd[0] (op "a"): __spread__ of %%global.variables.X%%: expected its value to be an array, found "plain"']
+
+
+def test_probe_keeps_hostile_values_out_of_the_script():
+    hostile = ["$(touch /tmp/pwned)", "`id`", "a;b", "x\ny", "'q'", '"d"', "$HOME", "\\n"]
+    checks = tuple(HttpCheck(path="/" + h, method="POST", expected_status=200, headers=(("X-" + str(i), h),), body=h)
+                   for i, h in enumerate(hostile))
+    op = RunOp(id="a", index=0, group="a", image="x", expose=(Expose(8080, health_checks=checks),))
+    test = healthcheck(op)["test"]
+    assert test[:3] == ["CMD", "sh", "-c"]
+    script, args = test[3], test[5:]
+    for h in hostile:
+        assert h not in script  # job values never become shell text
+        assert any(h in a for a in args)
+    # every value travels as one positional argument, referenced as "${N}"
+    assert script.count('"${') == len(args)
+
+
+def test_probe_runs_under_a_real_shell_with_hostile_values(tmp_path):
+    """Run the generated script with sh and fake curl/wget that record their argv."""
+    hostile = "$(touch %s/pwned); `touch %s/pwned2`" % (tmp_path, tmp_path)
+    op = RunOp(id="a", index=0, group="a", image="x", expose=(Expose(9, health_checks=(
+        HttpCheck(path="/p?" + hostile, method="POST", expected_status=201, headers=(("H", hostile),), body=hostile),)),))
+    test = healthcheck(op)["test"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "curl").write_text('#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done > "$ARGV_FILE"\nprintf 201\n')
+    (bin_dir / "curl").chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ARGV_FILE": str(tmp_path / "argv")}
+    proc = subprocess.run(test[1:], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    argv = (tmp_path / "argv").read_text()
+    assert "H: " + hostile in argv and "--data-binary\n" + hostile in argv and "http://127.0.0.1:9/p?" + hostile in argv
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
+
+
+def test_convert_path_imports_nothing_heavy(tmp_path):
+    job = ROOT / "fixtures" / "seed-vllm-openwebui-multi-op" / "seed-vllm-openwebui-multi-op.json"
+    code = ("import sys; from nos2compose.cli import main\n"
+            "try: main(['convert', %r])\nexcept SystemExit: pass\n"
+            "heavy = [m for m in ('jsonschema', 'python_on_whales', 'yaml', 'tenacity') if m in sys.modules]\n"
+            "sys.stderr.write(repr(heavy))") % str(job)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stderr.strip().endswith("[]"), proc.stderr
