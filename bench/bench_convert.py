@@ -15,7 +15,6 @@ import argparse
 import compileall
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -28,9 +27,8 @@ SEED = ROOT / "fixtures" / "seed-vllm-openwebui-multi-op" / "seed-vllm-openwebui
 
 
 def cli() -> list[str]:
-    """The installed console script when it runs this checkout, else the module."""
-    script = shutil.which("nos2compose")
-    return [script] if script else [sys.executable, "-m", "nos2compose"]
+    """What the `nos2compose` console script runs, with this Python (no PATH shims in between)."""
+    return [sys.executable, "-c", "import sys; from nos2compose.cli import main; sys.exit(main())"]
 
 
 def timed(cmd: list[str], **kw) -> float:

@@ -6,8 +6,7 @@ reads files, calls it, and prints what it returns.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .diagnostics import Diagnostics
 from .emit.compose import Layout, group_documents, job_document
@@ -19,8 +18,7 @@ from .plan.naming import service_names
 from .plan.ports import host_ports
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     name: str = "job"  # the Compose project name, already normalized
     source: str = "job.json"  # shown in headers; a file name, never a host path
     strict: bool = False
@@ -28,13 +26,15 @@ class Options:
     to_run: bool = True
 
 
-@dataclass
 class Result:
-    diagnostics: Diagnostics
-    source: str = "job.json"
-    job: Job | None = None
-    layout: Layout | None = None
-    run_time_literals: list = field(default_factory=list)
+    """What the compiler found: diagnostics always; the job and its layout when it could read them."""
+
+    def __init__(self, diagnostics: Diagnostics, source: str = "job.json"):
+        self.diagnostics = diagnostics
+        self.source = source
+        self.job: Job | None = None
+        self.layout: Layout | None = None
+        self.run_time_literals: list = []
 
     @property
     def ok(self) -> bool:

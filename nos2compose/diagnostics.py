@@ -6,8 +6,7 @@ the CLI turns them into `file:line:col` lines once, at the edge.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Union
+from typing import NamedTuple, Union
 
 Path = tuple[Union[str, int], ...]
 
@@ -27,8 +26,7 @@ def format_path(path: Path) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     severity: str  # "error" or "warning"
     path: Path
     message: str

@@ -2,18 +2,18 @@
 
 Everything here is already validated and has convert-time literals resolved;
 global fallbacks (image, entrypoint, work_dir, env, gpu) are applied. The
-emitter reads only this, never the raw mapping.
+emitter reads only this, never the raw mapping. Records are NamedTuples:
+immutable, typed, and much cheaper to define than dataclasses, which keeps
+`convert`'s start-up short.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Union
+from typing import NamedTuple, Union
 
 from .diagnostics import Path
 
 
-@dataclass(frozen=True)
-class HttpCheck:
+class HttpCheck(NamedTuple):
     path: str
     method: str
     expected_status: int
@@ -22,8 +22,7 @@ class HttpCheck:
     continuous: bool = False
 
 
-@dataclass(frozen=True)
-class WebSocketCheck:
+class WebSocketCheck(NamedTuple):
     expected_response: str
     continuous: bool = False
 
@@ -31,21 +30,18 @@ class WebSocketCheck:
 HealthCheck = Union[HttpCheck, WebSocketCheck]
 
 
-@dataclass(frozen=True)
-class Expose:
+class Expose(NamedTuple):
     port: int
     kind: str | None = None  # web, api, webapi, websocket, none: changes nothing at run time
     health_checks: tuple[HealthCheck, ...] = ()
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(NamedTuple):
     volume: str
     dest: str
 
 
-@dataclass(frozen=True)
-class RunOp:
+class RunOp(NamedTuple):
     """A container/run operation."""
 
     id: str
@@ -72,8 +68,7 @@ class RunOp:
         return any(e.health_checks for e in self.expose)
 
 
-@dataclass(frozen=True)
-class VolumeOp:
+class VolumeOp(NamedTuple):
     """A container/create-volume operation: a named volume other ops mount."""
 
     id: str
@@ -85,11 +80,10 @@ class VolumeOp:
 Op = Union[RunOp, VolumeOp]
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     name: str  # the Compose project name, also the local job id
     ops: tuple[Op, ...]
-    groups: tuple[str, ...] = field(default=())  # in order of first appearance
+    groups: tuple[str, ...] = ()  # in order of first appearance
 
     @property
     def run_ops(self) -> tuple[RunOp, ...]:

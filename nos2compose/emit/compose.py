@@ -7,7 +7,7 @@ each other by op id. `job_document` orders groups with depends_on barriers;
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..model import Job, RunOp
 from .healthcheck import healthcheck
@@ -17,8 +17,7 @@ LABEL = "io.nosana"  # label prefix: the supervisor finds ops by these
 GPU_REQUEST = {"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     """What the planner decided: service names, host ports, group order."""
 
     services: dict[str, str]  # op id -> service name

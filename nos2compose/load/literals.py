@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..diagnostics import Diagnostics, Path
@@ -31,14 +30,14 @@ class Unresolved(Exception):
         self.literal, self.kind, self.message = literal, kind, message
 
 
-@dataclass
 class LiteralContext:
     """What convert time knows: the job's variables, its local name and its service names."""
 
-    job_name: str
-    variables: dict[str, Any]
-    service_names: dict[str, str]  # op id -> Compose service name
-    run_time: list[tuple[Path, str]] = field(default_factory=list)  # literals left for run time
+    def __init__(self, job_name: str, variables: dict[str, Any], service_names: dict[str, str]):
+        self.job_name = job_name
+        self.variables = variables
+        self.service_names = service_names  # op id -> Compose service name
+        self.run_time: list[tuple[Path, str]] = []  # literals left for run time
 
     def value(self, literal: str) -> Any:
         parts = literal.split(".")

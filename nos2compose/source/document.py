@@ -8,18 +8,17 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..diagnostics import Diagnostic, Path
 
 
-@dataclass
 class Document:
-    name: str  # shown in messages: the file name as given, or <stdin>
-    text: str
-    format: str  # "json" or "yaml"
-    _positions: dict[Path, tuple[int, int]] | None = field(default=None, repr=False)
+    def __init__(self, name: str, text: str, format: str):
+        self.name = name  # shown in messages: the file name as given, or <stdin>
+        self.text = text
+        self.format = format  # "json" or "yaml"
+        self._positions: dict[Path, tuple[int, int]] | None = None
 
     def parse(self) -> tuple[Any, Diagnostic | None]:
         """The data, or a syntax error with its line and column."""
