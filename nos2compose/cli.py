@@ -167,7 +167,9 @@ def _project(job: str, name: str | None) -> str:
     return project_name(stem)
 
 
-def _compile(job: str, fmt: str | None, name: str | None, strict: bool, error_on_warning: bool, to_run: bool) -> Result:
+def _compile(job: str, fmt: str | None, name: str | None, strict: bool, error_on_warning: bool, to_run: bool,
+             quiet: bool = False) -> Result:
+    """Read and compile JOB, printing its diagnostics (only errors when quiet); Failure on errors."""
     project = _project(job, name)
     doc = _read(job, fmt)
     data, syntax_error = doc.parse()
@@ -176,8 +178,8 @@ def _compile(job: str, fmt: str | None, name: str | None, strict: bool, error_on
         raise Failure("", BAD_INPUT)
     source = "stdin" if job == "-" else Path(job).name
     result = compile_job(data, Options(name=project, source=source, strict=strict, to_run=to_run))
-    diags = result.diagnostics.items
-    _print(doc, diags)
+    result.meta = data.get("meta") if isinstance(data, dict) else None
+    _print(doc, result.diagnostics.errors if quiet else result.diagnostics.items)
     if result.diagnostics.has_errors() or result.job is None:
         count = len(result.diagnostics.errors)
         raise Failure(f"{doc.name}: {count} error{'s' * (count != 1)}; nothing was written" if count else "")
@@ -192,3 +194,6 @@ def _print(doc: Document, diags: list[Diagnostic]) -> None:
     placed = sorted(((d.position or doc.position(d.path), n, d) for n, d in enumerate(diags)), key=lambda t: (t[0], t[1]))
     for (line, col), _, d in placed:
         click.echo(f"{d.severity}: {doc.name}:{line}:{col}: {d.describe()}", err=True)
+
+
+from . import run_commands  # noqa: E402,F401  (registers up, ps, logs, stop, restart, down)

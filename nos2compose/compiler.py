@@ -35,6 +35,7 @@ class Result:
         self.job: Job | None = None
         self.layout: Layout | None = None
         self.run_time_literals: list = []
+        self.meta: dict | None = None  # the job's meta, as given (GPU memory wishes)
 
     @property
     def ok(self) -> bool:

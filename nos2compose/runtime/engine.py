@@ -1,0 +1,152 @@
+"""The engine boundary: every call to Docker goes through here, by python-on-whales.
+
+Kept small so the supervisor's logic can be read, and tested, without an
+engine (tests/test_supervisor.py drives it with a fake of this class).
+Transient failures (an engine still starting, a pull that times out) are
+retried with bounded backoff by tenacity.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Iterator
+
+from .states import Container
+
+TRANSIENT = re.compile(r"timeout|timed out|TLS handshake|connection reset|temporary failure|i/o timeout|EOF", re.I)
+
+
+class EngineError(Exception):
+    """A one-line problem with the engine, and what to do about it."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.hint}" if self.hint else self.message
+
+
+def _first_line(exc: Exception) -> str:
+    text = (getattr(exc, "stderr", None) or getattr(exc, "stdout", None) or str(exc)).strip()
+    lines = [l for l in text.splitlines() if l.strip()]
+    return lines[-1].strip() if lines else str(exc)
+
+
+class Engine:
+    """One job's Compose project on the local Docker engine."""
+
+    def __init__(self, project: str):
+        self.project = project
+        if shutil.which("docker") is None:
+            raise EngineError("the docker command is not installed (nos2compose runs jobs through it)",
+                              "install Docker Engine and its Compose v2 plugin, then try again")
+        from python_on_whales import DockerClient
+
+        self._client_class = DockerClient
+        self.docker = DockerClient(compose_project_name=project)
+
+    def _files(self, files: list[Path]):
+        return self._client_class(compose_project_name=self.project, compose_files=[str(f) for f in files])
+
+    # -- pre-flight ----------------------------------------------------------------------
+
+    def preflight(self, need_gpu_for: list[str]) -> None:
+        """Engine reachable, Compose v2 there, and an NVIDIA runtime when an op asks for a GPU."""
+        from python_on_whales.exceptions import DockerException
+        from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        @retry(retry=retry_if_exception_type(DockerException), stop=stop_after_attempt(3),
+               wait=wait_exponential(multiplier=0.3, max=2), reraise=True)
+        def info():
+            return self.docker.info()
+
+        try:
+            details = info()
+        except DockerException as exc:
+            raise EngineError(f"cannot reach the Docker engine ({_first_line(exc)})",
+                              "start it (`sudo systemctl start docker`, or `dockerd &` as root) or point DOCKER_HOST at it")
+        try:
+            self.docker.compose.version()
+        except DockerException:
+            raise EngineError("Docker Compose v2 is missing (`docker compose version` failed)",
+                              "install the Compose v2 plugin (Debian/Ubuntu: docker-compose-plugin)")
+        if need_gpu_for and "nvidia" not in (details.runtimes or {}):
+            ops = ", ".join(need_gpu_for)
+            raise EngineError(f"op {ops} asks for a GPU, but this Docker engine has no NVIDIA runtime",
+                              "install the NVIDIA Container Toolkit, or add --no-gpu to run the job without GPU requests")
+
+    # -- the job's containers ------------------------------------------------------------
+
+    def up(self, files: list[Path], pull: str) -> None:
+        """`docker compose up -d` for one group; raises EngineError with Compose's own words."""
+        from python_on_whales.exceptions import DockerException
+        from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+
+        transient = lambda exc: isinstance(exc, DockerException) and bool(TRANSIENT.search(_first_line(exc)))  # noqa: E731
+
+        @retry(retry=retry_if_exception(transient), stop=stop_after_attempt(3),
+               wait=wait_exponential(multiplier=1, max=8), reraise=True)
+        def up():
+            self._files(files).compose.up(detach=True, quiet=True, pull=pull)
+
+        try:
+            up()
+        except DockerException as exc:
+            raise EngineError(_first_line(exc))
+
+    def containers(self) -> list[Container]:
+        """Every container of the project, in one engine call (python-on-whales would inspect one by one)."""
+        from python_on_whales.utils import run
+
+        out = run(self.docker.client_config.docker_compose_cmd + ["ps", "--all", "--format", "json"])
+        rows = []
+        for line in out.splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            items = json.loads(line)
+            for row in items if isinstance(items, list) else [items]:
+                rows.append(Container(row.get("Service", ""), row.get("State", ""), row.get("Health", ""),
+                                      int(row.get("ExitCode") or 0), row.get("Status", "")))
+        return rows
+
+    def stop(self, services: list[str] | None = None, timeout: int = 10) -> None:
+        self.docker.compose.stop(services=services or None, timeout=timeout)
+
+    def restart(self, services: list[str] | None = None, timeout: int = 10) -> None:
+        self.docker.compose.restart(services=services or None, timeout=timeout)
+
+    def down(self, volumes: bool) -> None:
+        self.docker.compose.down(volumes=volumes, remove_orphans=True, timeout=5, quiet=True)
+
+    def follow_logs(self, service: str) -> Iterator[str]:
+        """The service's log lines from the start, following until its container stops."""
+        for _, chunk in self.docker.compose.logs(services=[service], follow=True, stream=True, no_log_prefix=True):
+            yield from chunk.decode("utf-8", "replace").splitlines()
+
+    def log_tail(self, service: str, lines: int | None) -> list[str]:
+        """The last `lines` lines of the service's log (all with None); [] when there is none."""
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            text = self.docker.compose.logs(services=[service], tail=None if lines is None else str(lines), no_log_prefix=True)
+        except DockerException:
+            return []
+        out = text.splitlines()
+        return out if lines is None else out[-lines:]
+
+
+def gpu_memory_mib() -> list[int] | None:
+    """Total memory of each GPU as nvidia-smi reports it, or None when it cannot tell."""
+    if shutil.which("nvidia-smi") is None:
+        return None
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
+                             capture_output=True, text=True, timeout=10, check=True).stdout
+        return [int(float(v)) for v in out.split()]
+    except (subprocess.SubprocessError, ValueError, OSError):
+        return None

@@ -1,0 +1,119 @@
+"""What the supervisor runs: groups in order, each a Compose file and its ops.
+
+A plan is read from Compose group files, whether nos2compose just generated them
+from a job or the user hand-edited a directory written by `convert -o`: the
+files are the truth, so hand edits are respected, never regenerated.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+LABEL = "io.nosana"
+
+
+class PlannedOp(NamedTuple):
+    id: str  # the Nosana op id (label io.nosana.op), else the service name
+    service: str
+    group: str
+    has_health_check: bool
+    ports: tuple[tuple[int, int], ...]  # (host port, container port) published on the host
+    gpu: bool
+
+    @property
+    def is_service(self) -> bool:
+        """An op that exposes ports is a service; one that exposes nothing is a task."""
+        return bool(self.ports)
+
+    def urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{host}" for host, _ in self.ports]
+
+
+class PlannedGroup(NamedTuple):
+    name: str
+    order: int
+    file: Path
+    ops: tuple[PlannedOp, ...]
+
+
+class Plan(NamedTuple):
+    project: str
+    groups: tuple[PlannedGroup, ...]
+    meta: dict  # the job's meta (GPU memory wishes), when known
+
+    @property
+    def ops(self) -> list[PlannedOp]:
+        return [op for g in self.groups for op in g.ops]
+
+    def op(self, op_id: str) -> PlannedOp | None:
+        return next((op for op in self.ops if op.id == op_id), None)
+
+
+class PlanError(Exception):
+    """The directory or its files cannot be run; the message says what to do."""
+
+
+def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
+    """A plan from group files (path and text), in the order of their x-nos2compose.order, else file name."""
+    import yaml
+
+    if not files:
+        raise PlanError("no Compose group files to run")
+    docs = []
+    for path, text in files:
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise PlanError(f"{path}: cannot read it as a Compose file ({exc})")
+        if not isinstance(doc, dict) or not isinstance(doc.get("services"), dict):
+            raise PlanError(f"{path}: not a Compose file with services")
+        docs.append((path, doc))
+    projects = {doc.get("name") for _, doc in docs}
+    if len(projects) != 1 or None in projects:
+        raise PlanError("the group files must all name the same project (top-level `name:`); regenerate them with `nos2compose convert JOB -o DIR`")
+    docs.sort(key=lambda pd: (_meta(pd[1]).get("order", 0), pd[0].name))
+    groups = []
+    for order, (path, doc) in enumerate(docs):
+        group = str(_meta(doc).get("group", path.stem))
+        ops = tuple(_planned_op(name, svc or {}, group) for name, svc in doc["services"].items())
+        groups.append(PlannedGroup(group, order, path, ops))
+    return Plan(projects.pop(), tuple(groups), meta or {})
+
+
+def _meta(doc: dict) -> dict:
+    meta = doc.get("x-nos2compose")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _planned_op(service: str, svc: dict, group: str) -> PlannedOp:
+    labels = svc.get("labels") or {}
+    if isinstance(labels, list):  # the list form: ["key=value", ...]
+        labels = dict(item.split("=", 1) for item in labels if "=" in item)
+    check = svc.get("healthcheck") or {}
+    has_check = bool(check.get("test")) and not check.get("disable") and check.get("test") != ["NONE"]
+    devices = (((svc.get("deploy") or {}).get("resources") or {}).get("reservations") or {}).get("devices") or []
+    return PlannedOp(
+        id=str(labels.get(f"{LABEL}.op", service)),
+        service=service,
+        group=str(labels.get(f"{LABEL}.group", group)),
+        has_health_check=has_check,
+        ports=tuple(_ports(svc.get("ports") or [])),
+        gpu=any("gpu" in (d.get("capabilities") or []) for d in devices if isinstance(d, dict)),
+    )
+
+
+def _ports(entries: list) -> list[tuple[int, int]]:
+    """Published (host, container) pairs from short ("127.0.0.1:81:80") or long ({published, target}) syntax."""
+    out = []
+    for entry in entries:
+        if isinstance(entry, dict):
+            host, target = entry.get("published"), entry.get("target")
+        else:
+            parts = str(entry).split("/")[0].split(":")
+            host, target = (parts[-2], parts[-1]) if len(parts) >= 2 else (None, parts[-1])
+        try:
+            if host is not None and target is not None:
+                out.append((int(host), int(target)))
+        except ValueError:
+            continue  # a range or a variable: not a single local URL
+    return out

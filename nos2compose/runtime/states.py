@@ -1,0 +1,84 @@
+"""Op states, read from what the engine says about each container, and the group barriers.
+
+States use the seed's words (pending, running, completed, failed) plus
+starting, healthy and unhealthy. docs/supervisor.md maps them to the node
+API's words. Nothing here talks to the engine: it reads rows the engine
+boundary returned, so it is tested without Docker.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .plan import PlannedOp
+
+PENDING, STARTING, RUNNING, HEALTHY, UNHEALTHY, COMPLETED, FAILED = (
+    "pending", "starting", "running", "healthy", "unhealthy", "completed", "failed")
+
+
+class Container(NamedTuple):
+    """One row of `docker compose ps -a --format json`, reduced to what the supervisor reads."""
+
+    service: str
+    state: str  # created, running, restarting, exited, paused, dead, removing
+    health: str  # "", starting, healthy, unhealthy
+    exit_code: int
+    status: str  # Docker's own words, e.g. "Up 3 seconds (healthy)"
+
+
+class OpStatus(NamedTuple):
+    op: PlannedOp
+    state: str
+    exit_code: int | None = None
+    health: str = ""
+    reason: str = ""
+    present: bool = True  # the engine has a container for it
+
+
+    @property
+    def exited(self) -> bool:
+        return self.state in (COMPLETED, FAILED) and self.exit_code is not None
+
+
+def op_status(op: PlannedOp, container: Container | None) -> OpStatus:
+    if container is None:
+        return OpStatus(op, PENDING, present=False)
+    if container.state in ("exited", "dead"):
+        code = container.exit_code
+        return OpStatus(op, COMPLETED if code == 0 and container.state == "exited" else FAILED, code,
+                        reason="" if code == 0 else f"exited with code {code}")
+    if container.state in ("created", "restarting"):
+        return OpStatus(op, STARTING)
+    if container.state == "running" and op.has_health_check:
+        health = container.health or "starting"
+        state = {"healthy": HEALTHY, "unhealthy": UNHEALTHY}.get(health, STARTING)
+        return OpStatus(op, state, health=health)
+    return OpStatus(op, RUNNING, health=container.health)
+
+
+def is_ready(status: OpStatus, barrier: str, last_group: bool, running_for: float, settle: float) -> bool:
+    """Whether this op lets the next group start (or `up -d` return).
+
+    barrier "exit" is the node's rule: every op has exited. barrier "ready": a
+    service with checks is healthy, one without is running, a task has exited;
+    in the last group a task that keeps running past the settle time counts too,
+    so a worker or a training run does not hold `up -d`.
+    """
+    if status.state in (COMPLETED, FAILED):
+        return True
+    if barrier == "exit":
+        return False
+    op = status.op
+    if op.has_health_check:
+        return status.state == HEALTHY
+    if op.is_service:
+        return status.state == RUNNING
+    return last_group and status.state == RUNNING and running_for >= settle
+
+
+def succeeded(status: OpStatus) -> bool:
+    """For the exit status: completed, or running (healthy where it has checks)."""
+    if status.state == COMPLETED:
+        return True
+    if status.op.has_health_check:
+        return status.state == HEALTHY
+    return status.state == RUNNING

@@ -1,0 +1,191 @@
+"""The supervisor: brings a job's groups up in order on the engine and reports every op's state.
+
+Like a Nosana node it starts one group at a time and lets failed ops be
+(later groups go on) unless asked to abort. Unlike a node, by default a group
+counts as done once it is *ready* (barrier "ready"); barrier "exit" waits, as
+the node does, until every op of the group has exited.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import Callable, NamedTuple
+
+from .plan import Plan, PlannedGroup
+from .states import FAILED, OpStatus, is_ready, op_status, succeeded
+
+POLL = 0.2  # seconds between looks at the engine while waiting for a group
+SETTLE = 3.0  # a task of the last group still running after this counts as started, for -d
+LOG_TAIL = 10  # log lines shown with a failure
+
+
+class UpOptions(NamedTuple):
+    detach: bool = False
+    timeout: float = 3600.0
+    barrier: str = "ready"  # or "exit"
+    abort_on_failure: bool = False
+    pull: str = "missing"
+
+
+class Interrupted(Exception):
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
+class Supervisor:
+    """Runs one plan against one engine; `say` prints a line (the CLI passes click.echo)."""
+
+    def __init__(self, plan: Plan, engine, say: Callable[[str], None], clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.plan, self.engine, self.say = plan, engine, say
+        self.clock, self.sleep = clock, sleep
+        self.last: dict[str, tuple] = {}  # op id -> last reported (state, exit code)
+        self.running_since: dict[str, float] = {}
+        self.failures: dict[str, str] = {}  # op id -> reason the supervisor itself decided
+
+    # -- looking -------------------------------------------------------------------------
+
+    def statuses(self) -> list[OpStatus]:
+        """Every op's status in one engine call."""
+        by_service = {c.service: c for c in self.engine.containers()}
+        now = self.clock()
+        out = []
+        for op in self.plan.ops:
+            status = op_status(op, by_service.get(op.service))
+            if op.id in self.failures and status.state != FAILED and not succeeded(status):
+                status = status._replace(state=FAILED, reason=self.failures[op.id])
+            if status.state in ("running", "healthy", "starting", "unhealthy"):
+                self.running_since.setdefault(op.id, now)
+            out.append(status)
+        return out
+
+    def report(self, statuses: list[OpStatus]) -> None:
+        """One plain line per state change."""
+        for s in statuses:
+            key = (s.state, s.exit_code)
+            if self.last.get(s.op.id) == key:
+                continue
+            self.last[s.op.id] = key
+            detail = f" (exit code {s.exit_code})" if s.exit_code is not None and s.state == FAILED else ""
+            if s.state == FAILED and s.reason and not detail:
+                detail = f" ({s.reason})"
+            self.say(f"{s.op.group}  {s.op.id}: {s.state}{detail}")
+            if s.state == FAILED:
+                for line in self.engine.log_tail(s.op.service, LOG_TAIL):
+                    self.say(f"  {s.op.id} | {line}")
+
+    # -- running -------------------------------------------------------------------------
+
+    def up(self, options: UpOptions, overrides: dict | None = None) -> int:
+        """Bring every group up in order; returns the exit status (0: every op completed or running)."""
+        for group in self.plan.groups:
+            last = group is self.plan.groups[-1]
+            current = self.statuses()
+            if self._group_done(group, current, options, last):
+                self.say(f"group {group.name}: already up")
+                continue
+            self.say(f"group {group.name}: starting {', '.join(op.id for op in group.ops)}")
+            try:
+                self.engine.up([group.file, *(overrides or {}).get(group.name, [])], options.pull)
+            except Exception as exc:  # EngineError: Compose refused or failed (missing image, ...)
+                for op in group.ops:
+                    self.failures[op.id] = str(exc)
+                self.report(self.statuses())
+                if options.abort_on_failure:
+                    return self._abort()
+                continue
+            ok = self._wait(group, options, last)
+            if not ok and options.abort_on_failure:
+                return self._abort()
+        final = self.statuses()
+        self.report(final)
+        return 0 if all(succeeded(s) for s in final) else 1
+
+    def _group_done(self, group: PlannedGroup, statuses: list[OpStatus], options: UpOptions, last: bool) -> bool:
+        mine = [s for s in statuses if s.op.group == group.name and s.op in group.ops]
+        return bool(mine) and all(s.state != "pending" and succeeded(s) for s in mine) and all(
+            is_ready(s, options.barrier, last, 0.0, SETTLE) for s in mine)
+
+    def _wait(self, group: PlannedGroup, options: UpOptions, last: bool) -> bool:
+        """Until every op of the group passes the barrier, or the timeout; False if any failed."""
+        deadline = self.clock() + options.timeout
+        while True:
+            statuses = [s for s in self.statuses() if s.op in group.ops]
+            self.report(statuses)
+            now = self.clock()
+            ready = [is_ready(s, options.barrier, last and options.detach, now - self.running_since.get(s.op.id, now), SETTLE)
+                     for s in statuses]
+            if all(ready):
+                return not any(s.state == FAILED for s in statuses)
+            if now >= deadline:
+                for s, r in zip(statuses, ready):
+                    if not r:
+                        what = "its health check did not pass" if s.op.has_health_check else "it did not get ready"
+                        self.failures[s.op.id] = f"{what} within {options.timeout:g} s (--timeout)"
+                self.report([s for s in self.statuses() if s.op in group.ops])
+                return False
+            self.sleep(POLL)
+
+    def _abort(self) -> int:
+        self.say("stopping the job (--abort-on-failure)")
+        self.engine.stop()
+        self.report(self.statuses())
+        return 1
+
+    def table(self, statuses: list[OpStatus] | None = None) -> list[str]:
+        return status_table(statuses if statuses is not None else self.statuses())
+
+    # -- foreground ----------------------------------------------------------------------
+
+    def follow(self) -> int:
+        """Print every op's log, prefixed by its op id, until every op has exited; 0 if all completed."""
+        lock = threading.Lock()
+        threads = follow_logs(self.engine, self.plan.ops, self.say, lock)
+        while True:
+            statuses = self.statuses()
+            with lock:
+                self.report(statuses)
+            if all(s.exited or not s.present for s in statuses):
+                break
+            self.sleep(1.0)
+        for t in threads:
+            t.join(timeout=2)
+        return 0 if all(succeeded(s) for s in statuses) else 1
+
+
+def follow_logs(engine, ops, say: Callable[[str], None], lock: threading.Lock) -> list[threading.Thread]:
+    """One thread per op printing its log lines as `op-id | line`; each ends when its container stops."""
+
+    def pump(op):
+        try:
+            for line in engine.follow_logs(op.service):
+                with lock:
+                    say(f"{op.id} | {line}")
+        except Exception:  # the container went away: its log ends
+            return
+
+    threads = [threading.Thread(target=pump, args=(op,), daemon=True) for op in ops]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def status_table(statuses: list[OpStatus]) -> list[str]:
+    rows = [("OP", "GROUP", "STATE", "HEALTH", "EXIT", "URLS")]
+    for s in statuses:
+        rows.append((s.op.id, s.op.group, s.state, s.health or "-",
+                     "-" if s.exit_code is None else str(s.exit_code), " ".join(s.op.urls()) or "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+
+
+def handle_signals() -> None:
+    """Ctrl-C and SIGTERM become Interrupted(130 or 143), so the job is stopped cleanly."""
+
+    def interrupted(signum, _frame):
+        raise Interrupted(130 if signum == signal.SIGINT else 143)
+
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
