@@ -115,7 +115,7 @@ class Supervisor:
             statuses = [s for s in self.statuses() if s.op in group.ops]
             self.report(statuses)
             now = self.clock()
-            ready = [is_ready(s, options.barrier, last and options.detach, now - self.running_since.get(s.op.id, now), SETTLE)
+            ready = [is_ready(s, options.barrier, last, now - self.running_since.get(s.op.id, now), SETTLE)
                      for s in statuses]
             if all(ready):
                 return not any(s.state == FAILED for s in statuses)
