@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -141,6 +140,8 @@ def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt)
     """
     from .runtime.engine import EngineError
     from .runtime.supervisor import Interrupted, Supervisor, UpOptions, handle_signals
+
+    import tempfile
 
     tmp = tempfile.TemporaryDirectory(prefix="nos2compose-")
     plan, meta = _plan(job, name, fmt, quiet=False, write_to=Path(tmp.name))

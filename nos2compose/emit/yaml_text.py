@@ -66,18 +66,12 @@ def _mapping(data: dict, indent: int, out: list[str]) -> None:
     pad = " " * indent
     for key, value in data.items():
         k = scalar(key)
-        if isinstance(value, dict):
+        if isinstance(value, (dict, list)):
             if value:
                 out.append(f"{pad}{k}:\n")
-                _mapping(value, indent + 2, out)
+                (_mapping if isinstance(value, dict) else _sequence)(value, indent + 2, out)
             else:
-                out.append(f"{pad}{k}: {{}}\n")
-        elif isinstance(value, list):
-            if value:
-                out.append(f"{pad}{k}:\n")
-                _sequence(value, indent + 2, out)
-            else:
-                out.append(f"{pad}{k}: []\n")
+                out.append(f"{pad}{k}: {'{}' if isinstance(value, dict) else '[]'}\n")
         else:
             block = _block(value, indent + 2) if isinstance(value, str) else None
             out.append(f"{pad}{k}: {block}" if block else f"{pad}{k}: {scalar(value)}\n")
