@@ -67,14 +67,61 @@ def job_options(func):
     return func
 
 
+DURATION = r"^(\d+(\.\d+)?(ms|s|m|h))+$"
+
+
+def _duration(_ctx, param, value):
+    import re
+
+    if value is not None and not re.match(DURATION, value):
+        raise click.BadParameter(f"'{value}' is not a duration such as 1s, 500ms, 2m or 1h30m", param=param)
+    return value
+
+
+def health_options(func):
+    """How health checks are probed and timed (convert and up share them)."""
+    options = [
+        click.option("--health-probe", type=click.Choice(["container", "sidecar"]), default="container", show_default=True,
+                     help="Run each op's health checks inside its own container (needs sh plus curl, wget, python3 or bash "
+                          "in the image), or from a small sidecar service that probes it over the job's network, as a "
+                          "Nosana node does (for images with no shell, e.g. distroless)."),
+        click.option("--probe-image", default="curlimages/curl:8.11.1", show_default=True, metavar="IMAGE",
+                     help="The sidecar's image (--health-probe sidecar): any image with sh and curl."),
+        click.option("--health-interval", default="1s", show_default=True, callback=_duration, metavar="DURATION",
+                     help="How often Docker probes (short, so a service that turns healthy is noticed within about 2 s)."),
+        click.option("--health-timeout", default="10s", show_default=True, callback=_duration, metavar="DURATION",
+                     help="How long one probe may take."),
+        click.option("--health-retries", type=click.IntRange(min=1), default=3, show_default=True, metavar="N",
+                     help="Failures in a row, after start-up, that make a service unhealthy."),
+        click.option("--health-start-period", default="1h", show_default=True, callback=_duration, metavar="DURATION",
+                     help="Start-up time during which failures do not count (the node keeps probing without limit)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def probe_options(kw: dict) -> dict:
+    """The compiler options the health flags stand for (pops them from a command's keyword arguments)."""
+    from .emit.healthcheck import HealthTiming
+
+    return {
+        "health_probe": kw.pop("health_probe"),
+        "probe_image": kw.pop("probe_image"),
+        "timing": HealthTiming(kw.pop("health_interval"), kw.pop("health_timeout"), kw.pop("health_retries"),
+                               kw.pop("health_start_period")),
+    }
+
+
 @main.command(epilog=EPILOG_CONVERT)
 @job_options
+@health_options
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write one Compose file per execution group into this directory (NN-GROUP.yaml, in group order).")
 @click.option("--check", is_flag=True,
               help="With -o: write nothing; exit 0 if the directory already matches the job, else 1 with a unified diff.")
 def convert(job: str, fmt: str | None, name: str | None, strict: bool, error_on_warning: bool,
-            out_dir: Path | None, check: bool) -> None:
+            out_dir: Path | None, check: bool, **health) -> None:
     """Convert JOB (a file, or - for standard input) to Docker Compose.
 
     Without -o, the whole job is written to standard output as one Compose file,
@@ -84,7 +131,7 @@ def convert(job: str, fmt: str | None, name: str | None, strict: bool, error_on_
     """
     if check and out_dir is None:
         raise click.UsageError("--check compares a directory of group files: give it with -o DIR.")
-    result = _compile(job, fmt, name, strict, error_on_warning, to_run=True)
+    result = _compile(job, fmt, name, strict, error_on_warning, to_run=True, extra=probe_options(health))
     if not result.job.run_ops:
         raise Failure(f"{_display(job)}: the job has no container/run ops, so there is nothing to convert"
                       " (a confidential job gets its ops from its logistics endpoint when it runs on Nosana)")
@@ -168,7 +215,7 @@ def _project(job: str, name: str | None) -> str:
 
 
 def _compile(job: str, fmt: str | None, name: str | None, strict: bool, error_on_warning: bool, to_run: bool,
-             quiet: bool = False) -> Result:
+             quiet: bool = False, extra: dict | None = None) -> Result:
     """Read and compile JOB, printing its diagnostics (only errors when quiet); Failure on errors."""
     project = _project(job, name)
     doc = _read(job, fmt)
@@ -177,7 +224,7 @@ def _compile(job: str, fmt: str | None, name: str | None, strict: bool, error_on
         _print(doc, [syntax_error])
         raise Failure("", BAD_INPUT)
     source = "stdin" if job == "-" else Path(job).name
-    result = compile_job(data, Options(name=project, source=source, strict=strict, to_run=to_run))
+    result = compile_job(data, Options(name=project, source=source, strict=strict, to_run=to_run, **(extra or {})))
     result.meta = data.get("meta") if isinstance(data, dict) else None
     _print(doc, result.diagnostics.errors if quiet else result.diagnostics.items)
     if result.diagnostics.has_errors() or result.job is None:

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from .diagnostics import Diagnostics
 from .emit.compose import Layout, group_documents, job_document
+from .emit.healthcheck import HealthTiming
 from .emit.yaml_text import dump
 from .load import checks
 from .load.loader import Loader
@@ -24,6 +25,9 @@ class Options(NamedTuple):
     strict: bool = False
     # convert and up need every literal's value now; validate only notes run-time ones
     to_run: bool = True
+    health_probe: str = "container"  # or "sidecar": probe from a service of its own, as the node does
+    probe_image: str = "curlimages/curl:8.11.1"
+    timing: HealthTiming = HealthTiming()
 
 
 class Result:
@@ -81,8 +85,25 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     checks.warn_local_differences(job, diags)
     _note_renamed_services(job, names, diags)
     result.job = job
-    result.layout = Layout(names, host_ports(job), job.run_ops_by_group())  # service names, host ports, group order
+    probes = probe_names(job, names) if options.health_probe == "sidecar" else {}
+    result.layout = Layout(names, host_ports(job), job.run_ops_by_group(),  # service names, host ports, group order
+                           options.timing, probes, options.probe_image)
     return result
+
+
+def probe_names(job: Job, names: dict[str, str]) -> dict[str, str]:
+    """op id -> a service name for its probe sidecar (`<service>-probe`, made unique)."""
+    taken = set(names.values())
+    out = {}
+    for op in job.run_ops:
+        if op.has_health_checks:
+            base = name = f"{names[op.id]}-probe"
+            n = 2
+            while name in taken:
+                name, n = f"{base}-{n}", n + 1
+            taken.add(name)
+            out[op.id] = name
+    return out
 
 
 def _report_run_time_literals(found: list, job: Job, options: Options, diags: Diagnostics) -> None:

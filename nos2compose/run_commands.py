@@ -11,14 +11,15 @@ from pathlib import Path
 
 import click
 
-from .cli import Failure, _compile, _project, main
+from .cli import Failure, _compile, _project, health_options, main, probe_options
 
 ENGINE_PROBLEM = 1
 
 JOB_HELP = "JOB is a job file (JSON or YAML), or a directory written by `convert -o` (hand edits are respected)."
 
 
-def _plan(job: str, name: str | None, fmt: str | None = None, quiet: bool = True, write_to: Path | None = None):
+def _plan(job: str, name: str | None, fmt: str | None = None, quiet: bool = True, write_to: Path | None = None,
+          extra: dict | None = None):
     """(plan, raw meta) for a job file or a directory of group files.
 
     For a job file the group files are generated; `write_to` puts them on disk there (for `up`).
@@ -31,7 +32,7 @@ def _plan(job: str, name: str | None, fmt: str | None = None, quiet: bool = True
             files = [(p, p.read_text(encoding="utf-8")) for p in sorted(path.glob("*.y*ml"))]
             plan = read_plan([(p, t) for p, t in files if "services:" in t])
             return (plan._replace(project=_project(job, name)) if name else plan), {}
-        result = _compile(job, fmt, name, False, error_on_warning=False, to_run=True, quiet=quiet)
+        result = _compile(job, fmt, name, False, error_on_warning=False, to_run=True, quiet=quiet, extra=extra)
         if not result.job.run_ops:
             raise Failure(f"{job}: the job has no container/run ops, so there is nothing to run")
         files = [((write_to or Path()) / n, t) for n, t in result.group_files()]
@@ -125,7 +126,8 @@ Examples:
 @click.option("--pull", type=click.Choice(["missing", "always", "never"]), default="missing", show_default=True,
               help="When to pull images.")
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default=None, help="Job file format (default: by file name).")
-def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt):
+@health_options
+def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt, **health):
     """Run JOB's groups in order on the local Docker engine and report each op's state.
 
     \b
@@ -144,7 +146,7 @@ def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt)
     import tempfile
 
     tmp = tempfile.TemporaryDirectory(prefix="nos2compose-")
-    plan, meta = _plan(job, name, fmt, quiet=False, write_to=Path(tmp.name))
+    plan, meta = _plan(job, name, fmt, quiet=False, write_to=Path(tmp.name), extra=probe_options(health))
     engine = _engine(plan.project)
     try:
         engine.preflight([] if no_gpu else [op.id for op in plan.ops if op.gpu])
@@ -185,16 +187,15 @@ def ps(job, name, as_json):
     the supervisor was killed. States: pending, starting, running, healthy,
     unhealthy, completed, failed (docs/supervisor.md maps them to the node API).
     """
+    from .runtime.states import statuses_of
     from .runtime.supervisor import status_table
-    from .runtime.states import op_status
 
     plan, _ = _plan(job, name)
     engine = _engine(plan.project)
     try:
-        by_service = {c.service: c for c in engine.containers()}
+        statuses = statuses_of(plan.ops, engine.containers())
     except Exception as exc:
         raise Failure(f"cannot read the job's containers: {exc}", ENGINE_PROBLEM)
-    statuses = [op_status(op, by_service.get(op.service)) for op in plan.ops]
     if as_json:
         click.echo(json.dumps({s.op.id: {"status": s.state, "group": s.op.group, "health": s.health or None,
                                          "exit_code": s.exit_code, "urls": s.op.urls()} for s in statuses}, indent=2))

@@ -22,6 +22,12 @@ def job_file(case: str) -> Path:
     return found
 
 
+def extra_args(case: str) -> list[str]:
+    """Options a case converts with: one per line in fixtures/<case>/args, if that file exists."""
+    path = FIXTURES / case / "args"
+    return path.read_text().split("\n")[:-1] if path.exists() else []
+
+
 def compare(path: Path, actual: str) -> None:
     if UPDATE:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -34,7 +40,7 @@ def compare(path: Path, actual: str) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_single_file_golden(case):
     job = job_file(case).relative_to(ROOT)
-    result = run_cli("convert", str(job))
+    result = run_cli("convert", str(job), *extra_args(case))
     assert result.exit_code == 0, result.stderr
     compare(FIXTURES / case / "compose.yaml", result.stdout)
     compare(FIXTURES / case / "warnings.txt", result.stderr)
@@ -44,7 +50,7 @@ def test_single_file_golden(case):
 def test_group_files_golden(case, tmp_path):
     job = job_file(case).relative_to(ROOT)
     out = tmp_path / "groups"
-    result = run_cli("convert", str(job), "-o", str(out))
+    result = run_cli("convert", str(job), "-o", str(out), *extra_args(case))
     assert result.exit_code == 0, result.stderr
     written = sorted(p.name for p in out.iterdir())
     golden_dir = FIXTURES / case / "groups"

@@ -10,19 +10,28 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..model import Job, RunOp
-from .healthcheck import healthcheck
+from .healthcheck import HealthTiming, healthcheck
 
 LOCAL_ADDRESS = "127.0.0.1"
 LABEL = "io.nosana"  # label prefix: the supervisor finds ops by these
 GPU_REQUEST = {"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}
+# A probe sidecar only needs to stay up; its healthcheck does the work.
+IDLE = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 1; done"]
 
 
 class Layout(NamedTuple):
-    """What the planner decided: service names, host ports, group order."""
+    """What the planner decided: service names, host ports, group order, how health is probed."""
 
     services: dict[str, str]  # op id -> service name
     ports: dict[tuple[str, int], int]  # (op id, container port) -> host port
     members: dict[str, list[RunOp]]  # groups that run something, in order, with their ops
+    timing: HealthTiming = HealthTiming()
+    probes: dict[str, str] = {}  # op id -> its probe sidecar's service name (--health-probe sidecar)
+    probe_image: str = ""
+
+    def gate(self, op: RunOp) -> str:
+        """The service whose health says the op is ready: its probe sidecar if it has one."""
+        return self.probes.get(op.id, self.services[op.id])
 
     @property
     def run_groups(self) -> tuple[str, ...]:
@@ -50,7 +59,7 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
         svc["environment"] = dict(op.env)
     if op.expose:
         svc["ports"] = [f"{LOCAL_ADDRESS}:{layout.ports[(op.id, e.port)]}:{e.port}" for e in op.expose]
-    check = healthcheck(op)
+    check = None if op.id in layout.probes else healthcheck(op, layout.timing)
     if check is not None:
         svc["healthcheck"] = check
     if op.gpu:
@@ -69,13 +78,24 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
     return svc
 
 
+def probe_service(op: RunOp, layout: Layout, group_order: int) -> dict:
+    """A sidecar that probes the op over the job's network, as a Nosana node does."""
+    return {
+        "image": layout.probe_image,
+        "command": list(IDLE),
+        "healthcheck": healthcheck(op, layout.timing, host=layout.services[op.id]),
+        "depends_on": {layout.services[op.id]: {"condition": "service_started"}},
+        "labels": {f"{LABEL}.probe-for": op.id, f"{LABEL}.group": op.group, f"{LABEL}.group-order": str(group_order)},
+    }
+
+
 def _depends_on(op: RunOp, by_id: dict[str, RunOp], layout: Layout, barrier: list[RunOp]) -> dict:
     deps: dict = {}
     for dep in barrier:
-        deps[layout.services[dep.id]] = {"condition": barrier_condition(dep)}
+        deps[layout.gate(dep)] = {"condition": barrier_condition(dep)}
     for dep_id in op.depends_on:
         dep = by_id[dep_id]
-        deps[layout.services[dep_id]] = {"condition": "service_healthy" if dep.has_health_checks else "service_started"}
+        deps[layout.gate(dep)] = {"condition": "service_healthy" if dep.has_health_checks else "service_started"}
     return deps
 
 
@@ -97,6 +117,8 @@ def _document(job: Job, layout: Layout, ops: list[RunOp], meta: dict, barriers: 
             at = keys.index("healthcheck") + 1 if "healthcheck" in keys else keys.index("labels")
             svc = dict(list(svc.items())[:at] + [("depends_on", deps)] + list(svc.items())[at:])
         services[layout.services[op.id]] = svc
+        if op.id in layout.probes:
+            services[layout.probes[op.id]] = probe_service(op, layout, order[op.group])
     doc: dict = {"name": job.name, "x-nos2compose": meta, "services": services}
     volumes = _volumes(ops)
     if volumes:

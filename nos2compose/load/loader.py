@@ -393,9 +393,6 @@ class Loader:
             if not sh.required(obj, "expected_response", path, "text the reply must contain", op_id):
                 return None
             text = sh.string(obj["expected_response"], path + ("expected_response",), op_id)
-            if text is not None:
-                self.diags.warning(path, "websocket health checks are only approximated locally: the port must accept "
-                                         "connections; the reply is not compared with expected_response yet", op_id)
             return WebSocketCheck(text, continuous) if text is not None else None
         sh.known_keys(obj, path, ["type", "path", "method", "expected_status", "headers", "body", "continuous"], op_id)
         present = [sh.required(obj, key, path, what, op_id) for key, what in

@@ -19,6 +19,7 @@ class PlannedOp(NamedTuple):
     has_health_check: bool
     ports: tuple[tuple[int, int], ...]  # (host port, container port) published on the host
     gpu: bool
+    probe: str | None = None  # the sidecar service whose health is this op's (--health-probe sidecar)
 
     @property
     def is_service(self) -> bool:
@@ -75,8 +76,18 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
     groups = []
     for order, (path, doc) in enumerate(docs):
         group = str(_meta(doc).get("group", path.stem))
-        ops = tuple(_planned_op(name, svc or {}, group) for name, svc in doc["services"].items())
-        groups.append(PlannedGroup(group, order, path, ops))
+        services = doc["services"]
+        probes = {str(_labels(svc).get(f"{LABEL}.probe-for")): name for name, svc in services.items()
+                  if f"{LABEL}.probe-for" in _labels(svc)}
+        ops = []
+        for name, svc in services.items():
+            if f"{LABEL}.probe-for" in _labels(svc):
+                continue
+            op = _planned_op(name, svc or {}, group)
+            if op.id in probes:
+                op = op._replace(probe=probes[op.id], has_health_check=True)
+            ops.append(op)
+        groups.append(PlannedGroup(group, order, path, tuple(ops)))
     return Plan(projects.pop(), tuple(groups), meta or {})
 
 
@@ -85,10 +96,15 @@ def _meta(doc: dict) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def _planned_op(service: str, svc: dict, group: str) -> PlannedOp:
-    labels = svc.get("labels") or {}
+def _labels(svc) -> dict:
+    labels = (svc or {}).get("labels") or {}
     if isinstance(labels, list):  # the list form: ["key=value", ...]
         labels = dict(item.split("=", 1) for item in labels if "=" in item)
+    return labels
+
+
+def _planned_op(service: str, svc: dict, group: str) -> PlannedOp:
+    labels = _labels(svc)
     check = svc.get("healthcheck") or {}
     has_check = bool(check.get("test")) and not check.get("disable") and check.get("test") != ["NONE"]
     devices = (((svc.get("deploy") or {}).get("resources") or {}).get("reservations") or {}).get("devices") or []

@@ -39,7 +39,12 @@ class OpStatus(NamedTuple):
         return self.state in (COMPLETED, FAILED) and self.exit_code is not None
 
 
-def op_status(op: PlannedOp, container: Container | None) -> OpStatus:
+def op_status(op: PlannedOp, container: Container | None, probe: Container | None = None) -> OpStatus:
+    """The op's state; with a probe sidecar, its health is the sidecar's."""
+    if probe is not None and container is not None and container.state == "running":
+        container = container._replace(health=probe.health if probe.state == "running" else "starting")
+    elif op.probe and container is not None and container.state == "running":
+        container = container._replace(health="starting")
     if container is None:
         return OpStatus(op, PENDING, present=False)
     if container.state in ("exited", "dead"):
@@ -82,3 +87,9 @@ def succeeded(status: OpStatus) -> bool:
     if status.op.has_health_check:
         return status.state == HEALTHY
     return status.state == RUNNING
+
+
+def statuses_of(ops: list[PlannedOp], containers: list[Container]) -> list[OpStatus]:
+    """Every op's status from one listing of the job's containers."""
+    by_service = {c.service: c for c in containers}
+    return [op_status(op, by_service.get(op.service), by_service.get(op.probe) if op.probe else None) for op in ops]

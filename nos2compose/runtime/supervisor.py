@@ -13,7 +13,7 @@ import time
 from typing import Callable, NamedTuple
 
 from .plan import Plan, PlannedGroup
-from .states import FAILED, OpStatus, is_ready, op_status, succeeded
+from .states import FAILED, OpStatus, is_ready, statuses_of, succeeded
 
 POLL = 0.2  # seconds between looks at the engine while waiting for a group
 SETTLE = 3.0  # a task of the last group still running after this counts as started, for -d
@@ -49,11 +49,10 @@ class Supervisor:
 
     def statuses(self) -> list[OpStatus]:
         """Every op's status in one engine call."""
-        by_service = {c.service: c for c in self.engine.containers()}
         now = self.clock()
         out = []
-        for op in self.plan.ops:
-            status = op_status(op, by_service.get(op.service))
+        for status in statuses_of(self.plan.ops, self.engine.containers()):
+            op = status.op
             if op.id in self.failures and status.state != FAILED and not succeeded(status):
                 status = status._replace(state=FAILED, reason=self.failures[op.id])
             if status.state in ("running", "healthy", "starting", "unhealthy"):
