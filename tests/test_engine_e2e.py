@@ -110,11 +110,3 @@ def test_health_check_passes_only_on_the_exact_status(tmp_path, project):
     probes = state["Health"]["Log"]
     assert len(probes) >= 2 and all(p["ExitCode"] != 0 for p in probes)
 
-
-def test_websocket_check_is_a_connection_check(tmp_path, project):
-    ws = {"type": "websocket", "expected_response": "pong", "continuous": True}
-    job = {"version": "0.1", "type": "container", "ops": [server_op([ws], delay=0)]}
-    convert(tmp_path, job, project, "-o", "out")
-    (group_file,) = sorted((tmp_path / "out").glob("*.yaml"))
-    docker("compose", "-f", str(group_file), "up", "-d")
-    assert _wait_for_health(f"{project}-server-1", "healthy", 20) is not None

@@ -11,8 +11,8 @@ from nos2compose.runtime.states import Container
 from nos2compose.runtime.supervisor import Supervisor, UpOptions
 
 
-def op(op_id, group, check=False, ports=()):
-    return PlannedOp(op_id, op_id, group, check, tuple(ports), False)
+def op(op_id, group, check=False, ports=(), depends=()):
+    return PlannedOp(op_id, op_id, group, check, tuple(ports), False, depends=tuple(depends))
 
 
 class FakeEngine:
@@ -26,13 +26,13 @@ class FakeEngine:
         self.stopped = False
         self.now = 0.0
 
-    def up(self, files, pull):
+    def up(self, files, pull, services=None):
         name = Path(files[0]).stem
         self.ups.append(name)
         if name in self.fail_up:
             raise RuntimeError("pull access denied for nosuch/image")
         for service in self.scripts:
-            if service.startswith(name + ":") or self._group_of(service) == name:
+            if self._group_of(service) == name and (services is None or service in services):
                 self.started.setdefault(service, self.now)
 
     def _group_of(self, service):
@@ -146,3 +146,27 @@ def test_up_again_skips_groups_already_up():
     assert again.up(UpOptions(detach=True)) == 0
     assert engine.ups == []
     assert "group a: already up" in lines and "group b: already up" in lines
+
+
+def test_dependents_start_after_startup_success_and_not_after_a_failure():
+    api = op("api", "g", check=True, ports=[(80, 80)])
+    ui = op("ui", "g", ports=[(81, 81)], depends=["api"])
+    sup, engine, lines = make([("g", [api, ui])], {"api": HEALTHY_AFTER_3, "ui": RUN})
+    assert sup.up(UpOptions(detach=True)) == 0
+    assert engine.started["ui"] >= 3.0
+    sick = op("api", "g", check=True, ports=[(80, 80)])
+    sup, engine, lines = make([("g", [sick, ui])], {"api": [(0, "running", "starting", 0)], "ui": RUN})
+    assert sup.up(UpOptions(detach=True, timeout=5)) == 1
+    assert "ui" not in engine.started
+    assert "g  ui: failed (not started: its dependency api failed)" in lines
+
+
+def test_a_probe_sidecar_found_on_the_engine_gives_the_op_its_health():
+    from nos2compose.runtime.engine import _label
+    from nos2compose.runtime.states import statuses_of
+
+    api = op("api", "g", check=False, ports=[(80, 80)])
+    containers = [Container("api", "running", "", 0, ""), Container("api-probe", "running", "healthy", 0, "", "api")]
+    (status,) = statuses_of([api], containers)
+    assert status.state == "healthy" and status.op.probe == "api-probe"
+    assert _label("com.docker.compose.project=x,io.nosana.probe-for=a,b,io.nosana.group=g", "io.nosana.probe-for") == "a,b"

@@ -81,8 +81,11 @@ class Engine:
 
     # -- the job's containers ------------------------------------------------------------
 
-    def up(self, files: list[Path], pull: str) -> None:
-        """`docker compose up -d` for one group; raises EngineError with Compose's own words."""
+    def up(self, files: list[Path], pull: str, services: list[str] | None = None) -> None:
+        """`docker compose up -d --no-deps SERVICES` for (part of) one group; raises EngineError with Compose's own words.
+
+        The supervisor orders the services itself (see Supervisor._start), hence --no-deps.
+        """
         from python_on_whales.exceptions import DockerException
         from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
@@ -91,7 +94,7 @@ class Engine:
         @retry(retry=retry_if_exception(transient), stop=stop_after_attempt(3),
                wait=wait_exponential(multiplier=1, max=8), reraise=True)
         def up():
-            self._files(files).compose.up(detach=True, quiet=True, pull=pull)
+            self._files(files).compose.up(services, detach=True, quiet=True, pull=pull, dependencies=services is None)
 
         try:
             up()
@@ -111,7 +114,8 @@ class Engine:
             items = json.loads(line)
             for row in items if isinstance(items, list) else [items]:
                 rows.append(Container(row.get("Service", ""), row.get("State", ""), row.get("Health", ""),
-                                      int(row.get("ExitCode") or 0), row.get("Status", "")))
+                                      int(row.get("ExitCode") or 0), row.get("Status", ""),
+                                      _label(row.get("Labels") or "", "io.nosana.probe-for")))
         return rows
 
     def stop(self, services: list[str] | None = None, timeout: int = 10) -> None:
@@ -138,6 +142,21 @@ class Engine:
             return []
         out = text.splitlines()
         return out if lines is None else out[-lines:]
+
+
+def _label(labels: str, key: str) -> str:
+    """One label's value from Compose's "k=v,k=v" rendering (a value may itself hold commas)."""
+    found, parts = None, []
+    for piece in labels.split(","):
+        name, eq, value = piece.partition("=")
+        if eq and "." in name and " " not in name:  # the start of the next label
+            if found is not None:
+                break
+            if name == key:
+                found, parts = name, [value]
+        elif found is not None:
+            parts.append(piece)
+    return ",".join(parts) if found else ""
 
 
 def gpu_memory_mib() -> list[int] | None:

@@ -20,6 +20,7 @@ class PlannedOp(NamedTuple):
     ports: tuple[tuple[int, int], ...]  # (host port, container port) published on the host
     gpu: bool
     probe: str | None = None  # the sidecar service whose health is this op's (--health-probe sidecar)
+    depends: tuple[str, ...] = ()  # services of the same file this op waits for (depends_on)
 
     @property
     def is_service(self) -> bool:
@@ -86,7 +87,14 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
             op = _planned_op(name, svc or {}, group)
             if op.id in probes:
                 op = op._replace(probe=probes[op.id], has_health_check=True)
-            ops.append(op)
+            probe_targets = {probe: target for target, probe in probes.items()}
+            ids = {_labels(v).get(f"{LABEL}.op", n): n for n, v in services.items()}
+            deps = []
+            for dep in _depends(svc):
+                dep = ids.get(probe_targets[dep], dep) if dep in probe_targets else dep
+                if dep in services and dep != name:
+                    deps.append(dep)
+            ops.append(op._replace(depends=tuple(dict.fromkeys(deps))))
         groups.append(PlannedGroup(group, order, path, tuple(ops)))
     return Plan(projects.pop(), tuple(groups), meta or {})
 
@@ -94,6 +102,11 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
 def _meta(doc: dict) -> dict:
     meta = doc.get("x-nos2compose")
     return meta if isinstance(meta, dict) else {}
+
+
+def _depends(svc) -> list[str]:
+    deps = (svc or {}).get("depends_on") or []
+    return list(deps) if isinstance(deps, (dict, list)) else []
 
 
 def _labels(svc) -> dict:

@@ -23,6 +23,7 @@ class Container(NamedTuple):
     health: str  # "", starting, healthy, unhealthy
     exit_code: int
     status: str  # Docker's own words, e.g. "Up 3 seconds (healthy)"
+    probe_for: str = ""  # the op id a probe sidecar checks (label io.nosana.probe-for)
 
 
 class OpStatus(NamedTuple):
@@ -80,6 +81,16 @@ def is_ready(status: OpStatus, barrier: str, last_group: bool, running_for: floa
     return last_group and status.state == RUNNING and running_for >= settle
 
 
+def started(status: OpStatus) -> bool:
+    """The node's "startup success", which lets dependents start: all health checks passed, or
+    (without checks) the container started. A failed op counts too: waiting is over."""
+    if status.state in (COMPLETED, FAILED):
+        return True
+    if status.op.has_health_check:
+        return status.state == HEALTHY
+    return status.state in (RUNNING, HEALTHY, UNHEALTHY)
+
+
 def succeeded(status: OpStatus) -> bool:
     """For the exit status: completed, or running (healthy where it has checks)."""
     if status.state == COMPLETED:
@@ -90,6 +101,17 @@ def succeeded(status: OpStatus) -> bool:
 
 
 def statuses_of(ops: list[PlannedOp], containers: list[Container]) -> list[OpStatus]:
-    """Every op's status from one listing of the job's containers."""
+    """Every op's status from one listing of the job's containers.
+
+    A probe sidecar found on the engine counts even when the plan does not name it
+    (the job was started with --health-probe sidecar, `ps` was not told).
+    """
     by_service = {c.service: c for c in containers}
-    return [op_status(op, by_service.get(op.service), by_service.get(op.probe) if op.probe else None) for op in ops]
+    probes = {c.probe_for: c for c in containers if c.probe_for}
+    out = []
+    for op in ops:
+        probe = by_service.get(op.probe) if op.probe else probes.get(op.id)
+        if probe is not None and not op.probe:
+            op = op._replace(probe=probe.service, has_health_check=True)
+        out.append(op_status(op, by_service.get(op.service), probe))
+    return out

@@ -13,7 +13,7 @@ import time
 from typing import Callable, NamedTuple
 
 from .plan import Plan, PlannedGroup
-from .states import FAILED, OpStatus, is_ready, statuses_of, succeeded
+from .states import FAILED, OpStatus, is_ready, started, statuses_of, succeeded
 
 POLL = 0.2  # seconds between looks at the engine while waiting for a group
 SETTLE = 3.0  # a task of the last group still running after this counts as started, for -d
@@ -44,6 +44,7 @@ class Supervisor:
         self.last: dict[str, tuple] = {}  # op id -> last reported (state, exit code)
         self.running_since: dict[str, float] = {}
         self.failures: dict[str, str] = {}  # op id -> reason the supervisor itself decided
+        self._deadline = 0.0
 
     # -- looking -------------------------------------------------------------------------
 
@@ -81,41 +82,68 @@ class Supervisor:
         """Bring every group up in order; returns the exit status (0: every op completed or running)."""
         for group in self.plan.groups:
             last = group is self.plan.groups[-1]
-            current = self.statuses()
-            if self._group_done(group, current, options, last):
+            if self._group_done(group, self.statuses(), options, last):
                 self.say(f"group {group.name}: already up")
                 continue
             self.say(f"group {group.name}: starting {', '.join(op.id for op in group.ops)}")
-            try:
-                self.engine.up([group.file, *(overrides or {}).get(group.name, [])], options.pull)
-            except Exception as exc:  # EngineError: Compose refused or failed (missing image, ...)
-                for op in group.ops:
-                    self.failures[op.id] = str(exc)
-                self.report(self.statuses())
-                if options.abort_on_failure:
-                    return self._abort()
-                continue
-            ok = self._wait(group, options, last)
+            files = [group.file, *(overrides or {}).get(group.name, [])]
+            ok = self._start(group, files, options)
+            ok = self._wait(group.ops, options, last, self._deadline) and ok
             if not ok and options.abort_on_failure:
                 return self._abort()
         final = self.statuses()
         self.report(final)
         return 0 if all(succeeded(s) for s in final) else 1
 
+    def _start(self, group: PlannedGroup, files: list, options: UpOptions) -> bool:
+        """Start the group's ops in dependency order, each once its dependencies reported startup success.
+
+        The supervisor does this itself rather than leave it to `compose up`, which would
+        block on an unhealthy dependency for the whole start period, beyond --timeout.
+        """
+        self._deadline = self.clock() + options.timeout
+        ok = True
+        layers = dependency_layers(group.ops)
+        for layer in layers:
+            failed = {s.op.service for s in self.statuses() if s.state == FAILED}
+            runnable = []
+            for op in layer:
+                bad = [d for d in op.depends if d in failed]
+                if bad:  # on a node it would wait forever for a startup success that never comes
+                    self.failures[op.id] = f"not started: its dependency {', '.join(bad)} failed"
+                    ok = False
+                else:
+                    runnable.append(op)
+            if runnable:
+                services = [name for op in runnable for name in (op.service, op.probe) if name]
+                try:
+                    self.engine.up(files, options.pull, services)
+                except Exception as exc:  # EngineError: Compose refused or failed (missing image, ...)
+                    for op in runnable:
+                        self.failures[op.id] = str(exc)
+                    ok = False
+            if layer is not layers[-1]:
+                ok = self._wait(runnable, options, False, self._deadline, started_only=True) and ok
+        return ok
+
     def _group_done(self, group: PlannedGroup, statuses: list[OpStatus], options: UpOptions, last: bool) -> bool:
-        mine = [s for s in statuses if s.op.group == group.name and s.op in group.ops]
+        mine = [s for s in statuses if s.op in group.ops]
         return bool(mine) and all(s.state != "pending" and succeeded(s) for s in mine) and all(
             is_ready(s, options.barrier, last, 0.0, SETTLE) for s in mine)
 
-    def _wait(self, group: PlannedGroup, options: UpOptions, last: bool) -> bool:
-        """Until every op of the group passes the barrier, or the timeout; False if any failed."""
-        deadline = self.clock() + options.timeout
+    def _wait(self, ops, options: UpOptions, last: bool, deadline: float, started_only: bool = False) -> bool:
+        """Until every op passes the barrier (or, with started_only, reports startup success), or the
+        deadline; False if any failed."""
+        ops = tuple(ops)
         while True:
-            statuses = [s for s in self.statuses() if s.op in group.ops]
+            statuses = [s for s in self.statuses() if s.op in ops]
             self.report(statuses)
             now = self.clock()
-            ready = [is_ready(s, options.barrier, last, now - self.running_since.get(s.op.id, now), SETTLE)
-                     for s in statuses]
+            if started_only:
+                ready = [started(s) for s in statuses]
+            else:
+                ready = [is_ready(s, options.barrier, last, now - self.running_since.get(s.op.id, now), SETTLE)
+                         for s in statuses]
             if all(ready):
                 return not any(s.state == FAILED for s in statuses)
             if now >= deadline:
@@ -123,7 +151,7 @@ class Supervisor:
                     if not r:
                         what = "its health check did not pass" if s.op.has_health_check else "it did not get ready"
                         self.failures[s.op.id] = f"{what} within {options.timeout:g} s (--timeout)"
-                self.report([s for s in self.statuses() if s.op in group.ops])
+                self.report([s for s in self.statuses() if s.op in ops])
                 return False
             self.sleep(POLL)
 
@@ -169,6 +197,22 @@ def follow_logs(engine, ops, say: Callable[[str], None], lock: threading.Lock) -
     for t in threads:
         t.start()
     return threads
+
+
+def dependency_layers(ops) -> list[list]:
+    """Ops in start order: first those with no dependency in the group, then those whose dependencies came before."""
+    remaining = list(ops)
+    names = {op.service for op in ops}
+    placed: set[str] = set()
+    layers = []
+    while remaining:
+        layer = [op for op in remaining if all(d in placed or d not in names for d in op.depends)]
+        if not layer:  # a cycle (the compiler refuses those); start the rest together
+            layer = remaining
+        layers.append(layer)
+        placed.update(op.service for op in layer)
+        remaining = [op for op in remaining if op not in layer]
+    return layers or [[]]
 
 
 def status_table(statuses: list[OpStatus]) -> list[str]:

@@ -1,0 +1,177 @@
+"""Health checks in the images people run: curl-only, busybox (wget), python3-only, bash-only and
+distroless (through --health-probe sidecar), on a real engine, with local images (tests/images/build.sh).
+
+Each image runs the same test server (n2c-testserver): /status/CODE, /expect?..., /state, websockets.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+
+import pytest
+
+CLI = [sys.executable, "-c", "import sys; from nos2compose.cli import main; sys.exit(main())"]
+HOSTILE = "$(touch /tmp/pwned) `touch /tmp/pwned2`; 'q' \"d\" $HOME"
+KINDS = {  # image -> what its probe can do
+    "busybox": {"methods": ["GET", "POST"], "websocket": True},
+    "curl": {"methods": ["GET", "POST", "PUT", "DELETE"], "websocket": False},
+    "python": {"methods": ["GET", "POST", "PUT", "DELETE"], "websocket": True},
+    "bash": {"methods": ["GET", "POST", "PUT", "DELETE"], "websocket": True},
+}
+
+
+def nos2compose(*args, timeout=180):
+    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=timeout)
+
+
+def docker(*args):
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
+
+
+def image(kind):
+    return f"nos2compose-test/{kind}:1"
+
+
+@pytest.fixture
+def project(engine, tmp_path):
+    for kind in list(KINDS) + ["distroless"]:
+        if docker("image", "inspect", image(kind)).returncode != 0:
+            pytest.fail(f"test image {image(kind)} is missing: run tests/images/build.sh")
+    name = f"n2c-health-{uuid.uuid4().hex[:8]}"
+    yield name, tmp_path
+    docker("compose", "-p", name, "down", "-v", "--remove-orphans", "-t", "1")
+
+
+def write_job(tmp_path, name, ops):
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({"version": "0.1", "type": "container", "ops": ops}))
+    return str(path)
+
+
+def expect_path(method, body=None, header=None, code=200):
+    query = [("method", method), ("code", str(code))]
+    if body is not None:
+        query.append(("body", body))
+    if header is not None:
+        query.append(("header", f"X-Check:{header}"))
+    return "/expect?" + urllib.parse.urlencode(query)
+
+
+def http(path, status, method="GET", continuous=True, **extra):
+    return {"type": "http", "path": path, "method": method, "expected_status": status, "continuous": continuous, **extra}
+
+
+def server(op_id, kind, ports, checks_by_port, group="serve"):
+    return {"type": "container/run", "id": op_id, "execution": {"group": group},
+            "args": {"image": image(kind), "cmd": ["n2c-testserver", *map(str, ports)],
+                     "expose": [{"port": p, "health_checks": checks_by_port.get(p, [])} for p in ports]}}
+
+
+def ps(path):
+    return json.loads(nos2compose("ps", path, "--json").stdout)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_checks_pass_in_each_kind_of_image(project, kind):
+    name, tmp = project
+    caps = KINDS[kind]
+    checks = [http("/status/200", 200), http("/status/401", 401)]
+    for method in caps["methods"]:
+        body = HOSTILE if method in ("POST", "PUT") else None
+        extra = {"headers": {"X-Check": HOSTILE}, **({"body": body} if body is not None else {})}
+        checks.append(http(expect_path(method, body, HOSTILE), 200, method=method, **extra))
+    if caps["websocket"]:
+        checks.append({"type": "websocket", "expected_response": "pong", "continuous": True})
+    job = write_job(tmp, name, [server("app", kind, [18301, 18302], {18301: checks, 18302: [http("/ok", 200)]})])
+    result = nos2compose("up", job, "-d", "--pull", "never", "--timeout", "60")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ps(job)["app"]["status"] == "healthy"
+    # nothing in the job ran as a command inside the container
+    assert docker("exec", f"{name}-app-1", "sh", "-c", "test ! -e /tmp/pwned && test ! -e /tmp/pwned2").returncode == 0
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_wrong_status_never_turns_healthy(project, kind):
+    name, tmp = project
+    job = write_job(tmp, name, [server("app", kind, [18303], {18303: [http("/status/200", 401)]})])
+    result = nos2compose("up", job, "-d", "--pull", "never", "--timeout", "6")
+    assert result.returncode == 1
+    assert "app: failed (its health check did not pass within 6 s" in result.stdout
+    assert ps(job)["app"]["health"] == "starting"
+
+
+def test_websocket_reply_must_contain_the_text(project):
+    name, tmp = project
+    ws = {"type": "websocket", "expected_response": "something else", "continuous": True}
+    job = write_job(tmp, name, [server("app", "python", [18304], {18304: [ws]})])
+    assert nos2compose("up", job, "-d", "--pull", "never", "--timeout", "6").returncode == 1
+
+
+def test_distroless_needs_the_sidecar_and_the_sidecar_gates_dependents(project):
+    name, tmp = project
+    ops = [server("api", "distroless", [18305], {18305: [http("/status/204", 204)]}),
+           {"type": "container/run", "id": "client", "execution": {"group": "serve", "depends_on": ["api"]},
+            "args": {"image": image("busybox"), "cmd": "wget -q -O /dev/null http://api:18305/ok && echo reached"}}]
+    job = write_job(tmp, name, ops)
+    # inside the distroless container there is no shell: the check cannot run
+    inside = nos2compose("up", job, "-d", "--pull", "never", "--timeout", "5")
+    assert inside.returncode == 1
+    docker("compose", "-p", name, "down", "-t", "1")
+    sidecar = nos2compose("up", job, "-d", "--pull", "never", "--timeout", "60",
+                          "--health-probe", "sidecar", "--probe-image", image("curl"))
+    assert sidecar.returncode == 0, sidecar.stdout + sidecar.stderr
+    out = sidecar.stdout
+    assert out.index("serve  api: healthy") < out.index("serve  client: completed")
+    status = ps(job)
+    assert set(status) == {"api", "client"}  # the sidecar is not an op
+    assert status["api"]["status"] == "healthy"
+
+
+def _wait_line(log, text, limit):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if text in log.read_text():
+            return time.monotonic()
+        time.sleep(0.2)
+    return None
+
+
+def test_continuous_checks_are_watched_and_startup_checks_are_not(project):
+    name, tmp = project
+    watched = server("watched", "busybox", [18306], {18306: [http("/state", 200, continuous=True)]})
+    gated = server("gated", "busybox", [18307], {18307: [http("/state", 200, continuous=False), http("/ok", 200)]})
+    job = write_job(tmp, name, [watched, gated])
+    log = tmp / "up.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(CLI + ["up", job, "--pull", "never"], stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            assert _wait_line(log, "serve  watched: healthy", 60) and _wait_line(log, "serve  gated: healthy", 60), log.read_text()
+            flip = time.monotonic()
+            for op in ("watched", "gated"):
+                assert docker("exec", f"{name}-{op}-1", "sh", "-c", "echo 503 > /tmp/n2c-state").returncode == 0
+            seen = _wait_line(log, "serve  watched: unhealthy", 30)
+            assert seen is not None and seen - flip <= 30, log.read_text()
+            assert ps(job)["watched"]["status"] == "unhealthy"
+            time.sleep(4)  # several probe intervals: the start-up-only check is not run any more
+            assert ps(job)["gated"]["status"] == "healthy"
+            assert "gated: unhealthy" not in log.read_text()
+            # like the node, nothing is restarted
+            state = docker("inspect", "-f", "{{.State.Running}} {{.RestartCount}}", f"{name}-watched-1").stdout.split()
+            assert state == ["true", "0"]
+            recovered_from = len(log.read_text())
+            docker("exec", f"{name}-watched-1", "sh", "-c", "echo 200 > /tmp/n2c-state")
+            deadline = time.monotonic() + 30
+            while "serve  watched: healthy" not in log.read_text()[recovered_from:]:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+            assert ps(job)["watched"]["status"] == "healthy"
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=60)
