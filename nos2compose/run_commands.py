@@ -126,8 +126,10 @@ Examples:
 @click.option("--pull", type=click.Choice(["missing", "always", "never"]), default="missing", show_default=True,
               help="When to pull images.")
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default=None, help="Job file format (default: by file name).")
+@click.option("--api", "api_port", type=click.IntRange(1, 65535), default=None, metavar="PORT",
+              help="While up runs in the foreground, also serve the node API and status page on 127.0.0.1:PORT (as `serve`).")
 @health_options
-def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt, **health):
+def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt, api_port, **health):
     """Run JOB's groups in order on the local Docker engine and report each op's state.
 
     \b
@@ -154,6 +156,10 @@ def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt,
         raise Failure(str(exc), ENGINE_PROBLEM)
     if not no_gpu and any(op.gpu for op in plan.ops):
         _vram_warning(meta)
+    if api_port is not None:
+        if detach:
+            raise click.UsageError("--api serves while `up` runs in the foreground; with -d, run `nos2compose serve` instead")
+        _start_api(plan, engine, job, api_port)
     supervisor = Supervisor(plan, engine, _say)
     options = UpOptions(detach=detach, timeout=timeout, barrier=barrier, abort_on_failure=abort_on_failure, pull=pull)
     handle_signals()
@@ -231,6 +237,63 @@ def logs(job, ops, name, follow, tail):
     for op in chosen:
         for line in engine.log_tail(op.service, tail):
             click.echo(f"{op.id} | {line}")
+
+
+TOKEN_ENV = "NOS2COMPOSE_API_TOKEN"
+
+
+def _job_definition(job: str):
+    """The job as given, for GET /job/<id>/job-definition (None for a directory of group files)."""
+    path = Path(job)
+    if job == "-" or path.is_dir():
+        return None
+    from .source.document import Document
+
+    fmt = "yaml" if path.suffix.lower() in (".yaml", ".yml") else "json"
+    data, problem = Document(job, path.read_text(encoding="utf-8"), fmt).parse()
+    return data if problem is None and isinstance(data, dict) else None
+
+
+def _start_api(plan, engine, job: str, port: int, host: str = "127.0.0.1", token: str | None = None, foreground=False):
+    import os
+
+    from .api.app import create_app, serve, serve_in_background
+    from .api.node import LocalNode
+
+    token = token or os.environ.get(TOKEN_ENV) or None
+    app = create_app(LocalNode(plan, engine, _job_definition(job)), token)
+    where = f"http://{host}:{port}/"
+    click.echo(f"node API and status page: {where}" + ("?token=…" if token else "") + f"  (job id: {plan.project})", err=True)
+    if foreground:
+        serve(app, host, port)
+    else:
+        serve_in_background(app, host, port)
+
+
+@main.command(epilog="""\b
+Examples:
+  nos2compose up job.json -d && nos2compose serve job.json
+  curl http://127.0.0.1:8642/job/job/ops
+  curl -X POST http://127.0.0.1:8642/job/job/group/serve/operation/web/restart
+""")
+@click.argument("job")
+@click.option("--name", default=None, metavar="NAME", help="Compose project name, if not the default.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8642, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep it local unless you set --token).")
+@click.option("--token", default=None, metavar="TOKEN", help=f"Require `Authorization: Bearer TOKEN` on every route (or set {TOKEN_ENV}).")
+def serve(job, name, port, host, token):
+    """Serve a Nosana node's job routes and a status page for JOB, started with `up`.
+
+    \b
+    Routes (the node's shapes and status codes; <job> is the project name `ps` shows):
+      GET  /job/<job>/ops, /ops/<op>, /group/current, /group/<group>, /results, /job-definition
+      POST /job/<job>/group/<group>/operation/<op>/stop|restart, /group/<group>/stop|restart, /stop
+    An unknown job answers 400 `invalid job id`; restarts outside the active group are refused.
+    The status page at / lists every op and has stop/restart buttons. /openapi.json describes it all.
+    """
+    plan, _ = _plan(job, name)
+    engine = _engine(plan.project)
+    _start_api(plan, engine, job, port, host, token, foreground=True)
 
 
 def _op_or_group(command):

@@ -118,6 +118,21 @@ class Engine:
                                       _label(row.get("Labels") or "", "io.nosana.probe-for")))
         return rows
 
+    def inspect_all(self) -> list[dict]:
+        """Id and start/finish times (ms since the epoch) of every container of the job, in two engine calls."""
+        from python_on_whales.utils import run
+
+        ids = run(self.docker.client_config.docker_compose_cmd + ["ps", "--all", "--quiet"]).split()
+        if not ids:
+            return []
+        out = []
+        for c in json.loads(run(self.docker.client_config.docker_cmd + ["container", "inspect", *ids])):
+            state = c.get("State") or {}
+            out.append({"service": ((c.get("Config") or {}).get("Labels") or {}).get("com.docker.compose.service"),
+                        "id": c.get("Id"), "started": _epoch_ms(state.get("StartedAt")),
+                        "finished": _epoch_ms(state.get("FinishedAt"))})
+        return out
+
     def stop(self, services: list[str] | None = None, timeout: int = 10) -> None:
         self.docker.compose.stop(services=services or None, timeout=timeout)
 
@@ -142,6 +157,17 @@ class Engine:
             return []
         out = text.splitlines()
         return out if lines is None else out[-lines:]
+
+
+def _epoch_ms(stamp: str | None) -> int | None:
+    """Docker's RFC 3339 time (nanoseconds, Z) as ms since the epoch; None for its zero time."""
+    from datetime import datetime, timezone
+
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$", stamp or "")
+    if not m or m.group(1).startswith("0001-"):
+        return None
+    base = datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    return int(base.timestamp() * 1000) + int((m.group(2) or "0")[:3].ljust(3, "0"))
 
 
 def _label(labels: str, key: str) -> str:
