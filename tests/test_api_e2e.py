@@ -63,7 +63,7 @@ def server(running_job):
     deadline = time.monotonic() + 30
     while True:
         try:
-            httpx.get(base + "/openapi.json", timeout=1)
+            httpx.get(base + "/openapi.json", timeout=1, headers={"Authorization": f"Bearer {token}"})
             break
         except httpx.TransportError:
             assert time.monotonic() < deadline and proc.poll() is None, proc.stdout.read().decode() if proc.poll() is not None else "timeout"
@@ -114,6 +114,7 @@ def test_unknown_job_and_missing_token(server):
     assert httpx.get(f"{base}/job/{name}/ops").status_code == 401
     assert httpx.get(f"{base}/job/{name}/ops", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert httpx.get(f"{base}/").status_code == 401
+    assert httpx.get(f"{base}/openapi.json").status_code == 401
     assert httpx.get(f"{base}/?token={token}").status_code == 200
 
 

@@ -119,7 +119,7 @@ def test_convert_path_imports_nothing_heavy(tmp_path):
     job = ROOT / "fixtures" / "seed-vllm-openwebui-multi-op" / "seed-vllm-openwebui-multi-op.json"
     code = ("import sys; from nos2compose.cli import main\n"
             "try: main(['convert', %r])\nexcept SystemExit: pass\n"
-            "heavy = [m for m in ('jsonschema', 'python_on_whales', 'yaml', 'tenacity') if m in sys.modules]\n"
+            "heavy = [m for m in ('jsonschema', 'python_on_whales', 'yaml', 'tenacity', 'starlette', 'uvicorn') if m in sys.modules]\n"
             "sys.stderr.write(repr(heavy))") % str(job)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stderr.strip().endswith("[]"), proc.stderr

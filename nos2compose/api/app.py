@@ -51,7 +51,7 @@ def create_app(node: LocalNode, token: str | None = None) -> Starlette:
 
     routes = [
         Route("/", guarded(lambda: HTMLResponse(page), job_route=False)),
-        Route("/openapi.json", lambda request: Response(openapi, media_type="application/json")),
+        Route("/openapi.json", guarded(lambda: Response(openapi, media_type="application/json"), job_route=False)),
         Route("/local/status", guarded(lambda: JSONResponse(node.local_status()), job_route=False)),
         Route("/job/{job}/ops", guarded(lambda: JSONResponse(node.ops()))),
         Route("/job/{job}/ops/{op}", guarded(lambda op: JSONResponse(node.op(op)))),
