@@ -13,6 +13,7 @@ from .emit.compose import Layout, group_documents, job_document
 from .emit.healthcheck import HealthTiming
 from .emit.yaml_text import dump
 from .load import checks
+from .load.literals import SENTINEL
 from .load.loader import Loader
 from .model import Job
 from .plan.naming import service_names
@@ -86,8 +87,10 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     _note_renamed_services(job, names, diags)
     result.job = job
     probes = probe_names(job, names) if options.health_probe == "sidecar" else {}
+    runtime = loader.literals.placeholders if loader.literals else {}
+    _note_runtime_values(loader.literals, diags)
     result.layout = Layout(names, host_ports(job), job.run_ops_by_group(),  # service names, host ports, group order
-                           options.timing, probes, options.probe_image)
+                           options.timing, probes, options.probe_image, runtime)
     return result
 
 
@@ -104,6 +107,21 @@ def probe_names(job: Job, names: dict[str, str]) -> dict[str, str]:
             taken.add(name)
             out[op.id] = name
     return out
+
+
+def _note_runtime_values(ctx, diags: Diagnostics) -> None:
+    """Say which values only `up` can fill in (results of earlier ops), once per literal."""
+    if ctx is None:
+        return
+    seen = set()
+    for var, spec in ctx.placeholders.items():
+        literal = f"%%ops.{spec['op']}.results.{spec['key']}%%"
+        if literal in seen or var not in ctx.first_use:
+            continue
+        seen.add(literal)
+        path, op_id = ctx.first_use[var]
+        diags.warning(path, f"{literal} is a result of an earlier op: the Compose files hold ${{{var}}}, which "
+                            "`nos2compose up` fills in when this op's group starts (plain `docker compose` leaves it empty)", op_id)
 
 
 def _report_run_time_literals(found: list, job: Job, options: Options, diags: Diagnostics) -> None:
@@ -124,14 +142,22 @@ def _note_renamed_services(job: Job, names: dict[str, str], diags: Diagnostics) 
                           f"(label io.nosana.op keeps the id, and %%ops.{op.id.split('.')[0]}.host%% resolves to it)", op.id)
 
 
+def _placeholder(m) -> str:
+    """A result `up` supplies; run by hand without it, Compose stops with this message."""
+    return "${" + m.group(1) + ":?set by nos2compose up}"
+
+
 def escape_dollars(value: Any) -> Any:
-    """Every `$` from the job reaches the container as `$`: Compose must not interpolate it."""
+    """Every `$` from the job reaches the container as `$`: Compose must not interpolate it.
+
+    The one exception is ours: a result of an earlier op becomes `${VAR}`, which `up` supplies."""
     if isinstance(value, str):
-        return value.replace("$", "$$")
+        value = value.replace("$", "$$")
+        return SENTINEL.sub(_placeholder, value) if "\x00" in value else value
     if isinstance(value, list):
         return [escape_dollars(v) for v in value]
     if isinstance(value, dict):
-        return {k: escape_dollars(v) for k, v in value.items()}
+        return {SENTINEL.sub(_placeholder, k) if "\x00" in k else k: escape_dollars(v) for k, v in value.items()}
     return value
 
 

@@ -58,6 +58,10 @@ class RunOp(NamedTuple):
     mounts: tuple[Mount, ...] = ()
     aliases: tuple[str, ...] = ()
     restart: str | None = None
+    results: tuple = ()  # ResultSpec: what to extract from the op's log once it exits
+    stop_if_dependent_stops: bool = False  # stopped when an op it depends on ends
+    runtime_ports: tuple[str, ...] = ()  # placeholders of exposed ports that come from earlier ops' results
+    runtime_env: tuple[str, ...] = ()  # placeholders of env objects spread from earlier ops' results
 
     @property
     def path(self) -> Path:

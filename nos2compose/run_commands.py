@@ -161,7 +161,8 @@ def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt,
             raise click.UsageError("--api serves while `up` runs in the foreground; with -d, run `nos2compose serve` instead")
         _start_api(plan, engine, job, api_port)
     supervisor = Supervisor(plan, engine, _say)
-    options = UpOptions(detach=detach, timeout=timeout, barrier=barrier, abort_on_failure=abort_on_failure, pull=pull)
+    options = UpOptions(detach=detach, timeout=timeout, barrier=barrier, abort_on_failure=abort_on_failure, pull=pull,
+                        workdir=tmp.name)
     handle_signals()
     with tmp:
         overrides = _no_gpu_overrides(plan, Path(tmp.name)) if no_gpu else {}
@@ -194,19 +195,21 @@ def ps(job, name, as_json):
     unhealthy, completed, failed (docs/supervisor.md maps them to the node API).
     """
     from .runtime.states import statuses_of
-    from .runtime.supervisor import status_table
+    from .runtime.supervisor import results_of, status_table
 
     plan, _ = _plan(job, name)
     engine = _engine(plan.project)
     try:
         statuses = statuses_of(plan.ops, engine.containers())
+        results = results_of(engine, statuses)
     except Exception as exc:
         raise Failure(f"cannot read the job's containers: {exc}", ENGINE_PROBLEM)
     if as_json:
         click.echo(json.dumps({s.op.id: {"status": s.state, "group": s.op.group, "health": s.health or None,
-                                         "exit_code": s.exit_code, "urls": s.op.urls()} for s in statuses}, indent=2))
+                                         "exit_code": s.exit_code, "urls": s.urls(),
+                                         "results": results.get(s.op.id, {})} for s in statuses}, indent=2))
         return
-    for line in status_table(statuses):
+    for line in status_table(statuses, results):
         click.echo(line)
 
 

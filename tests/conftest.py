@@ -64,10 +64,15 @@ def engine(compose) -> list[str]:
 
 def compose_config_errors(compose: list[str], files: list[Path]) -> str:
     """'' when `docker compose config -q` accepts each file, else what it said."""
+    import yaml
+
     problems = []
     for f in files:
+        # results of earlier ops are ${VAR}s that `up` fills in: give them a value Compose can load
+        meta = (yaml.safe_load(f.read_text()) or {}).get("x-nos2compose") or {}
+        filled = {var: "1" for var in meta.get("runtime") or {}}
         proc = subprocess.run(compose + ["-f", str(f), "config", "-q"], capture_output=True, text=True,
-                              env={**os.environ, "COMPOSE_PROJECT_NAME": ""})
+                              env={**os.environ, "COMPOSE_PROJECT_NAME": "", **filled})
         if proc.returncode != 0:
             problems.append(f"{f}: {proc.stderr.strip()}")
     return "\n".join(problems)

@@ -61,13 +61,12 @@ def test_validate_summarizes(tmp_path):
     assert result.stdout == ""
 
 
-def test_run_time_literal_warns_in_validate_and_fails_convert(tmp_path):
+def test_node_only_literal_warns_in_validate_and_fails_convert(tmp_path):
     job = {"version": "0.1", "type": "container", "ops": [
-        {"type": "container/run", "id": "a", "args": {"image": "x"}, "results": {"port": "port (\\d+)"}},
-        {"type": "container/run", "id": "b", "args": {"image": "x", "expose": "%%ops.a.results.port%%"}}]}
+        {"type": "container/run", "id": "a", "args": {"image": "x", "env": {"TUNNEL": "%%global.frps_address%%"}}}]}
     (tmp_path / "j.json").write_text(json.dumps(job))
     valid = run_cli("validate", "j.json", cwd=tmp_path)
-    assert valid.exit_code == 0 and "warning: j.json:" in valid.stderr and "%%ops.a.results.port%%" in valid.stderr
+    assert valid.exit_code == 0 and "warning: j.json:" in valid.stderr and "%%global.frps_address%%" in valid.stderr
     assert run_cli("convert", "j.json", cwd=tmp_path).exit_code == 2
 
 

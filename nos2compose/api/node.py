@@ -130,8 +130,11 @@ class LocalNode:
 
     def results(self) -> dict:
         """The node's FlowState: every op with status, times (ms), exit code, logs, results."""
+        from ..runtime.supervisor import results_of
+
         statuses = self.statuses()
         details = {d["service"]: d for d in self.engine.inspect_all()}
+        results = results_of(self.engine, statuses)
         op_states = []
         for s in statuses:
             d = details.get(s.op.service, {})
@@ -144,7 +147,7 @@ class LocalNode:
                 "endTime": d.get("finished") if s.state in (COMPLETED, FAILED) else None,
                 "exitCode": s.exit_code,
                 "logs": [],
-                "results": {},
+                "results": results.get(s.op.id, {}),
                 "diagnostics": {"reason": {"hostShutDown": False, "jobStopped": s.op.id in self.stopped, "jobExpired": False}},
             })
         starts = [o["startTime"] for o in op_states if o["startTime"] is not None]
@@ -166,7 +169,7 @@ class LocalNode:
             "ops": [{
                 "id": s.op.id, "group": s.op.group, "state": s.state,
                 "status": node_status(s, s.op.id in self.stopped), "health": s.health or None,
-                "exit_code": s.exit_code, "urls": s.op.urls(), "reason": s.reason or None,
+                "exit_code": s.exit_code, "urls": s.urls(), "reason": s.reason or None,
                 "logs": self.engine.log_tail(s.op.service, log_lines) if s.state != PENDING else [],
             } for s in statuses],
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ..load.literals import SENTINEL, sentinel
 from ..model import Job, RunOp
 from .healthcheck import HealthTiming, healthcheck
 
@@ -28,6 +29,7 @@ class Layout(NamedTuple):
     timing: HealthTiming = HealthTiming()
     probes: dict[str, str] = {}  # op id -> its probe sidecar's service name (--health-probe sidecar)
     probe_image: str = ""
+    runtime: dict[str, dict] = {}  # placeholder var -> {op, key, splice}: results `up` fills in
 
     def gate(self, op: RunOp) -> str:
         """The service whose health says the op is ready: its probe sidecar if it has one."""
@@ -57,8 +59,10 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
         svc["working_dir"] = op.work_dir
     if op.env:
         svc["environment"] = dict(op.env)
-    if op.expose:
+    if op.expose or op.runtime_ports:
         svc["ports"] = [f"{LOCAL_ADDRESS}:{layout.ports[(op.id, e.port)]}:{e.port}" for e in op.expose]
+        # ports that come from an earlier op's results: `up` writes one entry per value
+        svc["ports"] += [f"{LOCAL_ADDRESS}:{sentinel(var)}:{sentinel(var)}" for var in op.runtime_ports]
     check = None if op.id in layout.probes else healthcheck(op, layout.timing)
     if check is not None:
         svc["healthcheck"] = check
@@ -70,12 +74,28 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
         svc["networks"] = {"default": {"aliases": list(op.aliases)}}
     if op.restart is not None:
         svc["restart"] = op.restart
+    extra = _extension(op)
+    if extra:
+        svc["x-nos2compose"] = extra
     svc["labels"] = {
         f"{LABEL}.op": op.id,
         f"{LABEL}.group": op.group,
         f"{LABEL}.group-order": str(group_order),
     }
     return svc
+
+
+def _extension(op: RunOp) -> dict:
+    """What the supervisor needs that Compose has no key for: results to extract, stop_if_dependent_stops."""
+    out: dict = {}
+    if op.results:
+        out["results"] = {r.key: {"regex": r.regex, **({"logType": list(r.streams)} if r.streams is not None else {})}
+                          for r in op.results}
+    if op.stop_if_dependent_stops:
+        out["stop_if_dependent_stops"] = True
+    if op.runtime_env:
+        out["environment_from"] = [sentinel(var) for var in op.runtime_env]
+    return out
 
 
 def probe_service(op: RunOp, layout: Layout, group_order: int) -> dict:
@@ -99,6 +119,17 @@ def _depends_on(op: RunOp, by_id: dict[str, RunOp], layout: Layout, barrier: lis
     return deps
 
 
+def runtime_vars(value) -> set[str]:
+    """The placeholders used anywhere in a document part."""
+    if isinstance(value, str):
+        return set(SENTINEL.findall(value))
+    if isinstance(value, list):
+        return set().union(*map(runtime_vars, value)) if value else set()
+    if isinstance(value, dict):
+        return set().union(*(runtime_vars(k) | runtime_vars(v) for k, v in value.items())) if value else set()
+    return set()
+
+
 def _volumes(ops: list[RunOp]) -> dict:
     names = sorted({m.volume for op in ops for m in op.mounts})
     return {name: {} for name in names}
@@ -119,6 +150,9 @@ def _document(job: Job, layout: Layout, ops: list[RunOp], meta: dict, barriers: 
         services[layout.services[op.id]] = svc
         if op.id in layout.probes:
             services[layout.probes[op.id]] = probe_service(op, layout, order[op.group])
+    used = runtime_vars(services)
+    if used:
+        meta = {**meta, "runtime": {var: layout.runtime[var] for var in layout.runtime if var in used}}
     doc: dict = {"name": job.name, "x-nos2compose": meta, "services": services}
     volumes = _volumes(ops)
     if volumes:

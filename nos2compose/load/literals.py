@@ -20,6 +20,12 @@ PAIRS = "__pairs__"
 LOCAL_HOST = "127.0.0.1"
 
 RUN_TIME = "run-time"
+RESULT = "result"  # %%ops.X.results.K%%: filled in by the supervisor when a later group starts
+SENTINEL = re.compile("\x00n2c:([A-Za-z0-9_]+)\x00")  # where a run-time value goes; ${VAR} in the output
+
+
+def sentinel(var: str) -> str:
+    return f"\x00n2c:{var}\x00"
 
 
 class Unresolved(Exception):
@@ -33,11 +39,42 @@ class Unresolved(Exception):
 class LiteralContext:
     """What convert time knows: the job's variables, its local name and its service names."""
 
-    def __init__(self, job_name: str, variables: dict[str, Any], service_names: dict[str, str]):
+    def __init__(self, job_name: str, variables: dict[str, Any], service_names: dict[str, str],
+                 group_order: dict[str, int] | None = None, result_keys: dict[str, set] | None = None):
         self.job_name = job_name
         self.variables = variables
         self.service_names = service_names  # op id -> Compose service name
+        self.group_order = group_order or {}  # op id -> its group's position
+        self.result_keys = result_keys or {}  # op id -> the keys of its results
         self.run_time: list[tuple[Path, str]] = []  # literals left for run time
+        self.placeholders: dict[str, dict] = {}  # var -> {op, key, splice}: values the supervisor fills in
+        self.first_use: dict[str, tuple] = {}  # var -> (path, op id) where it first appears, for messages
+        self._vars: dict[tuple, str] = {}
+
+    def placeholder(self, op_id: str, key: str, splice: str, where: tuple = ()) -> str:
+        """The Compose variable standing for a result (one per literal and way of use), as a sentinel."""
+        found = self._vars.get((op_id, key, splice))
+        if found is None:
+            base = "N2C_" + re.sub(r"[^A-Za-z0-9]+", "_", f"{op_id}_{key}").strip("_").upper()
+            base += {"text": "", "items": "_ITEMS", "object": "_OBJECT", "pairs": "_PAIRS", "items_chunked": "_CHUNKS",
+                     "object_chunked": "_OBJECT_CHUNKS", "pairs_chunked": "_PAIRS_CHUNKS"}[splice]
+            found, n = base, 2
+            while found in self.placeholders:
+                found, n = f"{base}_{n}", n + 1
+            self._vars[(op_id, key, splice)] = found
+            self.placeholders[found] = {"op": op_id, "key": key, "splice": splice}
+            self.first_use[found] = where
+        return sentinel(found)
+
+    def result_literal(self, literal: str, user_group: int) -> tuple[str, str]:
+        """(op id, key) of a results literal the supervisor can fill in for an op of group `user_group`."""
+        _, op_id, _, key = literal.split(".", 3)
+        if key not in self.result_keys.get(op_id, ()):
+            raise Unresolved(literal, "unknown", f"op '{op_id}' declares no result '{key}'")
+        if self.group_order.get(op_id, 0) >= user_group:
+            raise Unresolved(literal, "unknown", f"results of op '{op_id}' exist only once it has exited, so only ops of "
+                                                 "a later group can use them")
+        return op_id, key
 
     def value(self, literal: str) -> Any:
         parts = literal.split(".")
@@ -64,7 +101,11 @@ class LiteralContext:
                     raise Unresolved(literal, "unknown", f"there is no op '{op_id}' in this job")
                 if what == ["host"]:
                     return self.service_names[op_id]
-                raise Unresolved(literal, RUN_TIME, f"its value is only known at run time ({what[0]} of op '{op_id}')")
+                if what[0] == "endpoint":
+                    if not what[1].isdigit():
+                        raise Unresolved(literal, "malformed", "the endpoint's port must be a number")
+                    return f"http://{self.service_names[op_id]}:{what[1]}"  # reachable from every op of the job
+                raise Unresolved(literal, RESULT, f"its value is only known at run time (results of op '{op_id}')")
         raise Unresolved(literal, "malformed", "not a literal Nosana knows (ops.ID.host, ops.ID.endpoint.PORT, ops.ID.results.KEY)")
 
 
@@ -101,10 +142,17 @@ class Resolver:
     def __init__(self, ctx: LiteralContext, diags: Diagnostics, op_id: str, on_run_time: Callable[[Path, str], None]):
         self.ctx, self.diags, self.op_id, self.on_run_time = ctx, diags, op_id, on_run_time
         self.failed = False
+        self.group = ctx.group_order.get(op_id, 0)
 
-    def _lookup(self, literal: str, path: Path) -> Any:
+    def _lookup(self, literal: str, path: Path, splice: str = "text") -> Any:
+        """The literal's value; a result of an earlier op becomes a placeholder the supervisor fills in."""
         try:
-            return _parsed(self.ctx.value(literal))
+            try:
+                return _parsed(self.ctx.value(literal))
+            except Unresolved as exc:
+                if exc.kind != RESULT:
+                    raise
+                return self.ctx.placeholder(*self.ctx.result_literal(literal, self.group), splice, (path, self.op_id))
         except Unresolved as exc:
             if exc.kind == RUN_TIME:
                 self.on_run_time(path, literal)
@@ -112,12 +160,12 @@ class Resolver:
                 self.diags.error(path, f"literal %%{literal}%%: {exc.message}", self.op_id)
             raise
 
-    def string(self, text: str, path: Path) -> Any:
+    def string(self, text: str, path: Path, splice: str = "text") -> Any:
         """A string: a whole-string literal becomes its value; embedded ones become text."""
         whole = LITERAL.fullmatch(text)
         if whole:
             try:
-                return self._lookup(whole.group(1), path)
+                return self._lookup(whole.group(1), path, splice)
             except Unresolved:
                 return text
 
@@ -159,7 +207,7 @@ class Resolver:
                     out.extend(spliced)
                 continue
             if isinstance(item, str) and LITERAL.fullmatch(item):
-                resolved = self.string(item, here)
+                resolved = self.string(item, here, splice="items")
                 out.extend(resolved if isinstance(resolved, list) else [resolved])
                 continue
             out.append(self.value(item, here))
@@ -192,6 +240,18 @@ class Resolver:
         try:
             raw = self.ctx.value(LITERAL.fullmatch(literal).group(1))
         except Unresolved as exc:
+            if exc.kind == RESULT:
+                try:
+                    op_id, key = self.ctx.result_literal(LITERAL.fullmatch(literal).group(1), self.group)
+                except Unresolved as bad:
+                    self.diags.error(path, f"literal {literal}: {bad.message}", self.op_id)
+                    self.failed = True
+                    return None
+                splice = "items" if want is list else ("pairs" if pairs else "object")
+                if spec.get("chunked") is True:
+                    splice += "_chunked"
+                mark = self.ctx.placeholder(op_id, key, splice, (path, self.op_id))
+                return [mark] if want is list else {mark: ""}
             if exc.kind == RUN_TIME:
                 self.on_run_time(path, literal.strip("%"))
             else:

@@ -12,7 +12,8 @@ from typing import Any
 
 from ..diagnostics import Diagnostics, Path
 from ..model import Expose, HealthCheck, HttpCheck, Job, Mount, Op, RunOp, VolumeOp, WebSocketCheck
-from .literals import REMOVE_IF_EMPTY, SPREAD, LiteralContext, resolve_args
+from .literals import REMOVE_IF_EMPTY, SENTINEL, SPREAD, LiteralContext, resolve_args
+from ..results import ResultSpec, compile_error
 from .shape import Shape
 
 RUN, CREATE_VOLUME = "container/run", "container/create-volume"
@@ -67,7 +68,8 @@ class Loader:
         if "global" in top:
             self._global(top["global"])
         self._extras(top)
-        self.literals = LiteralContext(self.job_name, dict(self.global_.get("variables") or {}), self.service_names)
+        self.literals = LiteralContext(self.job_name, dict(self.global_.get("variables") or {}), self.service_names,
+                                       *_groups_and_results(top.get("ops")))
         ops_raw = top.get("ops")
         if "ops" not in top:
             self.diags.error((), "missing required key 'ops' (the job's operations)")
@@ -191,9 +193,8 @@ class Loader:
             return None
         if kind == CREATE_VOLUME:
             return self._create_volume(args, path, op_id, index, group, obj)
-        if "results" in obj:
-            self._results(obj["results"], path + ("results",), op_id)
-        return self._run(args, path, op_id, index, group, execution)
+        results = self._results(obj["results"], path + ("results",), op_id) if "results" in obj else ()
+        return self._run(args, path, op_id, index, group, execution, results)
 
     def _execution(self, raw: Any, path: Path, op_id: str | None) -> dict | None:
         ex = self.shape.obj(raw, path, op_id)
@@ -211,9 +212,8 @@ class Loader:
                                    "ignored", op_id)
         if "stop_if_dependent_stops" in ex and "depends_on" not in ex:
             self.diags.strict_rule(path + ("stop_if_dependent_stops",), "stop_if_dependent_stops without depends_on", "ignored", op_id)
-        if "stop_if_dependent_stops" in ex and self.shape.boolean(ex["stop_if_dependent_stops"], path + ("stop_if_dependent_stops",), op_id):
-            self.diags.warning(path + ("stop_if_dependent_stops",),
-                               f"stop_if_dependent_stops {NOT_LOCAL}: the op keeps running when a dependency ends", op_id)
+        if "stop_if_dependent_stops" in ex:
+            out["stop_if_dependent_stops"] = bool(self.shape.boolean(ex["stop_if_dependent_stops"], path + ("stop_if_dependent_stops",), op_id))
         return out
 
     def _create_volume(self, args: dict, path: Path, op_id: str, index: int, group: str, obj: dict) -> VolumeOp | None:
@@ -232,13 +232,14 @@ class Loader:
             return None
         return VolumeOp(op_id, index, group, name)
 
-    def _results(self, raw: Any, path: Path, op_id: str) -> None:
+    def _results(self, raw: Any, path: Path, op_id: str) -> tuple[ResultSpec, ...]:
         results = self.shape.obj(raw, path, op_id)
         if results is None:
-            return
+            return ()
+        specs = []
         for key, spec in results.items():
             here = path + (key,)
-            regex = None
+            regex, types = None, None
             if isinstance(spec, str):
                 regex = spec
             elif isinstance(spec, dict):
@@ -256,14 +257,16 @@ class Loader:
             else:
                 self.shape.wrong(here, "a regular expression string or {regex, logType}", spec, op_id)
             if regex is not None:
-                try:
-                    re.compile(regex)
-                except re.error as exc:
-                    self.diags.warning(here, f"JavaScript regex that Python cannot compile ({exc}); the node accepts it, and reports the error as the result's value", op_id)
-        if results:
-            self.diags.warning(path, f"results {NOT_LOCAL}: read them from the op's log (`docker compose logs`)", op_id)
+                problem = compile_error(regex)
+                if problem is not None:
+                    self.diags.warning(here, f"a JavaScript regex that Python cannot compile ({problem.split(': ')[-1]}); "
+                                             "like the node, nos2compose reports the error text as the result's value", op_id)
+                streams = tuple(t for t in types if t in ("stdout", "stderr")) if types else None
+                specs.append(ResultSpec(key, regex, streams))
+        return tuple(specs)
 
-    def _run(self, raw_args: dict, path: Path, op_id: str, index: int, group: str, execution: dict) -> RunOp | None:
+    def _run(self, raw_args: dict, path: Path, op_id: str, index: int, group: str, execution: dict,
+             results: tuple[ResultSpec, ...] = ()) -> RunOp | None:
         apath = path + ("args",)
         sh = self.shape
         sh.known_keys({k: v for k, v in raw_args.items() if k not in OLD_RUN_KEYS}, apath, RUN_KEYS, op_id)
@@ -293,6 +296,8 @@ class Loader:
         if "env" in args:
             env.update(sh.string_map(args["env"], apath + ("env",), op_id) or {})
         env["NOSANA_ID"] = self.job_name
+        runtime_env = tuple(SENTINEL.fullmatch(k).group(1) for k in env if SENTINEL.fullmatch(k))
+        env = {k: v for k, v in env.items() if not SENTINEL.fullmatch(k)}
         gpu = bool(g.get("gpu"))
         if "gpu" in args:
             gpu = bool(sh.boolean(args["gpu"], apath + ("gpu",), op_id)) or gpu
@@ -300,6 +305,7 @@ class Loader:
         if "expose" in raw_args:
             self._raw_expose(raw_args["expose"], apath + ("expose",), op_id)
         expose = self._expose(args["expose"], apath + ("expose",), op_id) if "expose" in args else ()
+        runtime_ports = self._runtime_ports(args.get("expose"))
         mounts = self._mounts(args["volumes"], apath + ("volumes",), op_id) if "volumes" in args else ()
         aliases = self._aliases(args["aliases"], apath + ("aliases",), op_id) if "aliases" in args else ()
         restart = self._restart(args["restart_policy"], apath + ("restart_policy",), op_id) if "restart_policy" in args else None
@@ -311,7 +317,9 @@ class Loader:
             depends_on=execution.get("depends_on", ()),
             cmd=cmd, entrypoint=entrypoint, work_dir=work_dir,
             env=tuple(env.items()), gpu=gpu, expose=expose, mounts=mounts,
-            aliases=aliases, restart=restart,
+            aliases=aliases, restart=restart, results=results,
+            stop_if_dependent_stops=execution.get("stop_if_dependent_stops", False),
+            runtime_ports=runtime_ports, runtime_env=runtime_env,
         )
 
     def _command(self, args: dict, key: str, apath: Path, op_id: str, shell: bool) -> tuple[str, ...] | None:
@@ -319,6 +327,19 @@ class Loader:
             return None
         value = self.shape.string_or_strings(args[key], apath + (key,), op_id)
         return None if value is None else _as_command(value, shell)
+
+    def _runtime_ports(self, expose: Any) -> tuple[str, ...]:
+        """Ports that come from results of earlier ops: the placeholder of each, as a list to splice."""
+        assert self.literals is not None
+        out = []
+        for item in expose if isinstance(expose, list) else [expose]:
+            m = SENTINEL.fullmatch(item) if isinstance(item, str) else None
+            if m:
+                spec = self.literals.placeholders[m.group(1)]
+                mode = spec["splice"] if spec["splice"].startswith("items") else "items"
+                where = self.literals.first_use[m.group(1)]
+                out.append(SENTINEL.fullmatch(self.literals.placeholder(spec["op"], spec["key"], mode, where)).group(1))
+        return tuple(dict.fromkeys(out))
 
     def _raw_expose(self, raw: Any, path: Path, op_id: str) -> None:
         """What only the job's own text can show: strings in expose must be literals."""
@@ -338,8 +359,8 @@ class Loader:
         seen: dict[int, Path] = {}
         for i, item in enumerate(items):
             here = path + (i,) if isinstance(raw, list) else path
-            if isinstance(item, str) and "%%" in item or isinstance(item, dict) and SPREAD in item:
-                continue  # a run-time literal, or a malformed one: reported already
+            if isinstance(item, str) and ("%%" in item or SENTINEL.search(item)) or isinstance(item, dict) and SPREAD in item:
+                continue  # a run-time literal (its ports come later), or a malformed one (reported already)
             if isinstance(item, str) and not item.strip().isdigit() or item is None or isinstance(item, (bool, list)):
                 continue  # reported by _raw_expose
             if isinstance(item, dict):
@@ -555,6 +576,22 @@ class Loader:
             self.shape.wrong(path + (SPREAD,), "a literal such as %%ops.ID.results.KEY%%", literal, op_id)
         if "chunked" in obj:
             self.shape.boolean(obj["chunked"], path + ("chunked",), op_id)
+
+
+def _groups_and_results(raw_ops: Any) -> tuple[dict[str, int], dict[str, set]]:
+    """From the raw ops, before they are read: each op's group position and result keys (for literals)."""
+    order: dict[str, int] = {}
+    groups: dict[str, int] = {}
+    keys: dict[str, set] = {}
+    for raw in raw_ops if isinstance(raw_ops, list) else ():
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            continue
+        execution = raw.get("execution") if isinstance(raw.get("execution"), dict) else {}
+        group = execution.get("group") if isinstance(execution.get("group"), str) else raw["id"]
+        order[raw["id"]] = groups.setdefault(group, len(groups))
+        if isinstance(raw.get("results"), dict):
+            keys[raw["id"]] = set(raw["results"])
+    return order, keys
 
 
 def _as_command(value: str | list[str], shell: bool) -> tuple[str, ...]:

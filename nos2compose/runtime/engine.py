@@ -115,7 +115,9 @@ class Engine:
             for row in items if isinstance(items, list) else [items]:
                 rows.append(Container(row.get("Service", ""), row.get("State", ""), row.get("Health", ""),
                                       int(row.get("ExitCode") or 0), row.get("Status", ""),
-                                      _label(row.get("Labels") or "", "io.nosana.probe-for")))
+                                      _label(row.get("Labels") or "", "io.nosana.probe-for"), row.get("ID", ""),
+                                      tuple(sorted({p["PublishedPort"] for p in row.get("Publishers") or []
+                                                    if p.get("PublishedPort") and p.get("URL") in ("127.0.0.1", "0.0.0.0", "")}))))
         return rows
 
     def inspect_all(self) -> list[dict]:
@@ -146,6 +148,23 @@ class Engine:
         """The service's log lines from the start, following until its container stops."""
         for _, chunk in self.docker.compose.logs(services=[service], follow=True, stream=True, no_log_prefix=True):
             yield from chunk.decode("utf-8", "replace").splitlines()
+
+    def stream_lines(self, container_id: str) -> list[tuple[str, str]]:
+        """The container's whole log as (stream, line) pairs, stdout and stderr kept apart."""
+        from python_on_whales.exceptions import DockerException
+
+        buffers = {"stdout": "", "stderr": ""}
+        out: list[tuple[str, str]] = []
+        try:
+            for stream, chunk in self.docker.container.logs(container_id, stream=True):
+                text = buffers.get(stream, "") + chunk.decode("utf-8", "replace")
+                *complete, rest = text.split("\n")
+                out.extend((stream, line) for line in complete)
+                buffers[stream] = rest
+        except DockerException:
+            return out
+        out.extend((stream, rest) for stream, rest in buffers.items() if rest)
+        return out
 
     def log_tail(self, service: str, lines: int | None) -> list[str]:
         """The last `lines` lines of the service's log (all with None); [] when there is none."""

@@ -21,6 +21,8 @@ class PlannedOp(NamedTuple):
     gpu: bool
     probe: str | None = None  # the sidecar service whose health is this op's (--health-probe sidecar)
     depends: tuple[str, ...] = ()  # services of the same file this op waits for (depends_on)
+    results: tuple = ()  # ResultSpec: what to extract from its log once it exits
+    stop_if_dependent_stops: bool = False
 
     @property
     def is_service(self) -> bool:
@@ -36,6 +38,8 @@ class PlannedGroup(NamedTuple):
     order: int
     file: Path
     ops: tuple[PlannedOp, ...]
+    runtime: dict = {}  # placeholder var -> {op, key, splice}: results filled in when the group starts
+    services: dict = {}  # the file's services, as written (for those fills)
 
 
 class Plan(NamedTuple):
@@ -95,7 +99,8 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
                 if dep in services and dep != name:
                     deps.append(dep)
             ops.append(op._replace(depends=tuple(dict.fromkeys(deps))))
-        groups.append(PlannedGroup(group, order, path, tuple(ops)))
+        runtime = _meta(doc).get("runtime") if isinstance(_meta(doc).get("runtime"), dict) else {}
+        groups.append(PlannedGroup(group, order, path, tuple(ops), runtime, services))
     return Plan(projects.pop(), tuple(groups), meta or {})
 
 
@@ -121,7 +126,10 @@ def _planned_op(service: str, svc: dict, group: str) -> PlannedOp:
     check = svc.get("healthcheck") or {}
     has_check = bool(check.get("test")) and not check.get("disable") and check.get("test") != ["NONE"]
     devices = (((svc.get("deploy") or {}).get("resources") or {}).get("reservations") or {}).get("devices") or []
+    ext = svc.get("x-nos2compose") if isinstance(svc.get("x-nos2compose"), dict) else {}
     return PlannedOp(
+        results=_result_specs(ext.get("results")),
+        stop_if_dependent_stops=ext.get("stop_if_dependent_stops") is True,
         id=str(labels.get(f"{LABEL}.op", service)),
         service=service,
         group=str(labels.get(f"{LABEL}.group", group)),
@@ -129,6 +137,21 @@ def _planned_op(service: str, svc: dict, group: str) -> PlannedOp:
         ports=tuple(_ports(svc.get("ports") or [])),
         gpu=any("gpu" in (d.get("capabilities") or []) for d in devices if isinstance(d, dict)),
     )
+
+
+def _result_specs(raw) -> tuple:
+    from ..results import ResultSpec
+
+    if not isinstance(raw, dict):
+        return ()
+    out = []
+    for key, spec in raw.items():
+        if isinstance(spec, str):
+            out.append(ResultSpec(str(key), spec))
+        elif isinstance(spec, dict) and isinstance(spec.get("regex"), str):
+            streams = spec.get("logType")
+            out.append(ResultSpec(str(key), spec["regex"], tuple(streams) if isinstance(streams, list) else None))
+    return tuple(out)
 
 
 def _ports(entries: list) -> list[tuple[int, int]]:

@@ -24,6 +24,8 @@ class Container(NamedTuple):
     exit_code: int
     status: str  # Docker's own words, e.g. "Up 3 seconds (healthy)"
     probe_for: str = ""  # the op id a probe sidecar checks (label io.nosana.probe-for)
+    id: str = ""  # the container id
+    published: tuple[int, ...] = ()  # host ports the engine publishes for it
 
 
 class OpStatus(NamedTuple):
@@ -33,6 +35,13 @@ class OpStatus(NamedTuple):
     health: str = ""
     reason: str = ""
     present: bool = True  # the engine has a container for it
+    container_id: str = ""
+    published: tuple[int, ...] = ()
+
+    def urls(self) -> list[str]:
+        """Local URLs: the ports the engine publishes, else those the plan asks for."""
+        ports = self.published or tuple(host for host, _ in self.op.ports)
+        return [f"http://127.0.0.1:{port}" for port in ports]
 
 
     @property
@@ -48,6 +57,10 @@ def op_status(op: PlannedOp, container: Container | None, probe: Container | Non
         container = container._replace(health="starting")
     if container is None:
         return OpStatus(op, PENDING, present=False)
+    return _status(op, container)._replace(container_id=container.id, published=container.published)
+
+
+def _status(op: PlannedOp, container: Container) -> OpStatus:
     if container.state in ("exited", "dead"):
         code = container.exit_code
         return OpStatus(op, COMPLETED if code == 0 and container.state == "exited" else FAILED, code,

@@ -7,6 +7,7 @@ the node does, until every op of the group has exited.
 """
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -26,6 +27,7 @@ class UpOptions(NamedTuple):
     barrier: str = "ready"  # or "exit"
     abort_on_failure: bool = False
     pull: str = "missing"
+    workdir: str | None = None  # where override files for filled-in results go
 
 
 class Interrupted(Exception):
@@ -87,6 +89,7 @@ class Supervisor:
                 continue
             self.say(f"group {group.name}: starting {', '.join(op.id for op in group.ops)}")
             files = [group.file, *(overrides or {}).get(group.name, [])]
+            files += self._fill(group, options)
             ok = self._start(group, files, options)
             ok = self._wait(group.ops, options, last, self._deadline) and ok
             if not ok and options.abort_on_failure:
@@ -109,7 +112,9 @@ class Supervisor:
             runnable = []
             for op in layer:
                 bad = [d for d in op.depends if d in failed]
-                if bad:  # on a node it would wait forever for a startup success that never comes
+                if op.id in self.failures:  # a literal it needs has no value
+                    ok = False
+                elif bad:  # on a node it would wait forever for a startup success that never comes
                     self.failures[op.id] = f"not started: its dependency {', '.join(bad)} failed"
                     ok = False
                 else:
@@ -125,6 +130,36 @@ class Supervisor:
             if layer is not layers[-1]:
                 ok = self._wait(runnable, options, False, self._deadline, started_only=True) and ok
         return ok
+
+    def _fill(self, group: PlannedGroup, options: UpOptions) -> list:
+        """Results of earlier ops for the group's placeholders: environment values, and an override file
+        for splices. An op whose literal has no value fails with a message naming it, and is not started."""
+        if not group.runtime:
+            return []
+        import os
+        from pathlib import Path
+
+        from .fill import Unfilled, override, used_vars, value_of
+
+        needed = {spec["op"] for spec in group.runtime.values()}
+        results = results_of(self.engine, [s for s in self.statuses() if s.op.id in needed])
+        values: dict = {}
+        for var, spec in group.runtime.items():
+            try:
+                values[var] = value_of(spec, results)
+            except Unfilled as problem:
+                for op in group.ops:
+                    if var in used_vars(group.services.get(op.service)):
+                        self.failures.setdefault(op.id, str(problem))
+                os.environ[var] = "0"  # keeps the file loadable; the op using it is not started
+        for var, value in values.items():
+            os.environ[var] = " ".join(value) if isinstance(value, list) else json.dumps(value) if isinstance(value, dict) else value
+        text = override(group.services, values)
+        if text is None or options.workdir is None:
+            return []
+        path = Path(options.workdir) / f"results-{group.order:03d}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return [path]
 
     def _group_done(self, group: PlannedGroup, statuses: list[OpStatus], options: UpOptions, last: bool) -> bool:
         mine = [s for s in statuses if s.op in group.ops]
@@ -162,7 +197,8 @@ class Supervisor:
         return 1
 
     def table(self, statuses: list[OpStatus] | None = None) -> list[str]:
-        return status_table(statuses if statuses is not None else self.statuses())
+        statuses = statuses if statuses is not None else self.statuses()
+        return status_table(statuses, results_of(self.engine, statuses))
 
     # -- foreground ----------------------------------------------------------------------
 
@@ -199,6 +235,14 @@ def follow_logs(engine, ops, say: Callable[[str], None], lock: threading.Lock) -
     return threads
 
 
+def results_of(engine, statuses: list[OpStatus]) -> dict[str, dict]:
+    """{op id: results} for every op that has exited and declares results (read from its log, as the node does)."""
+    from ..results import extract
+
+    return {s.op.id: extract(s.op.results, engine.stream_lines(s.container_id))
+            for s in statuses if s.op.results and s.exited and s.container_id}
+
+
 def dependency_layers(ops) -> list[list]:
     """Ops in start order: first those with no dependency in the group, then those whose dependencies came before."""
     remaining = list(ops)
@@ -215,13 +259,23 @@ def dependency_layers(ops) -> list[list]:
     return layers or [[]]
 
 
-def status_table(statuses: list[OpStatus]) -> list[str]:
-    rows = [("OP", "GROUP", "STATE", "HEALTH", "EXIT", "URLS")]
+def status_table(statuses: list[OpStatus], results: dict[str, dict] | None = None) -> list[str]:
+    rows = [("OP", "GROUP", "STATE", "HEALTH", "EXIT", "URLS") + (("RESULTS",) if results else ())]
     for s in statuses:
-        rows.append((s.op.id, s.op.group, s.state, s.health or "-",
-                     "-" if s.exit_code is None else str(s.exit_code), " ".join(s.op.urls()) or "-"))
+        row = (s.op.id, s.op.group, s.state, s.health or "-",
+               "-" if s.exit_code is None else str(s.exit_code), " ".join(s.urls()) or "-")
+        if results:
+            row += (_short(results.get(s.op.id)),)
+        rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+
+
+def _short(found: dict | None, width: int = 60) -> str:
+    if not found:
+        return "-"
+    text = "; ".join(f"{k}={' '.join(v) if isinstance(v, list) else v}" for k, v in found.items())
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def handle_signals() -> None:
