@@ -170,3 +170,16 @@ def test_a_probe_sidecar_found_on_the_engine_gives_the_op_its_health():
     (status,) = statuses_of([api], containers)
     assert status.state == "healthy" and status.op.probe == "api-probe"
     assert _label("com.docker.compose.project=x,io.nosana.probe-for=a,b,io.nosana.group=g", "io.nosana.probe-for") == "a,b"
+
+
+def test_stop_if_dependent_stops_stops_the_op_when_its_dependency_ends():
+    src = op("source", "g", ports=[(80, 80)])
+    follower = op("follower", "g", ports=[(81, 81)], depends=["source"])._replace(stop_if_dependent_stops=True)
+    bystander = op("bystander", "g", ports=[(82, 82)], depends=["source"])
+    scripts = {"source": [(0, "running", "", 0), (4, "exited", "", 0)], "follower": RUN, "bystander": RUN}
+    sup, engine, lines = make([("g", [src, follower, bystander])], scripts)
+    stopped = []
+    engine.stop = lambda services=None, timeout=10: stopped.append(services)
+    sup.up(UpOptions(detach=True, barrier="exit", timeout=10))
+    assert stopped == [["follower"]]
+    assert "g  follower: stopping, as source ended (stop_if_dependent_stops)" in lines

@@ -47,6 +47,7 @@ class Supervisor:
         self.running_since: dict[str, float] = {}
         self.failures: dict[str, str] = {}  # op id -> reason the supervisor itself decided
         self._deadline = 0.0
+        self._stopped_with_dependency: set[str] = set()
 
     # -- looking -------------------------------------------------------------------------
 
@@ -62,6 +63,18 @@ class Supervisor:
                 self.running_since.setdefault(op.id, now)
             out.append(status)
         return out
+
+    def follow_dependencies(self, statuses: list[OpStatus]) -> None:
+        """execution.stop_if_dependent_stops: stop an op once an op it depends on has ended."""
+        by_service = {s.op.service: s for s in statuses}
+        for s in statuses:
+            if not s.op.stop_if_dependent_stops or s.op.id in self._stopped_with_dependency or s.exited or not s.present:
+                continue
+            ended = [by_service[d].op.id for d in s.op.depends if d in by_service and by_service[d].exited]
+            if ended:
+                self._stopped_with_dependency.add(s.op.id)
+                self.say(f"{s.op.group}  {s.op.id}: stopping, as {', '.join(ended)} ended (stop_if_dependent_stops)")
+                self.engine.stop([s.op.service])
 
     def report(self, statuses: list[OpStatus]) -> None:
         """One plain line per state change."""
@@ -172,6 +185,7 @@ class Supervisor:
         ops = tuple(ops)
         while True:
             statuses = [s for s in self.statuses() if s.op in ops]
+            self.follow_dependencies(statuses)
             self.report(statuses)
             now = self.clock()
             if started_only:
@@ -208,6 +222,7 @@ class Supervisor:
         threads = follow_logs(self.engine, self.plan.ops, self.say, lock)
         while True:
             statuses = self.statuses()
+            self.follow_dependencies(statuses)
             with lock:
                 self.report(statuses)
             if all(s.exited or not s.present for s in statuses):
