@@ -41,6 +41,7 @@ class Result:
         self.layout: Layout | None = None
         self.run_time_literals: list = []
         self.meta: dict | None = None  # the job's meta, as given (GPU memory wishes)
+        self.logins: list = []  # registry logins from `authentication` (in memory only)
 
     @property
     def ok(self) -> bool:
@@ -79,6 +80,7 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     if job is None:
         return result
     result.run_time_literals = list(loader.literals.run_time) if loader.literals else []
+    result.logins = list(loader.logins)
     _report_run_time_literals(result.run_time_literals, job, options, diags)
     checks.check_dependencies(job, diags)                   # same group, known, acyclic
     checks.check_volumes(job, diags)

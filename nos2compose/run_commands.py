@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import click
 
@@ -16,6 +17,12 @@ from .cli import Failure, _compile, _project, health_options, main, probe_option
 ENGINE_PROBLEM = 1
 
 JOB_HELP = "JOB is a job file (JSON or YAML), or a directory written by `convert -o` (hand edits are respected)."
+
+
+class Loaded(NamedTuple):
+    plan: Any
+    meta: dict
+    logins: list  # RegistryLogin, from the job's `authentication`
 
 
 def _plan(job: str, name: str | None, fmt: str | None = None, quiet: bool = True, write_to: Path | None = None,
@@ -31,7 +38,7 @@ def _plan(job: str, name: str | None, fmt: str | None = None, quiet: bool = True
         if job != "-" and path.is_dir():
             files = [(p, p.read_text(encoding="utf-8")) for p in sorted(path.glob("*.y*ml"))]
             plan = read_plan([(p, t) for p, t in files if "services:" in t])
-            return (plan._replace(project=_project(job, name)) if name else plan), {}
+            return Loaded(plan._replace(project=_project(job, name)) if name else plan, {}, [])
         result = _compile(job, fmt, name, False, error_on_warning=False, to_run=True, quiet=quiet, extra=extra)
         if not result.job.run_ops:
             raise Failure(f"{job}: the job has no container/run ops, so there is nothing to run")
@@ -39,7 +46,8 @@ def _plan(job: str, name: str | None, fmt: str | None = None, quiet: bool = True
         if write_to is not None:
             for path, text in files:
                 path.write_text(text, encoding="utf-8")
-        return read_plan(files), result.meta or {}
+        # registry credentials stay in memory, for `up` only
+        return Loaded(read_plan(files), result.meta or {}, result.logins)
     except PlanError as exc:
         raise Failure(f"{job}: {exc}")
 
@@ -148,7 +156,8 @@ def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt,
     import tempfile
 
     tmp = tempfile.TemporaryDirectory(prefix="nos2compose-")
-    plan, meta = _plan(job, name, fmt, quiet=False, write_to=Path(tmp.name), extra=probe_options(health))
+    loaded = _plan(job, name, fmt, quiet=False, write_to=Path(tmp.name), extra=probe_options(health))
+    plan, meta = loaded.plan, loaded.meta
     engine = _engine(plan.project)
     try:
         engine.preflight([] if no_gpu else [op.id for op in plan.ops if op.gpu])
@@ -160,7 +169,7 @@ def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt,
         if detach:
             raise click.UsageError("--api serves while `up` runs in the foreground; with -d, run `nos2compose serve` instead")
         _start_api(plan, engine, job, api_port)
-    supervisor = Supervisor(plan, engine, _say)
+    supervisor = Supervisor(plan, engine, _say, logins=loaded.logins)
     options = UpOptions(detach=detach, timeout=timeout, barrier=barrier, abort_on_failure=abort_on_failure, pull=pull,
                         workdir=tmp.name)
     handle_signals()
@@ -197,7 +206,7 @@ def ps(job, name, as_json):
     from .runtime.states import statuses_of
     from .runtime.supervisor import results_of, status_table
 
-    plan, _ = _plan(job, name)
+    plan = _plan(job, name).plan
     engine = _engine(plan.project)
     try:
         statuses = statuses_of(plan.ops, engine.containers())
@@ -225,7 +234,7 @@ def logs(job, ops, name, follow, tail):
 
     from .runtime.supervisor import follow_logs
 
-    plan, _ = _plan(job, name)
+    plan = _plan(job, name).plan
     engine = _engine(plan.project)
     chosen = [plan.op(o) for o in ops] if ops else plan.ops
     if None in chosen:
@@ -294,7 +303,7 @@ def serve(job, name, port, host, token):
     An unknown job answers 400 `invalid job id`; restarts outside the active group are refused.
     The status page at / lists every op and has stop/restart buttons. /openapi.json describes it all.
     """
-    plan, _ = _plan(job, name)
+    plan = _plan(job, name).plan
     engine = _engine(plan.project)
     _start_api(plan, engine, job, port, host, token, foreground=True)
 
@@ -323,7 +332,7 @@ def restart(job, name, ops, group):
 def _act(job, name, ops, group, action):
     if bool(ops) == (group is not None):
         raise click.UsageError("give either --op OP (one or more) or --group G")
-    plan, _ = _plan(job, name)
+    plan = _plan(job, name).plan
     services = _services(plan, ops, group)
     engine = _engine(plan.project)
     try:
@@ -340,7 +349,7 @@ def _act(job, name, ops, group, action):
 @click.option("-v", "--volumes", is_flag=True, help="Also remove the job's volumes.")
 def down(job, name, volumes):
     """Remove every container and the network of JOB (and its volumes with -v)."""
-    plan, _ = _plan(job, name)
+    plan = _plan(job, name).plan
     engine = _engine(plan.project)
     try:
         engine.down(volumes)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..diagnostics import Diagnostics, Path
 from ..model import Expose, HealthCheck, HttpCheck, Job, Mount, Op, RunOp, VolumeOp, WebSocketCheck
@@ -52,6 +52,7 @@ class Loader:
         self.service_names = service_names
         self.global_: dict[str, Any] = {}
         self.literals: LiteralContext | None = None
+        self.logins: list[RegistryLogin] = []  # kept in memory only: never written into a Compose file
 
     # -- top level -------------------------------------------------------------------------
 
@@ -487,11 +488,15 @@ class Loader:
                     docker = sh.obj(auth["docker"], apath + ("authentication", "docker"), op_id)
                     if docker is not None:
                         sh.known_keys(docker, apath + ("authentication", "docker"), ["username", "password", "email", "server"], op_id)
-                        for key in ("username", "password", "email", "server"):
-                            if key in docker:
-                                sh.string(docker[key], apath + ("authentication", "docker", key), op_id)
+                        fields = {key: sh.string(docker[key], apath + ("authentication", "docker", key), op_id)
+                                  for key in ("username", "password", "email", "server") if key in docker}
+                        if fields.get("username") and fields.get("password"):
+                            self.logins.append(RegistryLogin(op_id, fields.get("server") or registry_of(args.get("image")),
+                                                             fields["username"], fields["password"]))
                 self.diags.warning(apath + ("authentication",),
-                                   f"registry login {NOT_LOCAL} (and no credential is ever written out): run `docker login` yourself before pulling the image", op_id)
+                                   "`nos2compose up` logs in to the registry before the pull (the password goes to `docker login` "
+                                   "on its standard input, never into a Compose file or the terminal); with plain "
+                                   "`docker compose`, run `docker login` yourself", op_id)
 
     def _resources(self, raw: Any, path: Path, op_id: str) -> None:
         if not isinstance(raw, list):
@@ -576,6 +581,24 @@ class Loader:
             self.shape.wrong(path + (SPREAD,), "a literal such as %%ops.ID.results.KEY%%", literal, op_id)
         if "chunked" in obj:
             self.shape.boolean(obj["chunked"], path + ("chunked",), op_id)
+
+
+class RegistryLogin(NamedTuple):
+    op: str
+    server: str | None  # None: Docker Hub
+    username: str
+    password: str
+
+    def __repr__(self) -> str:  # never show the password, even in a traceback
+        return f"RegistryLogin(op={self.op!r}, server={self.server!r}, username={self.username!r}, password=***)"
+
+
+def registry_of(image: Any) -> str | None:
+    """The registry host of an image reference (None for Docker Hub), as Docker reads it."""
+    if not isinstance(image, str) or "/" not in image:
+        return None
+    first = image.split("/", 1)[0]
+    return first if ("." in first or ":" in first or first == "localhost") else None
 
 
 def _groups_and_results(raw_ops: Any) -> tuple[dict[str, int], dict[str, set]]:

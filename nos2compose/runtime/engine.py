@@ -101,6 +101,15 @@ class Engine:
         except DockerException as exc:
             raise EngineError(_first_line(exc))
 
+    def login(self, server: str | None, username: str, password: str) -> None:
+        """`docker login` for a pull; the password goes on standard input, never on a command line or screen."""
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            self.docker.login(server=server, username=username, password=password)
+        except DockerException:
+            raise EngineError(f"docker login to {server or 'Docker Hub'} as {username} failed")
+
     def containers(self) -> list[Container]:
         """Every container of the project, in one engine call (python-on-whales would inspect one by one)."""
         from python_on_whales.utils import run

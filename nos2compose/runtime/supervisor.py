@@ -40,8 +40,10 @@ class Supervisor:
     """Runs one plan against one engine; `say` prints a line (the CLI passes click.echo)."""
 
     def __init__(self, plan: Plan, engine, say: Callable[[str], None], clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, logins: list | None = None):
         self.plan, self.engine, self.say = plan, engine, say
+        self.logins = list(logins or [])  # RegistryLogin from the job's `authentication`, in memory only
+        self._logged_in: set = set()
         self.clock, self.sleep = clock, sleep
         self.last: dict[str, tuple] = {}  # op id -> last reported (state, exit code)
         self.running_since: dict[str, float] = {}
@@ -132,6 +134,7 @@ class Supervisor:
                     ok = False
                 else:
                     runnable.append(op)
+            runnable = self._log_in(runnable)
             if runnable:
                 services = [name for op in runnable for name in (op.service, op.probe) if name]
                 try:
@@ -143,6 +146,26 @@ class Supervisor:
             if layer is not layers[-1]:
                 ok = self._wait(runnable, options, False, self._deadline, started_only=True) and ok
         return ok
+
+    def _log_in(self, ops: list) -> list:
+        """Registry logins the ops' images need, once each; an op whose login fails is not started."""
+        ready = []
+        for op in ops:
+            ok = True
+            for login in (l for l in self.logins if l.op == op.id):
+                key = (login.server, login.username)
+                if key in self._logged_in:
+                    continue
+                try:
+                    self.engine.login(login.server, login.username, login.password)
+                    self._logged_in.add(key)
+                    self.say(f"{op.group}  {op.id}: logged in to {login.server or 'Docker Hub'} as {login.username}")
+                except Exception as exc:  # EngineError: says which server and user, never the password
+                    self.failures[op.id] = str(exc)
+                    ok = False
+            if ok:
+                ready.append(op)
+        return ready
 
     def _fill(self, group: PlannedGroup, options: UpOptions) -> list:
         """Results of earlier ops for the group's placeholders: environment values, and an override file
