@@ -273,7 +273,9 @@ def _start_api(plan, engine, job: str, port: int, host: str = "127.0.0.1", token
     from .api.node import LocalNode
 
     token = token or os.environ.get(TOKEN_ENV) or None
-    app = create_app(LocalNode(plan, engine, _job_definition(job)), token)
+    if host not in ("127.0.0.1", "localhost", "::1") and token is None:
+        click.echo(f"warning: serving on {host} without --token: anyone who can reach it can stop and restart the job", err=True)
+    app = create_app(LocalNode(plan, engine, _job_definition(job)), token, host)
     where = f"http://{host}:{port}/"
     click.echo(f"node API and status page: {where}" + ("?token=…" if token else "") + f"  (job id: {plan.project})", err=True)
     if foreground:

@@ -212,3 +212,25 @@ def test_up_api_serves_while_up_runs_in_the_foreground(engine, tmp_path):
         if proc.poll() is None:
             proc.kill()
         subprocess.run(["docker", "compose", "-p", name, "down", "-t", "1"], capture_output=True)
+
+
+def test_foreign_origins_and_hosts_are_refused_and_secrets_masked(server, running_job):
+    base, name, token = server
+    auth = {"Authorization": f"Bearer {token}"}
+    evil = httpx.post(f"{base}/job/{name}/stop", headers={**auth, "Origin": "http://evil.example"})
+    assert evil.status_code == 403
+    rebound = httpx.get(f"{base}/job/{name}/ops", headers={**auth, "Host": "evil.example"})
+    assert rebound.status_code == 403
+    assert httpx.get(f"{base}/job/{name}/ops", headers={**auth, "Origin": base}).status_code == 200
+
+
+def test_job_definition_never_shows_credentials():
+    from nos2compose.api.app import _masked
+
+    job = {"ops": [{"args": {"authentication": {"docker": {"username": "u", "password": "p4ss"}},
+                             "resources": [{"type": "HF", "repo": "r", "target": "/t", "accessToken": "tok"},
+                                           {"type": "S3", "target": "/s", "IAM": {"REGION": "eu", "ACCESS_KEY_ID": "AK",
+                                                                                   "SECRET_ACCESS_KEY": "SK"}}]}}]}
+    text = json.dumps(_masked(job))
+    assert not any(secret in text for secret in ("p4ss", "tok", "AK", "SK"))
+    assert '"username": "u"' in text and '"REGION": "eu"' in text

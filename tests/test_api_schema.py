@@ -37,7 +37,7 @@ def api_schema(engine, tmp_path_factory):
     up = subprocess.run(CLI + ["up", str(path), "-d", "--pull", "never"], capture_output=True, text=True, timeout=120)
     assert up.returncode == 0, up.stdout + up.stderr
     plan = _plan(str(path), None).plan
-    app = create_app(LocalNode(plan, Engine(plan.project), job))
+    app = create_app(LocalNode(plan, Engine(plan.project), job), bound_host="testserver")  # schemathesis' ASGI host
     raw = json.loads(OPENAPI.read_text())
     # point generated path parameters at this job (and at ids it does not have), so success paths are reached
     choices = {"job": [name, "not-this-job"], "group": ["first", "second", "nope"], "op": ["task", "worker", "nope"]}

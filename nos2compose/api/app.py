@@ -20,14 +20,18 @@ from .node import LocalNode, NodeRefusal
 HERE = Path(__file__).parent
 
 
-def create_app(node: LocalNode, token: str | None = None) -> Starlette:
+def create_app(node: LocalNode, token: str | None = None, bound_host: str = "127.0.0.1") -> Starlette:
     page = (HERE / "page.html").read_text(encoding="utf-8")
     openapi = (HERE / "openapi.json").read_text(encoding="utf-8")
 
     def guarded(handler, job_route=True):
-        """Token first (when one is set), then the job id, then the handler; refusals become the node's answers."""
+        """Origin and Host first, then the token (when one is set), then the job id, then the handler;
+        refusals become the node's answers."""
 
         def endpoint(request: Request) -> Response:
+            refusal = _foreign(request)
+            if refusal:
+                return JSONResponse({"error": refusal}, status_code=403)
             if token is not None:
                 given = request.headers.get("authorization", "")
                 given = given[7:] if given.lower().startswith("bearer ") else request.query_params.get("token", "")
@@ -68,13 +72,45 @@ def create_app(node: LocalNode, token: str | None = None) -> Starlette:
         Route("/job/{job}/job-definition", guarded(lambda: _definition(node))),
         Route("/job/{job}/results", guarded(lambda: JSONResponse(node.results()))),
     ]
-    return Starlette(routes=routes)
+    app = Starlette(routes=routes)
+    app.state.bound_host = bound_host
+    return app
+
+
+LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
+SECRET_KEYS = {"password", "accessToken", "SECRET_ACCESS_KEY", "ACCESS_KEY_ID"}
+
+
+def _foreign(request: Request) -> str | None:
+    """Refuse what a web page elsewhere could make a browser send: another Host (DNS rebinding),
+    or a POST from another origin (a form or fetch from a foreign site)."""
+    header = request.headers.get("host") or ""
+    host = header.split("]")[0] + "]" if header.startswith("[") else header.rsplit(":", 1)[0]
+    allowed = set(LOCAL_NAMES) | {request.app.state.bound_host}
+    if host and host not in allowed:
+        return f"host {host} is not served here"
+    origin = request.headers.get("origin")
+    if request.method != "GET" and origin is not None:
+        from urllib.parse import urlsplit
+
+        if (urlsplit(origin).hostname or "") not in set(LOCAL_NAMES) | {"::1", request.app.state.bound_host}:
+            return "cross-origin requests are refused"
+    return None
+
+
+def _masked(value):
+    """The job definition as served: credentials replaced, as they are never shown anywhere."""
+    if isinstance(value, dict):
+        return {k: "***" if k in SECRET_KEYS and isinstance(v, str) else _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
 
 
 def _definition(node: LocalNode) -> Response:
     if node.job_definition is None:
         raise NodeRefusal("no job definition: this job was started from Compose group files", 400)
-    return Response(json.dumps(node.job_definition), media_type="application/json")
+    return Response(json.dumps(_masked(node.job_definition)), media_type="application/json")
 
 
 def serve(app: Starlette, host: str, port: int) -> None:
