@@ -337,7 +337,10 @@ def _act(job, name, ops, group, action):
     plan = _plan(job, name).plan
     services = _services(plan, ops, group)
     engine = _engine(plan.project)
+    chosen = {op.id for op in plan.ops if op.service in services}
     try:
+        # probe sidecars (--health-probe sidecar) go with their op, so start-up checks run again
+        services += [c.service for c in engine.containers() if c.probe_for in chosen]
         getattr(engine, action)(services)
     except Exception as exc:
         raise Failure(f"{action} failed: {exc}", ENGINE_PROBLEM)

@@ -23,7 +23,7 @@ from nos2compose.emit.healthcheck import probe_test
 from nos2compose.model import Expose, HttpCheck, RunOp, WebSocketCheck
 
 BASICS = ["sh", "sed", "head", "grep", "touch", "cat", "sleep", "env"]
-HOSTILE = "$(touch PWNED) `touch PWNED2` ; 'q' \"d\" \\ $HOME"
+HOSTILE = "@/etc/hostname $(touch PWNED) `touch PWNED2` ; 'q' \"d\" \\ $HOME"
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -142,6 +142,10 @@ def test_startup_only_checks_stop_counting_after_the_first_success(server, tmp_p
     # the start-up check now fails, the continuous one passes: still healthy
     later = op_with(server, check_http("/status/200", 200, continuous=True), check_http("/status/500", 204, continuous=False))
     assert run_probe(later, env, tmp_path).returncode == 0
+    # after a restart (another start time of the container's first process) start-up checks count again
+    (tmp_path / "started").write_text("another-boot\n")
+    assert run_probe(later, env, tmp_path).returncode != 0
+    assert run_probe(op, env, tmp_path).returncode == 0
     # a continuous check failing is unhealthy
     broken = op_with(server, check_http("/status/500", 200, continuous=True), check_http("/status/204", 204, continuous=False))
     assert run_probe(broken, env, tmp_path).returncode != 0

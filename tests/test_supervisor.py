@@ -183,3 +183,15 @@ def test_stop_if_dependent_stops_stops_the_op_when_its_dependency_ends():
     sup.up(UpOptions(detach=True, barrier="exit", timeout=10))
     assert stopped == [["follower"]]
     assert "g  follower: stopping, as source ended (stop_if_dependent_stops)" in lines
+
+
+def test_up_again_does_not_rerun_a_finished_task_beside_a_failed_one():
+    sup, engine, lines = make([("a", [op("good", "a"), op("bad", "a")])],
+                              {"good": TASK_2S, "bad": [(0, "running", "", 0), (1, "exited", "", 3)]})
+    assert sup.up(UpOptions(detach=True)) == 1
+    calls = []
+    original = engine.up
+    engine.up = lambda files, pull, services=None: (calls.append(services), original(files, pull, services))
+    again = Supervisor(sup.plan, engine, lines.append, clock=lambda: engine.now, sleep=lambda s: None)
+    again.up(UpOptions(detach=True))
+    assert calls == [["bad"]]

@@ -111,7 +111,7 @@ def test_probe_runs_under_a_real_shell_with_hostile_values(tmp_path):
     proc = subprocess.run(test[1:], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     argv = (tmp_path / "argv").read_text()
-    assert "H: " + hostile in argv and "--data-binary\n" + hostile in argv and "http://127.0.0.1:9/p?" + hostile in argv
+    assert "H: " + hostile in argv and "--data-binary\n@-" in argv and "http://127.0.0.1:9/p?" + hostile in argv
     assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
 
 

@@ -30,7 +30,8 @@ class HealthTiming(NamedTuple):
 
 
 # Checks with `continuous: false` gate start-up only: once every check has passed,
-# this mark makes later probes skip them.
+# this mark makes later probes skip them, until the container restarts (the mark holds
+# the start time of the container's first process, read from /proc/1/stat).
 STARTED_MARK = "/tmp/.nos2compose-started"
 
 PY_HTTP = r"""import sys, http.client
@@ -88,8 +89,11 @@ http() {
   url="http://$host:$port$path"
   if have curl; then
     for h do set -- "$@" -H "$h"; shift; done
-    [ "$hasbody" = 1 ] && set -- "$@" --data-binary "$body"
-    got=$(curl -s -o /dev/null -m 5 -w '%{http_code}' -X "$method" "$@" -- "$url")
+    if [ "$hasbody" = 1 ]; then  # on standard input: curl would read a body starting with @ as a file name
+      got=$(printf %s "$body" | curl -s -o /dev/null -m 5 -w '%{http_code}' -X "$method" "$@" --data-binary @- -- "$url")
+    else
+      got=$(curl -s -o /dev/null -m 5 -w '%{http_code}' -X "$method" "$@" -- "$url")
+    fi
   elif have wget && { [ "$method" = GET ] || [ "$method" = POST ] || wget --help 2>&1 | grep -q -e --method; }; then
     for h do set -- "$@" --header "$h"; shift; done
     if [ "$method" = GET ] || [ "$method" = POST ]; then
@@ -123,7 +127,7 @@ ws() {
   fi || { echo "websocket $1:$2: reply does not contain the expected text" >&2; return 1; }
 }
 check() {
-  if [ "$1" = startup ] && [ -e "$mark" ]; then return 0; fi
+  if [ "$1" = startup ] && [ -n "$boot" ] && [ "$started" = "$boot" ]; then return 0; fi
   shift
   "$@"
 }
@@ -159,13 +163,16 @@ def probe_test(op: RunOp, host: str = "127.0.0.1") -> list[str] | None:
             args.extend(values)
     if not calls:
         return None
-    script = f"mark={STARTED_MARK}\n"
+    script = (f"mark={STARTED_MARK}\n"
+              "starttime() { shift 19; printf %s \"$1\"; }  # field 22 of /proc/1/stat, after pid and (comm)\n"
+              "stat=; read -r stat </proc/1/stat 2>/dev/null; boot=$(starttime ${stat##*) })\n"
+              "started=; [ -r \"$mark\" ] && read -r started <\"$mark\"\n")
     if "http" in uses:
         script += f"py_http={_quoted(PY_HTTP)}\nbash_http={_quoted(BASH_HTTP)}\n"
     if "ws" in uses:
         script += f"py_ws={_quoted(PY_WS)}\nbash_ws={_quoted(BASH_WS)}\n"
     script += PROBE
-    script += " &&\n".join(calls) + " &&\n{ [ -e \"$mark\" ] || touch \"$mark\" 2>/dev/null; true; }\n"
+    script += " &&\n".join(calls) + " &&\n{ [ \"$started\" = \"$boot\" ] || printf \"%s\\n\" \"$boot\" >\"$mark\" 2>/dev/null; true; }\n"
     return ["CMD", "sh", "-c", script, "nos2compose-probe", *args]
 
 

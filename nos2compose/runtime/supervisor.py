@@ -14,7 +14,7 @@ import time
 from typing import Callable, NamedTuple
 
 from .plan import Plan, PlannedGroup
-from .states import FAILED, OpStatus, is_ready, started, statuses_of, succeeded
+from .states import COMPLETED, FAILED, OpStatus, is_ready, started, statuses_of, succeeded
 
 POLL = 0.2  # seconds between looks at the engine while waiting for a group
 SETTLE = 3.0  # a task of the last group still running after this counts as started, for -d
@@ -123,9 +123,11 @@ class Supervisor:
         ok = True
         layers = dependency_layers(group.ops)
         for layer in layers:
-            failed = {s.op.service for s in self.statuses() if s.state == FAILED}
+            current = self.statuses()
+            failed = {s.op.service for s in current if s.state == FAILED}
+            finished = {s.op.id for s in current if s.state == COMPLETED}  # up again: tasks that ran are not re-run
             runnable = []
-            for op in layer:
+            for op in (op for op in layer if op.id not in finished):
                 bad = [d for d in op.depends if d in failed]
                 if op.id in self.failures:  # a literal it needs has no value
                     ok = False
