@@ -143,8 +143,13 @@ def convert(job: str, fmt: str | None, name: str | None, strict: bool, error_on_
         status = check_dir(out_dir, result.group_files(), click.echo)
         sys.exit(status)
     else:
-        for line in write_dir(out_dir, result.group_files()):
-            click.echo(line, err=True)
+        from .output import OutputError
+
+        try:
+            for line in write_dir(out_dir, result.group_files()):
+                click.echo(line, err=True)
+        except OutputError as exc:
+            raise Failure(str(exc))
 
 
 @main.command()

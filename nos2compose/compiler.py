@@ -17,7 +17,7 @@ from .load.literals import SENTINEL
 from .load.loader import Loader
 from .model import Job
 from .plan.naming import service_names
-from .plan.ports import host_ports
+from .plan.ports import NoFreePort, host_ports
 
 
 class Options(NamedTuple):
@@ -68,6 +68,8 @@ class Result:
 def compile_job(data: Any, options: Options = Options()) -> Result:
     """Validate a job definition and plan its Compose output; never raises for bad input."""
     diags = Diagnostics(strict=options.strict)
+    if not checks.check_text(data, diags):                  # string keys, storable text, bounded depth
+        return Result(diags, source=options.source)
     raw_ops = data.get("ops") if isinstance(data, dict) else None
     op_ids = [op["id"] for op in raw_ops if isinstance(op, dict) and isinstance(op.get("id"), str)] if isinstance(raw_ops, list) else []
     names = service_names(op_ids)
@@ -91,7 +93,12 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     probes = probe_names(job, names) if options.health_probe == "sidecar" else {}
     runtime = loader.literals.placeholders if loader.literals else {}
     _note_runtime_values(loader.literals, diags)
-    result.layout = Layout(names, host_ports(job), job.run_ops_by_group(),  # service names, host ports, group order
+    try:
+        ports = host_ports(job)
+    except NoFreePort as exc:
+        diags.error(("ops",), str(exc))
+        return result
+    result.layout = Layout(names, ports, job.run_ops_by_group(),  # service names, host ports, group order
                            options.timing, probes, options.probe_image, runtime)
     return result
 

@@ -26,10 +26,23 @@ def _generated(directory: Path) -> dict[str, str]:
     return found
 
 
+class OutputError(Exception):
+    """The directory cannot take the group files; the message says why and what to do."""
+
+
 def write_dir(directory: Path, files: list[tuple[str, str]]) -> list[str]:
-    """Write the group files, remove stale ones from an earlier convert; returns what it did, line by line."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write the group files, remove stale ones from an earlier convert; returns what it did, line by line.
+
+    A file nos2compose did not write is never replaced: OutputError names it.
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{directory}: cannot create the directory ({exc.strerror})")
     old = _generated(directory)
+    for name, _ in files:
+        if (directory / name).exists() and name not in old:
+            raise OutputError(f"{directory / name} exists and was not written by nos2compose; move it away, or choose another -o")
     report = []
     wanted = dict(files)
     for name in old:
@@ -41,7 +54,10 @@ def write_dir(directory: Path, files: list[tuple[str, str]]) -> list[str]:
         if old.get(name) == text:
             report.append(f"unchanged {target}")
             continue
-        target.write_text(text, encoding="utf-8", newline="\n")
+        try:
+            target.write_text(text, encoding="utf-8", newline="\n")
+        except OSError as exc:
+            raise OutputError(f"{target}: cannot write it ({exc.strerror})")
         report.append(f"wrote {target}")
     return report
 

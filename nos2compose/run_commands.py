@@ -37,7 +37,8 @@ def _plan(job: str, name: str | None, fmt: str | None = None, quiet: bool = True
     try:
         if job != "-" and path.is_dir():
             files = [(p, p.read_text(encoding="utf-8")) for p in sorted(path.glob("*.y*ml"))]
-            plan = read_plan([(p, t) for p, t in files if "services:" in t])
+            # group files carry x-nos2compose (hand edits keep it); other Compose files there are not ours to run
+            plan = read_plan([(p, t) for p, t in files if "services:" in t and "x-nos2compose:" in t])
             return Loaded(plan._replace(project=_project(job, name)) if name else plan, {}, [])
         result = _compile(job, fmt, name, False, error_on_warning=False, to_run=True, quiet=quiet, extra=extra)
         if not result.job.run_ops:

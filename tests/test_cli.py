@@ -117,3 +117,17 @@ def test_help_teaches():
     conv = run_cli("convert", "--help")
     for needle in ("-o, --out", "--check", "--strict", "--error-on-warning", "--name", "Examples"):
         assert needle in conv.stdout, needle
+
+
+def test_output_directory_never_replaces_a_file_it_did_not_write(tmp_path):
+    out = tmp_path / "compose"
+    out.mkdir()
+    mine = out / "00-infrastructure.yaml"
+    mine.write_text("# my own notes\n")
+    result = run_cli("convert", str(SEED), "-o", str(out))
+    assert result.exit_code == 2 and "was not written by nos2compose" in result.stderr
+    assert mine.read_text() == "# my own notes\n"
+    blocked = run_cli("convert", str(SEED), "-o", str(tmp_path / "file" / "sub"))
+    (tmp_path / "file").write_text("x")
+    blocked = run_cli("convert", str(SEED), "-o", str(tmp_path / "file" / "sub"))
+    assert blocked.exit_code == 2 and "cannot create the directory" in blocked.stderr

@@ -38,6 +38,9 @@ EXTRA_REJECTIONS = {
     r"the image name is empty": "an empty image name cannot be pulled",
     r"^\$[^ ]* \(op \"[^\"]*\"\): (literal %%|chunked spread|__spread__ of|__pairs__ of)": "a literal that cannot be resolved fails the op on the node",
     r"expected a port number \(or a literal such as": "a malformed literal where a port goes",
+    r"an empty name cannot be set": "Compose refuses an environment variable or header with an empty name",
+    r"nested more than \d+ levels deep|far too large for any field": "bounds that keep hostile input from exhausting memory",
+    r"a port number \(the literal's value is none\)": "a literal whose value is not a port",
 }
 
 

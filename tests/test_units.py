@@ -137,3 +137,35 @@ def test_gpu_memory_warning_uses_nvidia_smi(tmp_path, monkeypatch, capsys):
     _vram_warning({"system_requirements": {"vram_total_mb": 68608}})
     err = capsys.readouterr().err
     assert "asks for 68608 MiB of GPU memory" in err and "has 8192 MiB" in err
+
+
+def test_a_lone_spread_into_env_merges_an_object():
+    job = _job(_run("a", env={"__spread__": "%%global.variables.P%%"}), **{"global": {"variables": {"P": '{"A": "1"}'}}})
+    result = compile_job(job, Options(name="p"))
+    assert not result.diagnostics.has_errors(), [d.describe() for d in result.diagnostics.items]
+    assert dict(result.job.run_ops[0].env)["A"] == "1"
+
+
+def test_hostile_shapes_are_errors_not_crashes(tmp_path):
+    from conftest import run_cli
+
+    cases = {
+        "deep.json": '{"version":"0.1","type":"container","ops":[{"type":"container/run","id":"a","args":{"image":"x","env":'
+                     + '{"a":' * 150 + '"x"' + '}' * 150 + '}}]}',
+        "bigint.json": '{"version":"0.1","type":"container","ops":[],"meta":{"n":' + "9" * 5000 + '}}',
+        "laughs.yaml": "a: &a [x, x]\nb: &b [*a, *a]\n",
+        "keys.yaml": "version: '0.1'\ntype: container\nops: []\n2020-01-01: x\n",
+        "surrogate.json": '{"version":"0.1","type":"container","ops":[{"type":"container/run","id":"a","args":{"image":"x"},"execution":{"group":"g\\ud800"}}]}',
+        "unicode-port.json": '{"version":"0.1","type":"container","global":{"variables":{"P":"\\u00b2"}},"ops":[{"type":"container/run","id":"a","args":{"image":"x","expose":"%%global.variables.P%%"}}]}',
+        "volume-dep.json": '{"version":"0.1","type":"container","ops":[{"type":"container/create-volume","id":"v","args":{"name":"v"},"execution":{"group":"g"}},'
+                           '{"type":"container/run","id":"a","args":{"image":"x","volumes":[{"name":"v","dest":"/d:ro"}]},"execution":{"group":"g","depends_on":["v"]}}]}',
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        result = run_cli("convert", name, cwd=tmp_path)
+        assert result.exit_code in (0, 2), (name, result.exit_code, result.stderr)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (name, result.exception)
+        if result.exit_code == 2:
+            assert f"error: {name}:" in result.stderr, (name, result.stderr)
+    volume = yaml.safe_load(run_cli("convert", "volume-dep.json", cwd=tmp_path).stdout)
+    assert volume["services"]["a"]["volumes"] == [{"type": "volume", "source": "v", "target": "/d:ro"}]

@@ -68,8 +68,8 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
         svc["healthcheck"] = check
     if op.gpu:
         svc["deploy"] = {"resources": {"reservations": {"devices": [dict(GPU_REQUEST)]}}}
-    if op.mounts:
-        svc["volumes"] = [f"{m.volume}:{m.dest}" for m in op.mounts]
+    if op.mounts:  # the long syntax: a `:` in a destination stays part of the path
+        svc["volumes"] = [{"type": "volume", "source": m.volume, "target": m.dest} for m in op.mounts]
     if op.aliases:
         svc["networks"] = {"default": {"aliases": list(op.aliases)}}
     if op.restart is not None:
@@ -114,7 +114,9 @@ def _depends_on(op: RunOp, by_id: dict[str, RunOp], layout: Layout, barrier: lis
     for dep in barrier:
         deps[layout.gate(dep)] = {"condition": barrier_condition(dep)}
     for dep_id in op.depends_on:
-        dep = by_id[dep_id]
+        dep = by_id.get(dep_id)
+        if dep is None:  # a create-volume op: its volume exists before any container starts
+            continue
         deps[layout.gate(dep)] = {"condition": "service_healthy" if dep.has_health_checks else "service_started"}
     return deps
 

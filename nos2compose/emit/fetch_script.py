@@ -46,16 +46,12 @@ class KeepAuthOnSameHost(urllib.request.HTTPRedirectHandler):
     # a redirect to another host (HF -> CDN with a presigned url) must not carry our token
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         new = urllib.request.HTTPRedirectHandler.redirect_request(self, req, fp, code, msg, headers, newurl)
-        if new is not None and host_of(newurl) != host_of(req.full_url):
+        if new is not None and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc:
             new.headers.pop("Authorization", None)
         return new
 
 
 OPENER = urllib.request.build_opener(KeepAuthOnSameHost)
-
-
-def host_of(url):
-    return urllib.parse.urlsplit(url).netloc
 
 
 def enc(s, safe="/"):
@@ -295,13 +291,8 @@ def main(argv):
 
 try:
     main(sys.argv)
-except Fail as e:
-    print("fetch failed: %s" % e, file=sys.stderr)
-    sys.exit(1)
-except (KeyError, TypeError, AttributeError) as e:
-    print("fetch failed: malformed resource spec (%s: %s)" % (type(e).__name__, e), file=sys.stderr)
-    sys.exit(1)
-except OSError as e:
-    print("fetch failed: %s" % e, file=sys.stderr)
+except (Fail, OSError, KeyError, TypeError, AttributeError) as e:
+    bad_spec = not isinstance(e, (Fail, OSError))
+    print("fetch failed: %s%s" % ("malformed resource spec: " if bad_spec else "", e), file=sys.stderr)
     sys.exit(1)
 """

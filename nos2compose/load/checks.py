@@ -6,10 +6,51 @@ each place where a local run behaves differently from a Nosana node.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..diagnostics import Diagnostics
 from ..model import Job, RunOp, VolumeOp
+
+
+MAX_DEPTH = 100
+_NOT_IN_COMPOSE = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def check_text(data: Any, diags: Diagnostics) -> bool:
+    """What a job must be before anything reads it: string keys, text Compose can hold, bounded nesting.
+
+    Iterative, so hostile input cannot exhaust Python's stack here or in the passes after it.
+    """
+    ok = True
+    stack: list[tuple[Any, tuple, int]] = [(data, (), 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            diags.error(path, f"nested more than {MAX_DEPTH} levels deep; a job definition never needs that")
+            return False
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    diags.error(path, f"expected text keys, found the key {key!r}; quote it in YAML")
+                    ok = False
+                    continue
+                stack.append((item, path + (key,), depth + 1))
+                if _NOT_IN_COMPOSE.search(key):
+                    diags.error(path + (key,), "holds a character Compose files cannot carry (a lone surrogate, U+FFFE or U+FFFF)")
+                    ok = False
+        elif isinstance(value, list):
+            stack.extend((item, path + (i,), depth + 1) for i, item in enumerate(value))
+        elif isinstance(value, str) and _NOT_IN_COMPOSE.search(value):
+            diags.error(path, "holds a character Compose files cannot carry (a lone surrogate, U+FFFE or U+FFFF)")
+            ok = False
+        elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+            diags.error(path, "a number far too large for any field of a job")
+            ok = False
+        elif value is not None and not isinstance(value, (str, int, float, bool)):
+            diags.error(path, f"expected a JSON value, found {type(value).__name__} (YAML dates and other tags: quote them)")
+            ok = False
+    return ok
 
 
 def check_ids(raw_ops: list[Any], diags: Diagnostics) -> None:

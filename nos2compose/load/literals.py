@@ -184,7 +184,9 @@ class Resolver:
             return self.array(value, path)
         if isinstance(value, dict):
             if SPREAD in value and set(value) <= {SPREAD, "chunked"}:
-                # a lone spread object outside an array: kept as the node's schema allows (expose)
+                # a lone spread object as a field's value: an object for env, else (expose) a list
+                if path and path[-1] == "env":
+                    return self.mapping(value, path)
                 spliced = self._spread(value, path, want=list)
                 return spliced if spliced is not None else value
             return self.mapping(value, path)

@@ -362,8 +362,10 @@ class Loader:
             here = path + (i,) if isinstance(raw, list) else path
             if isinstance(item, str) and ("%%" in item or SENTINEL.search(item)) or isinstance(item, dict) and SPREAD in item:
                 continue  # a run-time literal (its ports come later), or a malformed one (reported already)
-            if isinstance(item, str) and not item.strip().isdigit() or item is None or isinstance(item, (bool, list)):
-                continue  # reported by _raw_expose
+            if isinstance(item, str) and not (item.strip().isascii() and item.strip().isdigit()) or item is None or isinstance(item, (bool, list)):
+                if not any(d.path == here and d.is_error for d in self.diags.items):  # a literal's value, no port
+                    self.shape.wrong(here, "a port number (the literal's value is none)", item, op_id)
+                continue
             if isinstance(item, dict):
                 exp = self._exposed_port(item, here, op_id)
             else:
@@ -449,6 +451,9 @@ class Loader:
                 continue
             name = self.shape.string(obj["name"], here + ("name",), op_id)
             dest = self.shape.string(obj["dest"], here + ("dest",), op_id)
+            if dest is not None and not dest.startswith("/"):
+                self.diags.error(here + ("dest",), f"expected an absolute path in the container, found {dest!r}", op_id)
+                dest = None
             if name is not None and dest is not None:
                 out.append(Mount(name, dest))
         return tuple(out)

@@ -45,7 +45,7 @@ class Shape:
     def integer(self, value: Any, path: Path, low: int, high: int, what: str, op: str | None = None,
                 text_ok: bool = False) -> int | None:
         """A whole number in [low, high]; with text_ok, strings of digits (values of literals) count too."""
-        if text_ok and isinstance(value, str) and value.strip().isdigit():
+        if text_ok and isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             value = int(value.strip())
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -79,6 +79,9 @@ class Shape:
             return None
         ok = True
         for key, item in obj.items():
+            if key == "":
+                self.diags.error(path, "an empty name cannot be set (Compose refuses it)", op)
+                ok = False
             if not isinstance(item, str):
                 self.wrong(path + (key,), "a string", item, op)
                 ok = False

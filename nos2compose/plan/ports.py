@@ -11,6 +11,10 @@ from ..model import Job
 FIRST_FALLBACK = 1024
 
 
+class NoFreePort(Exception):
+    """Every host port is asked for already (a job no machine could run)."""
+
+
 def host_ports(job: Job) -> dict[tuple[str, int], int]:
     """(op id, container port) -> host port."""
     wanted = {e.port for op in job.run_ops for e in op.expose}
@@ -21,9 +25,12 @@ def host_ports(job: Job) -> dict[tuple[str, int], int]:
         for exposed in op.expose:
             port = exposed.port
             if port in taken:
-                candidate = cursor.get(port, port) + 1
+                candidate, tries = cursor.get(port, port) + 1, 0
                 while candidate in taken or candidate in wanted or candidate > 65535:
                     candidate = FIRST_FALLBACK if candidate > 65535 else candidate + 1
+                    tries += 1
+                    if tries > 65536:
+                        raise NoFreePort(f"no free host port left for port {exposed.port} of op '{op.id}'")
                 cursor[port] = candidate
                 port = candidate
             taken.add(port)

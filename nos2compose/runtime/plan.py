@@ -77,7 +77,7 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
     projects = {doc.get("name") for _, doc in docs}
     if len(projects) != 1 or None in projects:
         raise PlanError("the group files must all name the same project (top-level `name:`); regenerate them with `nos2compose convert JOB -o DIR`")
-    docs.sort(key=lambda pd: (_meta(pd[1]).get("order", 0), pd[0].name))
+    docs.sort(key=lambda pd: (_order(_meta(pd[1]).get("order")), pd[0].name))
     groups = []
     for order, (path, doc) in enumerate(docs):
         group = str(_meta(doc).get("group", path.stem))
@@ -102,6 +102,13 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
         runtime = _meta(doc).get("runtime") if isinstance(_meta(doc).get("runtime"), dict) else {}
         groups.append(PlannedGroup(group, order, path, tuple(ops), runtime, services))
     return Plan(projects.pop(), tuple(groups), meta or {})
+
+
+def _order(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _meta(doc: dict) -> dict:

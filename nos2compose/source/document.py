@@ -34,6 +34,8 @@ class Document:
             return None, Diagnostic("error", (), f"malformed JSON: {exc.msg}", position=position)
         except RecursionError:
             return None, Diagnostic("error", (), "malformed JSON: nested too deeply", position=(1, 1))
+        except ValueError as exc:  # e.g. an integer of thousands of digits
+            return None, Diagnostic("error", (), f"malformed JSON: {exc}", position=(1, 1))
 
     def position(self, path: Path) -> tuple[int, int]:
         """Line and column of the value at `path`, or of its nearest existing parent."""
@@ -60,14 +62,27 @@ def _not_json(token: str) -> Any:
 def _parse_yaml(text: str) -> tuple[Any, Diagnostic | None]:
     import yaml
 
+    class NoAliases(yaml.SafeLoader):
+        """JSON has no anchors, and aliases can make a small file expand without bound."""
+
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.MarkedYAMLError(problem="YAML aliases (*name) are not supported in job definitions; "
+                                                   "write the value out", problem_mark=event.start_mark)
+            return super().compose_node(parent, index)
+
     try:
-        return yaml.safe_load(text), None
+        return yaml.load(text, Loader=NoAliases), None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return None, Diagnostic("error", (), f"malformed YAML: {exc.problem or exc}", position=(line, col))
     except yaml.YAMLError as exc:
         return None, Diagnostic("error", (), f"malformed YAML: {exc}", position=(1, 1))
+    except (RecursionError, ValueError) as exc:
+        return None, Diagnostic("error", (), f"malformed YAML: {'nested too deeply' if isinstance(exc, RecursionError) else exc}",
+                                position=(1, 1))
 
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
