@@ -127,7 +127,6 @@ def test_output_directory_never_replaces_a_file_it_did_not_write(tmp_path):
     result = run_cli("convert", str(SEED), "-o", str(out))
     assert result.exit_code == 2 and "was not written by nos2compose" in result.stderr
     assert mine.read_text() == "# my own notes\n"
-    blocked = run_cli("convert", str(SEED), "-o", str(tmp_path / "file" / "sub"))
     (tmp_path / "file").write_text("x")
     blocked = run_cli("convert", str(SEED), "-o", str(tmp_path / "file" / "sub"))
     assert blocked.exit_code == 2 and "cannot create the directory" in blocked.stderr
