@@ -78,6 +78,16 @@ def _duration(_ctx, param, value):
     return value
 
 
+def _resource_dirs(_ctx, param, values):
+    out = []
+    for value in values:
+        target, eq, directory = value.partition("=")
+        if not eq or not target.startswith("/") or not directory:
+            raise click.BadParameter(f"'{value}' is not TARGET=DIR (TARGET: the resource's absolute target in the container)", param=param)
+        out.append((target, directory))
+    return tuple(out)
+
+
 def health_options(func):
     """How health checks are probed and timed (convert and up share them)."""
     options = [
@@ -95,6 +105,12 @@ def health_options(func):
                      help="Failures in a row, after start-up, that make a service unhealthy."),
         click.option("--health-start-period", default="1h", show_default=True, callback=_duration, metavar="DURATION",
                      help="Start-up time during which failures do not count (the node keeps probing without limit)."),
+        click.option("--fetch-image", default="python:3.12-alpine", show_default=True, metavar="IMAGE",
+                     help="Image that fetches S3 and Hugging Face resources (any image with python3)."),
+        click.option("--ollama-image", default=None, metavar="IMAGE",
+                     help="Image that pulls Ollama models (default: the op's own image, which runs Ollama)."),
+        click.option("--resource-dir", "resource_dirs", multiple=True, callback=_resource_dirs, metavar="TARGET=DIR",
+                     help="Mount DIR, which already holds a resource, at TARGET instead of fetching it (repeatable)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -106,6 +122,9 @@ def probe_options(kw: dict) -> dict:
     from .emit.healthcheck import HealthTiming
 
     return {
+        "fetch_image": kw.pop("fetch_image"),
+        "ollama_image": kw.pop("ollama_image"),
+        "resource_dirs": kw.pop("resource_dirs"),
         "health_probe": kw.pop("health_probe"),
         "probe_image": kw.pop("probe_image"),
         "timing": HealthTiming(kw.pop("health_interval"), kw.pop("health_timeout"), kw.pop("health_retries"),

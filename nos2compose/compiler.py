@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .diagnostics import Diagnostics
-from .emit.compose import Layout, group_documents, job_document
+from .emit.compose import Layout, group_documents, job_document, secret_var
 from .emit.healthcheck import HealthTiming
 from .emit.yaml_text import dump
 from .load import checks
@@ -29,6 +29,9 @@ class Options(NamedTuple):
     health_probe: str = "container"  # or "sidecar": probe from a service of its own, as the node does
     probe_image: str = "curlimages/curl:8.11.1"
     timing: HealthTiming = HealthTiming()
+    fetch_image: str = "python:3.12-alpine"  # fetches S3 and Hugging Face resources
+    ollama_image: str | None = None  # pulls Ollama models (None: the op's own image)
+    resource_dirs: tuple[tuple[str, str], ...] = ()  # (target, host directory): mounted instead of fetched
 
 
 class Result:
@@ -42,6 +45,7 @@ class Result:
         self.run_time_literals: list = []
         self.meta: dict | None = None  # the job's meta, as given (GPU memory wishes)
         self.logins: list = []  # registry logins from `authentication` (in memory only)
+        self.secrets: dict[str, str] = {}  # resource credentials by Compose variable (in memory only)
 
     @property
     def ok(self) -> bool:
@@ -99,7 +103,10 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
         diags.error(("ops",), str(exc))
         return result
     result.layout = Layout(names, ports, job.run_ops_by_group(),  # service names, host ports, group order
-                           options.timing, probes, options.probe_image, runtime)
+                           options.timing, probes, options.probe_image, runtime,
+                           options.fetch_image, options.ollama_image, dict(options.resource_dirs))
+    result.secrets = {secret_var(op, n, env): value for op in job.run_ops
+                      for n, r in enumerate(op.resources, 1) for env, value in r.secrets}
     return result
 
 

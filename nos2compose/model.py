@@ -36,6 +36,16 @@ class Expose(NamedTuple):
     health_checks: tuple[HealthCheck, ...] = ()
 
 
+class Resource(NamedTuple):
+    """Something the node fetches before the op starts (S3 prefix, HF repo, Ollama model), mounted at target."""
+
+    kind: str  # S3, HF or Ollama
+    target: str
+    spec: str  # the resource as JSON, without credentials: what the fetcher gets, and the cache key
+    cache: str  # the shared cache volume's name (nos2compose-cache-<hash of kind and spec>)
+    secrets: tuple[tuple[str, str], ...] = ()  # (fetcher's env name, value): kept in memory only
+
+
 class Mount(NamedTuple):
     volume: str
     dest: str
@@ -62,6 +72,7 @@ class RunOp(NamedTuple):
     stop_if_dependent_stops: bool = False  # stopped when an op it depends on ends
     runtime_ports: tuple[str, ...] = ()  # placeholders of exposed ports that come from earlier ops' results
     runtime_env: tuple[str, ...] = ()  # placeholders of env objects spread from earlier ops' results
+    resources: tuple[Resource, ...] = ()
 
     @property
     def path(self) -> Path:

@@ -23,6 +23,7 @@ class Loaded(NamedTuple):
     plan: Any
     meta: dict
     logins: list  # RegistryLogin, from the job's `authentication`
+    secrets: dict = {}  # resource credentials by Compose variable
 
 
 def _plan(job: str, name: str | None, fmt: str | None = None, quiet: bool = True, write_to: Path | None = None,
@@ -48,7 +49,7 @@ def _plan(job: str, name: str | None, fmt: str | None = None, quiet: bool = True
             for path, text in files:
                 path.write_text(text, encoding="utf-8")
         # registry credentials stay in memory, for `up` only
-        return Loaded(read_plan(files), result.meta or {}, result.logins)
+        return Loaded(read_plan(files), result.meta or {}, result.logins, result.secrets)
     except PlanError as exc:
         raise Failure(f"{job}: {exc}")
 
@@ -170,7 +171,7 @@ def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt,
         if detach:
             raise click.UsageError("--api serves while `up` runs in the foreground; with -d, run `nos2compose serve` instead")
         _start_api(plan, engine, job, api_port)
-    supervisor = Supervisor(plan, engine, _say, logins=loaded.logins)
+    supervisor = Supervisor(plan, engine, _say, logins=loaded.logins, secrets=loaded.secrets)
     options = UpOptions(detach=detach, timeout=timeout, barrier=barrier, abort_on_failure=abort_on_failure, pull=pull,
                         workdir=tmp.name)
     handle_signals()
@@ -362,3 +363,30 @@ def down(job, name, volumes):
     except Exception as exc:
         raise Failure(f"down failed: {exc}", ENGINE_PROBLEM)
     click.echo(f"removed job {plan.project}" + (" and its volumes" if volumes else ""))
+
+
+@main.group()
+def cache() -> None:
+    """The shared cache of fetched resources (S3, Hugging Face, Ollama), kept across runs and jobs.
+
+    `down -v` keeps it, so a second run fetches nothing; `cache clear` empties it.
+    """
+
+
+@cache.command("ls")
+def cache_ls() -> None:
+    """List the cache volumes."""
+    for name in _engine("nos2compose").caches():
+        click.echo(name)
+
+
+@cache.command("clear")
+def cache_clear() -> None:
+    """Remove every cache volume (those in use by a container stay; run `down` first)."""
+    engine = _engine("nos2compose")
+    names = engine.caches()
+    try:
+        engine.remove_volumes(names)
+    except Exception as exc:
+        raise Failure(f"cannot remove every cache volume: {exc}", ENGINE_PROBLEM)
+    click.echo(f"removed {len(names)} cache volume{'s' * (len(names) != 1)}")

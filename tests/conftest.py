@@ -70,7 +70,7 @@ def compose_config_errors(compose: list[str], files: list[Path]) -> str:
     for f in files:
         # results of earlier ops are ${VAR}s that `up` fills in: give them a value Compose can load
         meta = (yaml.safe_load(f.read_text()) or {}).get("x-nos2compose") or {}
-        filled = {var: "1" for var in meta.get("runtime") or {}}
+        filled = {var: "1" for var in [*(meta.get("runtime") or {}), *(meta.get("secrets") or [])]}
         proc = subprocess.run(compose + ["-f", str(f), "config", "-q"], capture_output=True, text=True,
                               env={**os.environ, "COMPOSE_PROJECT_NAME": "", **filled})
         if proc.returncode != 0:

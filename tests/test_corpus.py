@@ -22,6 +22,7 @@ def test_every_template_converts_and_compose_accepts_it(compose, tmp_path):
         single = run_cli("convert", str(job))
         assert single.exit_code == 0, (job.name, single.stderr)
         assert "error:" not in single.stderr
+        assert "resource" not in single.stderr.lower(), (job.name, single.stderr)  # fetched locally now
         path = tmp_path / f"{job.stem}.yaml"
         path.write_text(single.stdout)
         files.append(path)

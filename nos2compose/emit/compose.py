@@ -7,6 +7,7 @@ each other by op id. `job_document` orders groups with depends_on barriers;
 """
 from __future__ import annotations
 
+import json
 from typing import NamedTuple
 
 from ..load.literals import SENTINEL, sentinel
@@ -30,6 +31,9 @@ class Layout(NamedTuple):
     probes: dict[str, str] = {}  # op id -> its probe sidecar's service name (--health-probe sidecar)
     probe_image: str = ""
     runtime: dict[str, dict] = {}  # placeholder var -> {op, key, splice}: results `up` fills in
+    fetch_image: str = "python:3.12-alpine"  # runs the S3 / Hugging Face fetcher (any image with python3)
+    ollama_image: str | None = None  # pulls Ollama models; None: the op's own image
+    resource_dirs: dict[str, str] = {}  # target -> a host directory that already holds the resource
 
     def gate(self, op: RunOp) -> str:
         """The service whose health says the op is ready: its probe sidecar if it has one."""
@@ -68,8 +72,13 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
         svc["healthcheck"] = check
     if op.gpu:
         svc["deploy"] = {"resources": {"reservations": {"devices": [dict(GPU_REQUEST)]}}}
-    if op.mounts:  # the long syntax: a `:` in a destination stays part of the path
-        svc["volumes"] = [{"type": "volume", "source": m.volume, "target": m.dest} for m in op.mounts]
+    mounts = [{"type": "volume", "source": m.volume, "target": m.dest} for m in op.mounts]
+    for r in op.resources:  # fetched into a shared cache volume, or a directory the user already has
+        local = layout.resource_dirs.get(r.target)
+        mounts.append({"type": "bind", "source": local, "target": r.target} if local else
+                      {"type": "volume", "source": r.cache, "target": r.target})
+    if mounts:  # the long syntax: a `:` in a destination stays part of the path
+        svc["volumes"] = mounts
     if op.aliases:
         svc["networks"] = {"default": {"aliases": list(op.aliases)}}
     if op.restart is not None:
@@ -109,8 +118,45 @@ def probe_service(op: RunOp, layout: Layout, group_order: int) -> dict:
     }
 
 
+OLLAMA_PULL = ("ollama serve >/dev/null 2>&1 & n=0; until ollama list >/dev/null 2>&1; do n=$((n+1)); "
+               "[ $n -gt 60 ] && exit 1; sleep 1; done; exec ollama pull \"$1\"")
+
+
+def fetchers(op: RunOp, layout: Layout, group_order: int) -> dict:
+    """Init services that fetch the op's resources into their cache volumes before it starts, as a node does."""
+    from .fetch_script import FETCH_PY
+
+    out = {}
+    for n, r in enumerate(op.resources, 1):
+        if r.target in layout.resource_dirs:
+            continue
+        name = f"{layout.services[op.id]}-fetch-{n}"
+        if r.kind == "Ollama":
+            model = json.loads(r.spec)["model"]
+            svc: dict = {"image": layout.ollama_image or op.image, "entrypoint": ["/bin/sh", "-c", OLLAMA_PULL, "fetch"],
+                         "command": [model], "volumes": [{"type": "volume", "source": r.cache, "target": "/root/.ollama"}]}
+        else:
+            svc = {"image": layout.fetch_image, "command": ["python3", "-c", FETCH_PY, r.kind.lower(), "/cache", r.spec],
+                   "volumes": [{"type": "volume", "source": r.cache, "target": "/cache"}]}
+            if r.secrets:
+                svc["environment"] = {env: sentinel(secret_var(op, n, env)) for env, _ in r.secrets}
+        svc["labels"] = {f"{LABEL}.fetch-for": op.id, f"{LABEL}.group": op.group, f"{LABEL}.group-order": str(group_order)}
+        out[name] = svc
+    return out
+
+
+def secret_var(op: RunOp, n: int, env: str) -> str:
+    """The Compose variable `up` fills with a resource credential (never written into a file)."""
+    import re
+
+    return "N2C_SECRET_" + re.sub(r"[^A-Za-z0-9]+", "_", f"{op.id}_{n}_{env[4:]}").strip("_").upper()
+
+
 def _depends_on(op: RunOp, by_id: dict[str, RunOp], layout: Layout, barrier: list[RunOp]) -> dict:
     deps: dict = {}
+    for n, r in enumerate(op.resources, 1):
+        if r.target not in layout.resource_dirs:
+            deps[f"{layout.services[op.id]}-fetch-{n}"] = {"condition": "service_completed_successfully"}
     for dep in barrier:
         deps[layout.gate(dep)] = {"condition": barrier_condition(dep)}
     for dep_id in op.depends_on:
@@ -132,9 +178,12 @@ def runtime_vars(value) -> set[str]:
     return set()
 
 
-def _volumes(ops: list[RunOp]) -> dict:
-    names = sorted({m.volume for op in ops for m in op.mounts})
-    return {name: {} for name in names}
+def _volumes(ops: list[RunOp], layout: Layout) -> dict:
+    """The job's own volumes, then the shared resource caches (external: `down -v` keeps them)."""
+    out: dict = {name: {} for name in sorted({m.volume for op in ops for m in op.mounts})}
+    for cache in sorted({r.cache for op in ops for r in op.resources if r.target not in layout.resource_dirs}):
+        out[cache] = {"name": cache, "external": True}
+    return out
 
 
 def _document(job: Job, layout: Layout, ops: list[RunOp], meta: dict, barriers: dict[str, list[RunOp]]) -> dict:
@@ -149,14 +198,18 @@ def _document(job: Job, layout: Layout, ops: list[RunOp], meta: dict, barriers: 
             keys = list(svc)
             at = keys.index("healthcheck") + 1 if "healthcheck" in keys else keys.index("labels")
             svc = dict(list(svc.items())[:at] + [("depends_on", deps)] + list(svc.items())[at:])
+        services.update(fetchers(op, layout, order[op.group]))
         services[layout.services[op.id]] = svc
         if op.id in layout.probes:
             services[layout.probes[op.id]] = probe_service(op, layout, order[op.group])
     used = runtime_vars(services)
-    if used:
+    if used & set(layout.runtime):
         meta = {**meta, "runtime": {var: layout.runtime[var] for var in layout.runtime if var in used}}
+    secrets = sorted(v for v in used if v.startswith("N2C_SECRET_"))
+    if secrets:  # names only: `up` supplies the values; by hand, export them first
+        meta = {**meta, "secrets": secrets}
     doc: dict = {"name": job.name, "x-nos2compose": meta, "services": services}
-    volumes = _volumes(ops)
+    volumes = _volumes(ops, layout)
     if volumes:
         doc["volumes"] = volumes
     return doc

@@ -11,7 +11,7 @@ import re
 from typing import Any, NamedTuple
 
 from ..diagnostics import Diagnostics, Path
-from ..model import Expose, HealthCheck, HttpCheck, Job, Mount, Op, RunOp, VolumeOp, WebSocketCheck
+from ..model import Expose, HealthCheck, HttpCheck, Job, Mount, Op, Resource, RunOp, VolumeOp, WebSocketCheck
 from .literals import REMOVE_IF_EMPTY, SENTINEL, SPREAD, LiteralContext, resolve_args
 from ..results import ResultSpec, compile_error
 from .shape import Shape
@@ -53,6 +53,7 @@ class Loader:
         self.global_: dict[str, Any] = {}
         self.literals: LiteralContext | None = None
         self.logins: list[RegistryLogin] = []  # kept in memory only: never written into a Compose file
+        self.resources: list[Resource] = []  # of the op being read
 
     # -- top level -------------------------------------------------------------------------
 
@@ -320,7 +321,7 @@ class Loader:
             env=tuple(env.items()), gpu=gpu, expose=expose, mounts=mounts,
             aliases=aliases, restart=restart, results=results,
             stop_if_dependent_stops=execution.get("stop_if_dependent_stops", False),
-            runtime_ports=runtime_ports, runtime_env=runtime_env,
+            runtime_ports=runtime_ports, runtime_env=runtime_env, resources=tuple(self.resources),
         )
 
     def _command(self, args: dict, key: str, apath: Path, op_id: str, shell: bool) -> tuple[str, ...] | None:
@@ -483,6 +484,7 @@ class Loader:
         sh = self.shape
         if "private" in args and sh.boolean(args["private"], apath + ("private",), op_id):
             self.diags.warning(apath + ("private",), "private only changes how the node makes the public URL; locally every port is published on 127.0.0.1 only", op_id)
+        self.resources = []
         if "resources" in args:
             self._resources(args["resources"], apath + ("resources",), op_id)
         if "authentication" in args:
@@ -520,9 +522,7 @@ class Loader:
             kind = self._resource(obj, here, op_id)
             if kind is None:
                 continue
-            what = {"S3": obj.get("url") or obj.get("bucket") or "bucket", "HF": obj.get("repo"), "Ollama": obj.get("model")}[kind]
-            target = obj.get("target", "Ollama's model store")
-            self.diags.warning(here, f"{kind} resource {what} {NOT_LOCAL}: the op starts without it at {target}", op_id)
+            self.resources.append(resource(kind, obj))
 
     def _resource(self, obj: dict, path: Path, op_id: str) -> str | None:
         """One resource, checked against the variant Nosana's schema picks for it."""
@@ -586,6 +586,29 @@ class Loader:
             self.shape.wrong(path + (SPREAD,), "a literal such as %%ops.ID.results.KEY%%", literal, op_id)
         if "chunked" in obj:
             self.shape.boolean(obj["chunked"], path + ("chunked",), op_id)
+
+
+OLLAMA_STORE = "/root/.ollama"  # where the ollama image keeps its models
+PRIVATE_FIELDS = ("IAM", "accessToken")  # credentials: fetchers get them as environment variables only
+CACHE_NEUTRAL = ("target", "allowWrite")  # where it is mounted changes nothing about what is fetched
+
+
+def resource(kind: str, obj: dict) -> Resource:
+    """A checked resource, split into what may be written out and the credentials that may not."""
+    import hashlib
+
+    spec = {k: v for k, v in obj.items() if k not in PRIVATE_FIELDS}
+    keyed = {k: v for k, v in spec.items() if k not in CACHE_NEUTRAL}
+    digest = hashlib.sha256(json.dumps([kind, keyed], sort_keys=True).encode()).hexdigest()[:16]
+    secrets: list[tuple[str, str]] = []
+    if isinstance(obj.get("IAM"), dict):
+        iam = obj["IAM"]
+        secrets += [("N2C_S3_ACCESS_KEY_ID", iam.get("ACCESS_KEY_ID", "")), ("N2C_S3_SECRET_ACCESS_KEY", iam.get("SECRET_ACCESS_KEY", "")),
+                    ("N2C_S3_REGION", iam.get("REGION", ""))]
+    if isinstance(obj.get("accessToken"), str):
+        secrets.append(("N2C_HF_TOKEN", obj["accessToken"]))
+    target = obj.get("target") or OLLAMA_STORE
+    return Resource(kind, target, json.dumps(spec, sort_keys=True), f"nos2compose-cache-{digest}", tuple(secrets))
 
 
 class RegistryLogin(NamedTuple):

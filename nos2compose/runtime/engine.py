@@ -101,6 +101,18 @@ class Engine:
         except DockerException as exc:
             raise EngineError(_first_line(exc))
 
+    def ensure_volume(self, name: str) -> None:
+        """A shared cache volume, created once with the label `nos2compose cache` lists it by."""
+        if not self.docker.volume.exists(name):
+            self.docker.volume.create(name, labels={"io.nosana.cache": "1"})
+
+    def caches(self) -> list[str]:
+        return sorted(v.name for v in self.docker.volume.list(filters={"label": "io.nosana.cache=1"}))
+
+    def remove_volumes(self, names: list[str]) -> None:
+        if names:
+            self.docker.volume.remove(names)
+
     def login(self, server: str | None, username: str, password: str) -> None:
         """`docker login` for a pull; the password goes on standard input, never on a command line or screen."""
         from python_on_whales.exceptions import DockerException

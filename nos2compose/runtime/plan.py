@@ -23,6 +23,7 @@ class PlannedOp(NamedTuple):
     depends: tuple[str, ...] = ()  # services of the same file this op waits for (depends_on)
     results: tuple = ()  # ResultSpec: what to extract from its log once it exits
     stop_if_dependent_stops: bool = False
+    fetch: tuple[str, ...] = ()  # init services that fetch its resources before it starts
 
     @property
     def is_service(self) -> bool:
@@ -40,6 +41,7 @@ class PlannedGroup(NamedTuple):
     ops: tuple[PlannedOp, ...]
     runtime: dict = {}  # placeholder var -> {op, key, splice}: results filled in when the group starts
     services: dict = {}  # the file's services, as written (for those fills)
+    caches: tuple[str, ...] = ()  # shared resource cache volumes (external) the group needs
 
 
 class Plan(NamedTuple):
@@ -84,9 +86,15 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
         services = doc["services"]
         probes = {str(_labels(svc).get(f"{LABEL}.probe-for")): name for name, svc in services.items()
                   if f"{LABEL}.probe-for" in _labels(svc)}
+        fetchers: dict[str, list[str]] = {}
+        for name, svc in services.items():
+            target = _labels(svc).get(f"{LABEL}.fetch-for")
+            if target is not None:
+                fetchers.setdefault(str(target), []).append(name)
+        helpers = {n for names in fetchers.values() for n in names}
         ops = []
         for name, svc in services.items():
-            if f"{LABEL}.probe-for" in _labels(svc):
+            if f"{LABEL}.probe-for" in _labels(svc) or name in helpers:
                 continue
             op = _planned_op(name, svc or {}, group)
             if op.id in probes:
@@ -96,11 +104,14 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
             deps = []
             for dep in _depends(svc):
                 dep = ids.get(probe_targets[dep], dep) if dep in probe_targets else dep
-                if dep in services and dep != name:
+                if dep in services and dep != name and dep not in helpers:
                     deps.append(dep)
-            ops.append(op._replace(depends=tuple(dict.fromkeys(deps))))
+            ops.append(op._replace(depends=tuple(dict.fromkeys(deps)), fetch=tuple(fetchers.get(op.id, ()))))
         runtime = _meta(doc).get("runtime") if isinstance(_meta(doc).get("runtime"), dict) else {}
-        groups.append(PlannedGroup(group, order, path, tuple(ops), runtime, services))
+        volumes = doc.get("volumes") if isinstance(doc.get("volumes"), dict) else {}
+        caches = tuple(str(v["name"]) for v in volumes.values()
+                       if isinstance(v, dict) and v.get("external") and str(v.get("name", "")).startswith("nos2compose-cache-"))
+        groups.append(PlannedGroup(group, order, path, tuple(ops), runtime, services, caches))
     return Plan(projects.pop(), tuple(groups), meta or {})
 
 

@@ -40,10 +40,11 @@ class Supervisor:
     """Runs one plan against one engine; `say` prints a line (the CLI passes click.echo)."""
 
     def __init__(self, plan: Plan, engine, say: Callable[[str], None], clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, logins: list | None = None):
+                 sleep: Callable[[float], None] = time.sleep, logins: list | None = None, secrets: dict | None = None):
         self.plan, self.engine, self.say = plan, engine, say
         self.logins = list(logins or [])  # RegistryLogin from the job's `authentication`, in memory only
         self._logged_in: set = set()
+        self.secrets = dict(secrets or {})  # resource credentials, handed to Compose as environment only
         self.clock, self.sleep = clock, sleep
         self.last: dict[str, tuple] = {}  # op id -> last reported (state, exit code)
         self.running_since: dict[str, float] = {}
@@ -105,6 +106,7 @@ class Supervisor:
             self.say(f"group {group.name}: starting {', '.join(op.id for op in group.ops)}")
             files = [group.file, *(overrides or {}).get(group.name, [])]
             files += self._fill(group, options)
+            self._prepare(group)
             ok = self._start(group, files, options)
             ok = self._wait(group.ops, options, last, self._deadline) and ok
             if not ok and options.abort_on_failure:
@@ -137,6 +139,7 @@ class Supervisor:
                 else:
                     runnable.append(op)
             runnable = self._log_in(runnable)
+            runnable = self._fetch(runnable, files, options)
             if runnable:
                 services = [name for op in runnable for name in (op.service, op.probe) if name]
                 try:
@@ -148,6 +151,38 @@ class Supervisor:
             if layer is not layers[-1]:
                 ok = self._wait(runnable, options, False, self._deadline, started_only=True) and ok
         return ok
+
+    def _fetch(self, ops: list, files: list, options: UpOptions) -> list:
+        """Run the init services that fetch the ops' resources, and wait for them; an op whose fetch
+        fails is not started (its fetcher's log says why)."""
+        fetching = [op for op in ops if op.fetch]
+        if not fetching:
+            return ops
+        services = [name for op in fetching for name in op.fetch]
+        self.say(f"fetching resources: {', '.join(services)}")
+        try:
+            self.engine.up(files, options.pull, services)
+        except Exception as exc:
+            for op in fetching:
+                self.failures[op.id] = f"fetching its resources failed: {exc}"
+            return [op for op in ops if not op.fetch]
+        while True:
+            rows = {c.service: c for c in self.engine.containers() if c.service in services}
+            done = [name for name in services if rows.get(name) and rows[name].state in ("exited", "dead")]
+            if len(done) == len(services) or self.clock() >= self._deadline:
+                break
+            self.sleep(POLL)
+        ready = []
+        for op in ops:
+            bad = [n for n in op.fetch if not (rows.get(n) and rows[n].state == "exited" and rows[n].exit_code == 0)]
+            if not bad:
+                ready.append(op)
+                continue
+            self.failures[op.id] = f"fetching its resources failed ({', '.join(bad)})"
+            for name in bad:
+                for line in self.engine.log_tail(name, LOG_TAIL):
+                    self.say(f"  {name} | {line}")
+        return ready
 
     def _log_in(self, ops: list) -> list:
         """Registry logins the ops' images need, once each; an op whose login fails is not started."""
@@ -168,6 +203,14 @@ class Supervisor:
             if ok:
                 ready.append(op)
         return ready
+
+    def _prepare(self, group: PlannedGroup) -> None:
+        """Shared resource caches exist, and credentials are in the environment Compose reads."""
+        import os
+
+        for cache in group.caches:
+            self.engine.ensure_volume(cache)
+        os.environ.update(self.secrets)
 
     def _fill(self, group: PlannedGroup, options: UpOptions) -> list:
         """Results of earlier ops for the group's placeholders: environment values, and an override file
