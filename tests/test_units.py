@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from nos2compose.compiler import Options, compile_job
@@ -169,3 +170,20 @@ def test_hostile_shapes_are_errors_not_crashes(tmp_path):
             assert f"error: {name}:" in result.stderr, (name, result.stderr)
     volume = yaml.safe_load(run_cli("convert", "volume-dep.json", cwd=tmp_path).stdout)
     assert volume["services"]["a"]["volumes"] == [{"type": "volume", "source": "v", "target": "/d:ro"}]
+
+
+def test_filling_results_splices_chunks_pairs_and_objects():
+    from nos2compose.runtime.fill import Unfilled, value_of
+
+    results = {"a": {"chunks": ['["x",', '"y"]'], "env": ['{"K": "v"}'], "pairs": ['[{"key": "P", "value": 1}]'],
+                     "bad": "Invalid regular expression: /(/: missing )", "none": []}}
+    spec = lambda key, splice: {"op": "a", "key": key, "splice": splice}
+    assert value_of(spec("chunks", "items_chunked"), results) == ["x", "y"]
+    assert value_of(spec("env", "object"), results) == {"K": "v"}
+    assert value_of(spec("pairs", "pairs"), results) == {"P": "1"}
+    assert value_of(spec("chunks", "text"), results) == '["x", "y"]'
+    for key, message in (("bad", "Invalid regular expression"), ("none", "no line of op 'a' matched")):
+        with pytest.raises(Unfilled, match=message):
+            value_of(spec(key, "text"), results)
+    with pytest.raises(Unfilled, match="has not exited"):
+        value_of({"op": "b", "key": "k", "splice": "text"}, results)
