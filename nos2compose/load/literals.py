@@ -117,14 +117,14 @@ def _parsed(value: Any) -> Any:
         except ValueError:
             return value
     if isinstance(value, list):
-        return _flatten(value)
+        return flatten(value)
     return value
 
 
-def _flatten(items: list) -> list:
+def flatten(items: list) -> list:
     out: list = []
     for item in items:
-        out.extend(_flatten(item) if isinstance(item, list) else [item])
+        out.extend(flatten(item) if isinstance(item, list) else [item])
     return out
 
 
@@ -284,7 +284,7 @@ class Resolver:
             self.failed = True
             return None
         if want is list and isinstance(value, list):
-            return _flatten(value)
+            return flatten(value)
         if want is dict and isinstance(value, dict):
             return value
         kind = "an array" if want is list else "an object"

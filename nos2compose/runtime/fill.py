@@ -13,19 +13,14 @@ import json
 import re
 from typing import Any
 
+from ..load.literals import flatten
+
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::\?[^}]*)?\}")
 LIST_FIELDS = ("command", "entrypoint", "ports")
 
 
 class Unfilled(Exception):
     """A literal with no value: the op using it fails, as on the node."""
-
-
-def _flatten(items: list) -> list:
-    out: list = []
-    for item in items:
-        out.extend(_flatten(item) if isinstance(item, list) else [item])
-    return out
 
 
 def _parsed(text: Any) -> Any:
@@ -54,7 +49,7 @@ def value_of(spec: dict, results: dict[str, dict]) -> Any:
         except ValueError:
             raise Unfilled(f"{literal}: the chunks do not join into JSON")
         splice = splice[: -len("_chunked")]
-    values = _flatten([_parsed(v) for v in found])
+    values = flatten([_parsed(v) for v in found])
     if splice == "text":
         return " ".join(v if isinstance(v, str) else json.dumps(v) for v in values)
     if splice == "items":
