@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import IN_CI
+
 from nos2compose.emit.healthcheck import probe_test
 from nos2compose.model import Expose, HttpCheck, RunOp, WebSocketCheck
 
@@ -74,6 +76,8 @@ def only(tool: str, tmp_path: Path) -> dict:
     for name in BASICS + [tool]:
         found = sys.executable if name == "python3" else shutil.which(name)
         if found is None:
+            if IN_CI:
+                pytest.fail(f"{name} is missing in CI: every probe backend must be tested")
             pytest.skip(f"{name} is not on this machine")
         link = bin_dir / name
         if not link.exists():
