@@ -187,3 +187,13 @@ def test_filling_results_splices_chunks_pairs_and_objects():
             value_of(spec(key, "text"), results)
     with pytest.raises(Unfilled, match="has not exited"):
         value_of({"op": "b", "key": "k", "splice": "text"}, results)
+
+
+def test_remove_if_empty_only_acts_in_arrays_and_text_embeds_json_like_javascript():
+    job = _job(_run("a", env={"KEEP": "__remove-if-empty__", "OBJ": "x=%%global.variables.O%%"},
+                    aliases=["__remove-if-empty__"]), **{"global": {"variables": {"O": '{"a": 1, "b": [1.0]}'}}})
+    result = compile_job(job, Options(name="p"))
+    env = dict(result.job.run_ops[0].env)
+    assert env["KEEP"] == "__remove-if-empty__"
+    assert env["OBJ"] == 'x={"a":1,"b":[1.0]}'
+    assert result.job.run_ops[0].aliases == ()

@@ -15,6 +15,7 @@ from ..diagnostics import Diagnostics, Path
 
 LITERAL = re.compile(r"%%((?:globals?|ops)\.[^%\s]*)%%")
 REMOVE_IF_EMPTY = "__remove-if-empty__"
+DROP = object()  # an array that held only __remove-if-empty__ markers: its field goes
 SPREAD = "__spread__"
 PAIRS = "__pairs__"
 LOCAL_HOST = "127.0.0.1"
@@ -129,10 +130,13 @@ def flatten(items: list) -> list:
 
 
 def _as_text(value: Any) -> str:
+    """A value inside a longer string, spelled as JavaScript's String() and JSON.stringify would."""
     if isinstance(value, list):
         return " ".join(_as_text(v) for v in value)
     if isinstance(value, (dict, bool)) or value is None:
-        return json.dumps(value)
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
 
 
@@ -212,9 +216,11 @@ class Resolver:
                 resolved = self.string(item, here, splice="items")
                 out.extend(resolved if isinstance(resolved, list) else [resolved])
                 continue
-            out.append(self.value(item, here))
+            resolved = self.value(item, here)
+            if resolved is not DROP:  # a nested array left empty by its markers goes too
+                out.append(resolved)
         if marker and not out:
-            return REMOVE_IF_EMPTY  # the caller drops the field
+            return DROP  # the caller drops the field
         return out
 
     def mapping(self, obj: dict, path: Path) -> dict:
@@ -229,7 +235,7 @@ class Resolver:
                     out.update(merged)
                 continue
             resolved = self.value(item, here)
-            if resolved is not REMOVE_IF_EMPTY and resolved != REMOVE_IF_EMPTY:
+            if resolved is not DROP:
                 out[key] = resolved
         return out
 

@@ -8,6 +8,7 @@ the node does, until every op of the group has exited.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import Callable, NamedTuple
 from .plan import Plan, PlannedGroup
 from .states import COMPLETED, FAILED, OpStatus, is_ready, started, statuses_of, succeeded
 
+COMPOSE_NOTICE = re.compile(r"^\S+-\d+ exited with code \d+$")
 POLL = 0.2  # seconds between looks at the engine while waiting for a group
 SETTLE = 3.0  # a task of the last group still running after this counts as started, for -d
 LOG_TAIL = 10  # log lines shown with a failure
@@ -307,6 +309,8 @@ def follow_logs(engine, ops, say: Callable[[str], None], lock: threading.Lock) -
     def pump(op):
         try:
             for line in engine.follow_logs(op.service):
+                if COMPOSE_NOTICE.match(line):  # Compose's own "… exited with code N", not the op's output
+                    continue
                 with lock:
                     say(f"{op.id} | {line}")
         except Exception:  # the container went away: its log ends
