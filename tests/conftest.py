@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,19 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 CORPUS = ROOT.parent / "shared" / "corpus" / "nosana-templates"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# `nos2compose` as a separate process (for signals, exit codes and real engine work)
+CLI = [sys.executable, "-c", "import sys; from nos2compose.cli import main; sys.exit(main())"]
+
+
+def nos2compose(*args: str, env: dict | None = None, timeout: float = 240, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=timeout, cwd=cwd,
+                          env={**os.environ, **(env or {})})
+
+
+def docker(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120, input=input)
 
 
 def run_cli(*args: str, input: str | None = None, cwd: Path = ROOT):

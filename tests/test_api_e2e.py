@@ -7,16 +7,14 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import uuid
 
 import httpx
 import pytest
 
-from conftest import IN_CI
+from conftest import CLI, IN_CI, nos2compose
 
-CLI = [sys.executable, "-c", "import sys; from nos2compose.cli import main; sys.exit(main())"]
 IMAGE = "nos2compose-test/busybox:1"
 
 
@@ -25,9 +23,6 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
-
-def nos2compose(*args, env=None):
-    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=180, env={**os.environ, **(env or {})})
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
+
+from conftest import CLI
 import schemathesis
 from hypothesis import HealthCheck, settings
 
 import nos2compose.api
 
-CLI = [sys.executable, "-c", "import sys; from nos2compose.cli import main; sys.exit(main())"]
 IMAGE = "nos2compose-test/busybox:1"
 OPENAPI = Path(nos2compose.api.__file__).parent / "openapi.json"
 

@@ -9,14 +9,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.parse
 import uuid
 
 import pytest
 
-CLI = [sys.executable, "-c", "import sys; from nos2compose.cli import main; sys.exit(main())"]
+from conftest import CLI, docker, nos2compose
+
 HOSTILE = "$(touch /tmp/pwned) `touch /tmp/pwned2`; 'q' \"d\" $HOME"
 KINDS = {  # image -> what its probe can do
     "busybox": {"methods": ["GET", "POST"], "websocket": True},
@@ -26,12 +26,6 @@ KINDS = {  # image -> what its probe can do
 }
 
 
-def nos2compose(*args, timeout=180):
-    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=timeout)
-
-
-def docker(*args):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
 
 
 def image(kind):

@@ -6,24 +6,18 @@ on 127.0.0.1, holding a locally built test image; nothing leaves the machine.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 
-from conftest import IN_CI, run_cli
+from conftest import CLI, IN_CI, docker, run_cli
 
-CLI = [sys.executable, "-c", "import sys; from nos2compose.cli import main; sys.exit(main())"]
 USER, PASSWORD = "n2c-user", "s3cret-" + uuid.uuid4().hex
 
-
-def docker(*args, input=None):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120, input=input)
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,12 @@ network (so nothing leaves the machine), into a shared cache volume that a secon
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 
 import pytest
 
-CLI = [sys.executable, "-c", "import sys; from nos2compose.cli import main; sys.exit(main())"]
+from conftest import docker, nos2compose
+
 
 # A tiny S3-compatible server: ListObjectsV2 over /srv, and GET of each object.
 S3_SERVER = r"""
@@ -42,12 +41,6 @@ http.server.ThreadingHTTPServer(("0.0.0.0", 18500), Handler).serve_forever()
 """
 
 
-def nos2compose(*args):
-    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=240)
-
-
-def docker(*args):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
 import uuid
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, docker, nos2compose
 
-CLI = [sys.executable, "-c", "import sys; from nos2compose.cli import main; sys.exit(main())"]
 IMAGE = "nos2compose-test/busybox:1"
 
 
-def nos2compose(*args):
-    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=180)
-
-
-def docker(*args):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture

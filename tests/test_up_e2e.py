@@ -9,26 +9,17 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
 
 import pytest
 
-from conftest import ROOT
+from conftest import CLI, docker, nos2compose
 
 IMAGE = "nos2compose-test/busybox:1"
-CLI = [sys.executable, "-c", "import sys; from nos2compose.cli import main; sys.exit(main())"]
 
 
-def nos2compose(*args, env=None, timeout=120, cwd=None):
-    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=timeout, cwd=cwd,
-                          env={**os.environ, **(env or {})})
-
-
-def docker(*args):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
 
 
 def run_op(op_id, group, cmd, expose=None, **args):

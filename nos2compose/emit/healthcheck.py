@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..model import HttpCheck, RunOp, WebSocketCheck
+from ..model import RunOp, WebSocketCheck
 
 
 class HealthTiming(NamedTuple):

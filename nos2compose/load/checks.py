@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from ..diagnostics import Diagnostics
-from ..model import Job, RunOp, VolumeOp
+from ..model import Job, VolumeOp
 
 
 MAX_DEPTH = 100
