@@ -42,7 +42,6 @@ class Result:
         self.source = source
         self.job: Job | None = None
         self.layout: Layout | None = None
-        self.run_time_literals: list = []
         self.meta: dict | None = None  # the job's meta, as given (GPU memory wishes)
         self.logins: list = []  # registry logins from `authentication` (in memory only)
         self.secrets: dict[str, str] = {}  # resource credentials by Compose variable (in memory only)
@@ -85,9 +84,8 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     result = Result(diags, source=options.source)
     if job is None:
         return result
-    result.run_time_literals = list(loader.literals.run_time) if loader.literals else []
     result.logins = list(loader.logins)
-    _report_run_time_literals(result.run_time_literals, job, options, diags)
+    _report_run_time_literals(loader.literals.run_time if loader.literals else [], job, options, diags)
     checks.check_dependencies(job, diags)                   # same group, known, acyclic
     checks.check_volumes(job, diags)
     checks.check_images(job, diags)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from typing import Iterable, NamedTuple
 
-ALL_STREAMS = ("stdout", "stderr")
-
 
 class ResultSpec(NamedTuple):
     key: str

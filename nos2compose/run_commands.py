@@ -16,7 +16,6 @@ from .cli import Failure, _compile, _project, health_options, main, probe_option
 
 ENGINE_PROBLEM = 1
 
-JOB_HELP = "JOB is a job file (JSON or YAML), or a directory written by `convert -o` (hand edits are respected)."
 
 
 class Loaded(NamedTuple):

@@ -89,35 +89,33 @@ class LocalNode:
         if current.name != group_name:
             raise NodeRefusal(f"cannot {action} group {group_name}: it is not the active group ({current.name})", 400)
 
-    def stop_op(self, group_name: str, op_id: str) -> str:
-        op = self._member(group_name, op_id)
+    def _act(self, ops, action: str) -> None:
+        """Stop or restart ops (with their probe sidecars); the node then reports them stopped, or not."""
         with self.lock:
-            self.engine.stop([op.service, *([op.probe] if op.probe else [])])
-            self.stopped.add(op.id)
+            getattr(self.engine, action)([name for op in ops for name in op.containers])
+            ids = {op.id for op in ops}
+            self.stopped = self.stopped | ids if action == "stop" else self.stopped - ids
+
+    def stop_op(self, group_name: str, op_id: str) -> str:
+        self._act([self._member(group_name, op_id)], "stop")
         return f"operation {op_id} stopped"
 
     def restart_op(self, group_name: str, op_id: str) -> str:
         op = self._member(group_name, op_id)
         self._active_only(group_name, "restart an operation of")
-        with self.lock:
-            self.engine.restart([op.service, *([op.probe] if op.probe else [])])
-            self.stopped.discard(op.id)
+        self._act([op], "restart")
         return f"operation {op_id} restarted"
 
     def stop_group(self, group_name: str) -> str:
         group = self.group(group_name)
         self._active_only(group_name, "stop")
-        with self.lock:
-            self.engine.stop([name for op in group.ops for name in (op.service, op.probe) if name])
-            self.stopped.update(op.id for op in group.ops)
+        self._act(group.ops, "stop")
         return f"group {group_name} stopped"
 
     def restart_group(self, group_name: str) -> str:
         group = self.group(group_name)
         self._active_only(group_name, "restart")
-        with self.lock:
-            self.engine.restart([name for op in group.ops for name in (op.service, op.probe) if name])
-            self.stopped.difference_update(op.id for op in group.ops)
+        self._act(group.ops, "restart")
         return f"group {group_name} restarted"
 
     def stop_job(self) -> str:

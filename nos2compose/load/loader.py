@@ -41,7 +41,6 @@ RESOURCE_FIELDS = {  # the five shapes of Nosana's Resources schema: key -> (kin
 IAM_KEYS = ("REGION", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY")
 # Where the schema allows a literal instead of a value (expose and __spread__), it must look like this.
 SCHEMA_LITERAL = re.compile(r"%%(?:ops|global)[^\n\r\u2028\u2029][^%]+%%")
-NOT_LOCAL = "is not reproduced locally yet"
 
 
 class Loader:

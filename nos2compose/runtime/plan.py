@@ -30,8 +30,10 @@ class PlannedOp(NamedTuple):
         """An op that exposes ports is a service; one that exposes nothing is a task."""
         return bool(self.ports)
 
-    def urls(self) -> list[str]:
-        return [f"http://127.0.0.1:{host}" for host, _ in self.ports]
+    @property
+    def containers(self) -> tuple[str, ...]:
+        """The services that make up the op: its own, and its probe sidecar if it has one."""
+        return (self.service, self.probe) if self.probe else (self.service,)
 
 
 class PlannedGroup(NamedTuple):

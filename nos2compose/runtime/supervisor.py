@@ -143,7 +143,7 @@ class Supervisor:
             runnable = self._log_in(runnable)
             runnable = self._fetch(runnable, files, options)
             if runnable:
-                services = [name for op in runnable for name in (op.service, op.probe) if name]
+                services = [name for op in runnable for name in op.containers]
                 try:
                     self.engine.up(files, options.pull, services)
                 except Exception as exc:  # EngineError: Compose refused or failed (missing image, ...)
