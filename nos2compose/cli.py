@@ -119,7 +119,7 @@ def health_options(func):
 
 def probe_options(kw: dict) -> dict:
     """The compiler options the health flags stand for (pops them from a command's keyword arguments)."""
-    from .emit.healthcheck import HealthTiming
+    from .plan import HealthTiming
 
     return {
         "fetch_image": kw.pop("fetch_image"),

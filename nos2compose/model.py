@@ -10,7 +10,39 @@ from __future__ import annotations
 
 from typing import NamedTuple, Union
 
+from .contract import Placeholder, Variable
 from .diagnostics import Path
+
+
+class Template(str):
+    """Text holding values only `up` knows (results of earlier ops): job text and placeholders, in order.
+
+    As a str it reads as the job wrote it (each placeholder as its literal), so checks and
+    messages see the job's own words; the emitter writes the parts, escaping only the job's text.
+    """
+
+    parts: tuple[str | Placeholder | Variable, ...]
+
+    def __new__(cls, parts):
+        merged: list = []
+        for part in parts:
+            if isinstance(part, str) and merged and isinstance(merged[-1], str):
+                merged[-1] += str(part)
+            elif not (isinstance(part, str) and part == ""):
+                merged.append(str(part) if isinstance(part, str) else part)
+        text = "".join(p if isinstance(p, str) else getattr(p, "literal", "") for p in merged)
+        self = super().__new__(cls, text)
+        self.parts = tuple(merged)
+        return self
+
+    @property
+    def placeholders(self) -> tuple[Placeholder, ...]:
+        return tuple(p for p in self.parts if isinstance(p, Placeholder))
+
+    @property
+    def whole(self) -> Placeholder | None:
+        """The placeholder when it is the whole value (an item to splice, an object to merge)."""
+        return self.parts[0] if len(self.parts) == 1 and isinstance(self.parts[0], Placeholder) else None
 
 
 class HttpCheck(NamedTuple):
@@ -41,8 +73,8 @@ class Resource(NamedTuple):
 
     kind: str  # S3, HF or Ollama
     target: str
-    spec: str  # the resource as JSON, without credentials: what the fetcher gets, and the cache key
-    cache: str  # the shared cache volume's name (nos2compose-cache-<hash of kind and spec>)
+    spec: str  # the resource as JSON, without credentials: what the fetcher gets
+    keyed: str  # the part of the spec that decides what is fetched (JSON): the cache key
     secrets: tuple[tuple[str, str], ...] = ()  # (fetcher's env name, value): kept in memory only
 
 
@@ -70,8 +102,8 @@ class RunOp(NamedTuple):
     restart: str | None = None
     results: tuple = ()  # ResultSpec: what to extract from the op's log once it exits
     stop_if_dependent_stops: bool = False  # stopped when an op it depends on ends
-    runtime_ports: tuple[str, ...] = ()  # placeholders of exposed ports that come from earlier ops' results
-    runtime_env: tuple[str, ...] = ()  # placeholders of env objects spread from earlier ops' results
+    expose_from: tuple[Placeholder, ...] = ()  # exposed ports that come from earlier ops' results
+    env_from: tuple[Placeholder, ...] = ()  # env objects spread from earlier ops' results
     resources: tuple[Resource, ...] = ()
 
     @property

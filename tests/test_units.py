@@ -173,11 +173,12 @@ def test_hostile_shapes_are_errors_not_crashes(tmp_path):
 
 
 def test_filling_results_splices_chunks_pairs_and_objects():
+    from nos2compose.contract import Placeholder
     from nos2compose.runtime.fill import Unfilled, value_of
 
     results = {"a": {"chunks": ['["x",', '"y"]'], "env": ['{"K": "v"}'], "pairs": ['[{"key": "P", "value": 1}]'],
                      "bad": "Invalid regular expression: /(/: missing )", "none": []}}
-    spec = lambda key, splice: {"op": "a", "key": key, "splice": splice}
+    spec = lambda key, splice: Placeholder("a", key, splice)
     assert value_of(spec("chunks", "items_chunked"), results) == ["x", "y"]
     assert value_of(spec("env", "object"), results) == {"K": "v"}
     assert value_of(spec("pairs", "pairs"), results) == {"P": "1"}
@@ -186,7 +187,7 @@ def test_filling_results_splices_chunks_pairs_and_objects():
         with pytest.raises(Unfilled, match=message):
             value_of(spec(key, "text"), results)
     with pytest.raises(Unfilled, match="has not exited"):
-        value_of({"op": "b", "key": "k", "splice": "text"}, results)
+        value_of(Placeholder("b", "k", "text"), results)
 
 
 def test_remove_if_empty_only_acts_in_arrays_and_text_embeds_json_like_javascript():

@@ -12,21 +12,8 @@ as shell text, so nothing in a job can run as a command.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from ..model import RunOp, WebSocketCheck
-
-
-class HealthTiming(NamedTuple):
-    """How Docker runs the probe. Docker 20.10 refuses start_interval, so the interval itself
-    is short: a service that becomes healthy is noticed within about 2 s on every engine."""
-
-    interval: str = "1s"
-    timeout: str = "10s"
-    retries: int = 3
-    # The node probes until the checks pass, with no limit; here failures during the
-    # first hour do not count, and the first success ends the start period.
-    start_period: str = "1h"
+from ..plan.layout import HealthTiming
 
 
 # Checks with `continuous: false` gate start-up only: once every check has passed,

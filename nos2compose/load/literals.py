@@ -11,7 +11,9 @@ import json
 import re
 from typing import Any, Callable
 
+from ..contract import Placeholder
 from ..diagnostics import Diagnostics, Path
+from ..model import Template
 
 LITERAL = re.compile(r"%%((?:globals?|ops)\.[^%\s]*)%%")
 REMOVE_IF_EMPTY = "__remove-if-empty__"
@@ -22,11 +24,6 @@ LOCAL_HOST = "127.0.0.1"
 
 RUN_TIME = "run-time"
 RESULT = "result"  # %%ops.X.results.K%%: filled in by the supervisor when a later group starts
-SENTINEL = re.compile("\x00n2c:([A-Za-z0-9_]+)\x00")  # where a run-time value goes; ${VAR} in the output
-
-
-def sentinel(var: str) -> str:
-    return f"\x00n2c:{var}\x00"
 
 
 class Unresolved(Exception):
@@ -48,24 +45,13 @@ class LiteralContext:
         self.group_order = group_order or {}  # op id -> its group's position
         self.result_keys = result_keys or {}  # op id -> the keys of its results
         self.run_time: list[tuple[Path, str]] = []  # literals left for run time
-        self.placeholders: dict[str, dict] = {}  # var -> {op, key, splice}: values the supervisor fills in
-        self.first_use: dict[str, tuple] = {}  # var -> (path, op id) where it first appears, for messages
-        self._vars: dict[tuple, str] = {}
+        self.first_use: dict[Placeholder, tuple[Path, str]] = {}  # where each placeholder first appears
 
-    def placeholder(self, op_id: str, key: str, splice: str, where: tuple = ()) -> str:
-        """The Compose variable standing for a result (one per literal and way of use), as a sentinel."""
-        found = self._vars.get((op_id, key, splice))
-        if found is None:
-            base = "N2C_" + re.sub(r"[^A-Za-z0-9]+", "_", f"{op_id}_{key}").strip("_").upper()
-            base += {"text": "", "items": "_ITEMS", "object": "_OBJECT", "pairs": "_PAIRS", "items_chunked": "_CHUNKS",
-                     "object_chunked": "_OBJECT_CHUNKS", "pairs_chunked": "_PAIRS_CHUNKS"}[splice]
-            found, n = base, 2
-            while found in self.placeholders:
-                found, n = f"{base}_{n}", n + 1
-            self._vars[(op_id, key, splice)] = found
-            self.placeholders[found] = {"op": op_id, "key": key, "splice": splice}
-            self.first_use[found] = where
-        return sentinel(found)
+    def placeholder(self, op_id: str, key: str, splice: str, where: tuple[Path, str]) -> Template:
+        """A result the supervisor fills in, as a value standing alone (the planner names its variable)."""
+        found = Placeholder(op_id, key, splice)
+        self.first_use.setdefault(found, where)
+        return Template([found])
 
     def result_literal(self, literal: str, user_group: int) -> tuple[str, str]:
         """(op id, key) of a results literal the supervisor can fill in for an op of group `user_group`."""
@@ -173,13 +159,21 @@ class Resolver:
             except Unresolved:
                 return text
 
-        def embed(m: re.Match) -> str:
+        if "%%" not in text:
+            return text
+        parts: list = []
+        at = 0
+        for m in LITERAL.finditer(text):
+            parts.append(text[at:m.start()])
+            at = m.end()
             try:
-                return _as_text(self._lookup(m.group(1), path))
+                value = self._lookup(m.group(1), path)
             except Unresolved:
-                return m.group(0)
-
-        return LITERAL.sub(embed, text) if "%%" in text else text
+                parts.append(m.group(0))
+                continue
+            parts.extend(value.parts if isinstance(value, Template) else [_as_text(value)])
+        parts.append(text[at:])
+        return Template(parts) if any(isinstance(p, Placeholder) for p in parts) else "".join(parts)
 
     def value(self, value: Any, path: Path) -> Any:
         if isinstance(value, str):

@@ -1,0 +1,81 @@
+"""Planning: everything decided about a job before a file is written (names, ports, helpers, variables).
+
+`plan_job` owns every name a generated file uses; emit/ only renders what it decided.
+"""
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from .. import contract
+from ..contract import Placeholder
+from ..model import Job
+from .layout import Fetcher, HealthTiming, Layout
+from .naming import service_names, unique
+from .ports import NoFreePort, host_ports
+
+__all__ = ["HealthTiming", "Layout", "NoFreePort", "PlanOptions", "plan_job", "service_names"]
+
+
+class PlanOptions(NamedTuple):
+    health_probe: str = "container"  # or "sidecar": probe from a service of its own, as the node does
+    probe_image: str = "curlimages/curl:8.11.1"
+    timing: HealthTiming = HealthTiming()
+    fetch_image: str = "python:3.12-alpine"  # fetches S3 and Hugging Face resources
+    ollama_image: str | None = None  # pulls Ollama models (None: the op's own image)
+    resource_dirs: tuple[tuple[str, str], ...] = ()  # (target, host directory): mounted instead of fetched
+
+
+def plan_job(job: Job, names: dict[str, str], placeholders: list[Placeholder], options: PlanOptions = PlanOptions()) -> Layout:
+    """The layout of a checked job; raises NoFreePort when its ports cannot all be published."""
+    members = job.run_ops_by_group()
+    mounted = dict(options.resource_dirs)
+    return Layout(
+        services=names,
+        ports=host_ports(job),
+        members=members,
+        files=file_names(list(members)),
+        probes=probe_names(job, names) if options.health_probe == "sidecar" else {},
+        fetchers={op.id: tuple(Fetcher(contract.fetch_service(names[op.id], n), n, r, contract.cache_volume(r.kind, r.keyed))
+                               for n, r in enumerate(op.resources, 1) if r.target not in mounted)
+                  for op in job.run_ops if op.resources},
+        mounted=mounted,
+        variables=variable_names([*placeholders, *(p for op in job.run_ops for p in op.expose_from)]),
+        secret_variables={(op.id, n, env): contract.secret_variable(op.id, n, env)
+                          for op in job.run_ops for n, r in enumerate(op.resources, 1) for env, _ in r.secrets},
+        timing=options.timing,
+        probe_image=options.probe_image,
+        fetch_image=options.fetch_image,
+        ollama_image=options.ollama_image,
+    )
+
+
+def variable_names(placeholders: list[Placeholder]) -> dict[Placeholder, str]:
+    """One Compose variable per placeholder (per result and way of use), unique, in order of first use."""
+    out: dict[Placeholder, str] = {}
+    taken: set[str] = set()
+    for p in placeholders:
+        if p in out:
+            continue
+        out[p] = unique(p.variable_base(), taken, "_")
+    return out
+
+
+def probe_names(job: Job, names: dict[str, str]) -> dict[str, str]:
+    """op id -> a service name for its probe sidecar, made unique."""
+    taken = set(names.values())
+    out = {}
+    for op in job.run_ops:
+        if op.has_health_checks:
+            out[op.id] = unique(contract.probe_service(names[op.id]), taken, "-")
+    return out
+
+
+def file_names(groups: list[str]) -> dict[str, str]:
+    """group -> NN-GROUP.yaml, numbered so the names sort in group order."""
+    width = max(2, len(str(len(groups) - 1)))
+    return {group: f"{order:0{width}d}-{_slug(group)}.yaml" for order, group in enumerate(groups)}
+
+
+def _slug(group: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", group).strip("-.") or "group"

@@ -28,10 +28,14 @@ def service_names(op_ids: Iterable[str]) -> dict[str, str]:
         if SERVICE_NAME.match(op_id):
             out[op_id] = op_id
             continue
-        base = re.sub(r"[^a-zA-Z0-9._-]+", "-", op_id).strip("-") or "op"
-        name, n = base, 2
-        while name in taken:
-            name, n = f"{base}-{n}", n + 1
-        taken.add(name)
-        out[op_id] = name
+        out[op_id] = unique(re.sub(r"[^a-zA-Z0-9._-]+", "-", op_id).strip("-") or "op", taken, "-")
     return out
+
+
+def unique(base: str, taken: set[str], sep: str) -> str:
+    """`base`, or `base<sep>2`, `base<sep>3`, … : the first not taken yet (then taken)."""
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}{sep}{n}", n + 1
+    taken.add(name)
+    return name

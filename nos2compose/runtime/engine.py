@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Iterator
 
+from .. import contract
 from .states import Container
 
 TRANSIENT = re.compile(r"timeout|timed out|TLS handshake|connection reset|temporary failure|i/o timeout|EOF", re.I)
@@ -104,10 +105,10 @@ class Engine:
     def ensure_volume(self, name: str) -> None:
         """A shared cache volume, created once with the label `nos2compose cache` lists it by."""
         if not self.docker.volume.exists(name):
-            self.docker.volume.create(name, labels={"io.nosana.cache": "1"})
+            self.docker.volume.create(name, labels={contract.CACHE_LABEL: "1"})
 
     def caches(self) -> list[str]:
-        return sorted(v.name for v in self.docker.volume.list(filters={"label": "io.nosana.cache=1"}))
+        return sorted(v.name for v in self.docker.volume.list(filters={"label": f"{contract.CACHE_LABEL}=1"}))
 
     def remove_volumes(self, names: list[str]) -> None:
         if names:
@@ -136,7 +137,7 @@ class Engine:
             for row in items if isinstance(items, list) else [items]:
                 rows.append(Container(row.get("Service", ""), row.get("State", ""), row.get("Health", ""),
                                       int(row.get("ExitCode") or 0), row.get("Status", ""),
-                                      _label(row.get("Labels") or "", "io.nosana.probe-for"), row.get("ID", ""),
+                                      _label(row.get("Labels") or "", contract.PROBE_FOR_LABEL), row.get("ID", ""),
                                       tuple(sorted({p["PublishedPort"] for p in row.get("Publishers") or []
                                                     if p.get("PublishedPort") and p.get("URL") in ("127.0.0.1", "0.0.0.0", "")}))))
         return rows

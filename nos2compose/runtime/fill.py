@@ -10,12 +10,11 @@ the lists concerned, so hand edits of the group file are kept.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from .. import contract
 from ..load.literals import flatten
 
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::\?[^}]*)?\}")
 LIST_FIELDS = ("command", "entrypoint", "ports")
 
 
@@ -32,10 +31,9 @@ def _parsed(text: Any) -> Any:
     return text
 
 
-def value_of(spec: dict, results: dict[str, dict]) -> Any:
+def value_of(placeholder: contract.Placeholder, results: dict[str, dict]) -> Any:
     """The value of one placeholder from the results of the ops that have exited."""
-    op, key, splice = spec["op"], spec["key"], spec["splice"]
-    literal = f"%%ops.{op}.results.{key}%%"
+    op, key, splice, literal = placeholder.op, placeholder.key, placeholder.splice, placeholder.literal
     if op not in results:
         raise Unfilled(f"{literal} has no value: op '{op}' has not exited (or declares no results)")
     found = results[op].get(key)
@@ -67,7 +65,7 @@ def value_of(spec: dict, results: dict[str, dict]) -> Any:
 
 def used_vars(value: Any) -> set[str]:
     if isinstance(value, str):
-        return set(PLACEHOLDER.findall(value))
+        return set(contract.references(value))
     if isinstance(value, list):
         return set().union(set(), *map(used_vars, value))
     if isinstance(value, dict):
@@ -79,12 +77,12 @@ def _splice(items: list, values: dict[str, Any]) -> list:
     """List items naming an `items` placeholder become one item per value (templates like ports kept)."""
     out = []
     for item in items:
-        names = [n for n in PLACEHOLDER.findall(item) if isinstance(values.get(n), list)] if isinstance(item, str) else []
+        names = [n for n in contract.references(item) if isinstance(values.get(n), list)] if isinstance(item, str) else []
         if not names:
             out.append(item)
             continue
         for v in values[names[0]]:
-            out.append(PLACEHOLDER.sub(lambda m: v.replace("$", "$$") if m.group(1) == names[0] else m.group(0), item))
+            out.append(contract.substitute(item, lambda name, v=v: v.replace("$", "$$") if name == names[0] else None))
     return out
 
 
@@ -98,9 +96,9 @@ def override(services: dict, values: dict[str, Any]) -> str | None:
             items = svc.get(field)
             if isinstance(items, list) and any(isinstance(values.get(v), list) for v in used_vars(items)):
                 parts.append(f"    {field}: !override {json.dumps(_splice(items, values))}")
-        ext = svc.get("x-nos2compose") if isinstance(svc.get("x-nos2compose"), dict) else {}
+        ext = svc.get(contract.EXTENSION) if isinstance(svc.get(contract.EXTENSION), dict) else {}
         env: dict = {}
-        for ref in ext.get("environment_from") or []:
+        for ref in ext.get(contract.ENVIRONMENT_FROM_KEY) or []:
             for var in used_vars(ref):
                 if isinstance(values.get(var), dict):
                     env.update(values[var])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-LABEL = "io.nosana"
+from .. import contract as c
 
 
 class PlannedOp(NamedTuple):
@@ -41,7 +41,7 @@ class PlannedGroup(NamedTuple):
     order: int
     file: Path
     ops: tuple[PlannedOp, ...]
-    runtime: dict = {}  # placeholder var -> {op, key, splice}: results filled in when the group starts
+    runtime: dict = {}  # variable -> Placeholder: results filled in when the group starts
     services: dict = {}  # the file's services, as written (for those fills)
     caches: tuple[str, ...] = ()  # shared resource cache volumes (external) the group needs
 
@@ -64,7 +64,7 @@ class PlanError(Exception):
 
 
 def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
-    """A plan from group files (path and text), in the order of their x-nos2compose.order, else file name."""
+    """A plan from group files (path and text), in the order of their x-nos2compose order, else file name."""
     import yaml
 
     if not files:
@@ -81,38 +81,39 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
     projects = {doc.get("name") for _, doc in docs}
     if len(projects) != 1 or None in projects:
         raise PlanError("the group files must all name the same project (top-level `name:`); regenerate them with `nos2compose convert JOB -o DIR`")
-    docs.sort(key=lambda pd: (_order(_meta(pd[1]).get("order")), pd[0].name))
+    docs.sort(key=lambda pd: (_order(_meta(pd[1]).get(c.ORDER_KEY)), pd[0].name))
     groups = []
     for order, (path, doc) in enumerate(docs):
-        group = str(_meta(doc).get("group", path.stem))
+        group = str(_meta(doc).get(c.GROUP_KEY, path.stem))
         services = doc["services"]
-        probes = {str(_labels(svc).get(f"{LABEL}.probe-for")): name for name, svc in services.items()
-                  if f"{LABEL}.probe-for" in _labels(svc)}
+        probes = {str(_labels(svc).get(c.PROBE_FOR_LABEL)): name for name, svc in services.items()
+                  if c.PROBE_FOR_LABEL in _labels(svc)}
         fetchers: dict[str, list[str]] = {}
         for name, svc in services.items():
-            target = _labels(svc).get(f"{LABEL}.fetch-for")
+            target = _labels(svc).get(c.FETCH_FOR_LABEL)
             if target is not None:
                 fetchers.setdefault(str(target), []).append(name)
         helpers = {n for names in fetchers.values() for n in names}
         ops = []
         for name, svc in services.items():
-            if f"{LABEL}.probe-for" in _labels(svc) or name in helpers:
+            if c.PROBE_FOR_LABEL in _labels(svc) or name in helpers:
                 continue
             op = _planned_op(name, svc or {}, group)
             if op.id in probes:
                 op = op._replace(probe=probes[op.id], has_health_check=True)
             probe_targets = {probe: target for target, probe in probes.items()}
-            ids = {_labels(v).get(f"{LABEL}.op", n): n for n, v in services.items()}
+            ids = {_labels(v).get(c.OP_LABEL, n): n for n, v in services.items()}
             deps = []
             for dep in _depends(svc):
                 dep = ids.get(probe_targets[dep], dep) if dep in probe_targets else dep
                 if dep in services and dep != name and dep not in helpers:
                     deps.append(dep)
             ops.append(op._replace(depends=tuple(dict.fromkeys(deps)), fetch=tuple(fetchers.get(op.id, ()))))
-        runtime = _meta(doc).get("runtime") if isinstance(_meta(doc).get("runtime"), dict) else {}
+        records = _meta(doc).get(c.RUNTIME_KEY) if isinstance(_meta(doc).get(c.RUNTIME_KEY), dict) else {}
+        runtime = {str(var): p for var, p in ((var, c.Placeholder.from_record(r)) for var, r in records.items()) if p}
         volumes = doc.get("volumes") if isinstance(doc.get("volumes"), dict) else {}
         caches = tuple(str(v["name"]) for v in volumes.values()
-                       if isinstance(v, dict) and v.get("external") and str(v.get("name", "")).startswith("nos2compose-cache-"))
+                       if isinstance(v, dict) and v.get("external") and str(v.get("name", "")).startswith(c.CACHE_PREFIX))
         groups.append(PlannedGroup(group, order, path, tuple(ops), runtime, services, caches))
     return Plan(projects.pop(), tuple(groups), meta or {})
 
@@ -125,7 +126,7 @@ def _order(value) -> int:
 
 
 def _meta(doc: dict) -> dict:
-    meta = doc.get("x-nos2compose")
+    meta = doc.get(c.EXTENSION)
     return meta if isinstance(meta, dict) else {}
 
 
@@ -146,13 +147,13 @@ def _planned_op(service: str, svc: dict, group: str) -> PlannedOp:
     check = svc.get("healthcheck") or {}
     has_check = bool(check.get("test")) and not check.get("disable") and check.get("test") != ["NONE"]
     devices = (((svc.get("deploy") or {}).get("resources") or {}).get("reservations") or {}).get("devices") or []
-    ext = svc.get("x-nos2compose") if isinstance(svc.get("x-nos2compose"), dict) else {}
+    ext = svc.get(c.EXTENSION) if isinstance(svc.get(c.EXTENSION), dict) else {}
     return PlannedOp(
-        results=_result_specs(ext.get("results")),
-        stop_if_dependent_stops=ext.get("stop_if_dependent_stops") is True,
-        id=str(labels.get(f"{LABEL}.op", service)),
+        results=_result_specs(ext.get(c.RESULTS_KEY)),
+        stop_if_dependent_stops=ext.get(c.STOP_IF_DEPENDENT_STOPS_KEY) is True,
+        id=str(labels.get(c.OP_LABEL, service)),
         service=service,
-        group=str(labels.get(f"{LABEL}.group", group)),
+        group=str(labels.get(c.GROUP_LABEL, group)),
         has_health_check=has_check,
         ports=tuple(_ports(svc.get("ports") or [])),
         gpu=any("gpu" in (d.get("capabilities") or []) for d in devices if isinstance(d, dict)),

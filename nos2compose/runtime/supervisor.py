@@ -224,12 +224,12 @@ class Supervisor:
 
         from .fill import Unfilled, override, used_vars, value_of
 
-        needed = {spec["op"] for spec in group.runtime.values()}
+        needed = {placeholder.op for placeholder in group.runtime.values()}
         results = results_of(self.engine, [s for s in self.statuses() if s.op.id in needed])
         values: dict = {}
-        for var, spec in group.runtime.items():
+        for var, placeholder in group.runtime.items():
             try:
-                values[var] = value_of(spec, results)
+                values[var] = value_of(placeholder, results)
             except Unfilled as problem:
                 for op in group.ops:
                     if var in used_vars(group.services.get(op.service)):

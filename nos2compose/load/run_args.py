@@ -1,0 +1,150 @@
+"""A container/run op's args -> RunOp: literals resolved first, then each field read, global fallbacks applied."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..diagnostics import Path
+from ..model import RunOp, Template
+from ..results import ResultSpec
+from .authentication import read_authentication
+from .expose import expose_from, read_expose, check_raw_expose
+from .job import JobContext
+from .literals import resolve_args
+from .resources import read_resources
+from .shape import Shape
+
+RUN_KEYS = ("image", "cmd", "entrypoint", "env", "gpu", "work_dir", "volumes", "aliases", "expose",
+            "private", "restart_policy", "resources", "authentication")
+OLD_RUN_KEYS = ("output", "required_vram")
+RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
+
+
+def read_run(context: JobContext, raw_args: dict, path: Path, op_id: str, index: int, group: str,
+             execution: dict, results: tuple[ResultSpec, ...] = ()) -> tuple[RunOp, tuple] | None:
+    """The op and the registry logins its image needs, or None when it cannot run (errors reported)."""
+    sh, g = context.shape, context.global_
+    apath = (*path, "args")
+    sh.known_keys({k: v for k, v in raw_args.items() if k not in OLD_RUN_KEYS}, apath, RUN_KEYS, op_id)
+    for key in OLD_RUN_KEYS:
+        if key in raw_args:
+            sh.diags.strict_rule((*apath, key), f"'{key}' is an older field that newer validators reject", "ignored", op_id)
+    args = resolve_args(raw_args, apath, context.literals, sh.diags, op_id)
+
+    image = _image(sh, args, g, apath, op_id)
+    cmd = _command(sh, args, "cmd", apath, op_id, shell=True)
+    entrypoint = _command(sh, args, "entrypoint", apath, op_id, shell=False)
+    if entrypoint is None and "entrypoint" not in args and "entrypoint" in g:
+        entrypoint = as_command(g["entrypoint"], shell=False)
+    work_dir = sh.string(args["work_dir"], (*apath, "work_dir"), op_id) if "work_dir" in args else g.get("work_dir")
+    env, env_from = _env(sh, args, g, apath, op_id, context.job_name)
+    gpu = bool(g.get("gpu"))
+    if "gpu" in args:
+        gpu = bool(sh.boolean(args["gpu"], (*apath, "gpu"), op_id)) or gpu
+
+    if "expose" in raw_args:
+        check_raw_expose(sh, raw_args["expose"], (*apath, "expose"), op_id)
+    expose = read_expose(sh, args["expose"], (*apath, "expose"), op_id) if "expose" in args else ()
+    mounts = _mounts(sh, args["volumes"], (*apath, "volumes"), op_id) if "volumes" in args else ()
+    aliases = _aliases(sh, args["aliases"], (*apath, "aliases"), op_id) if "aliases" in args else ()
+    restart = _restart(sh, args["restart_policy"], (*apath, "restart_policy"), op_id) if "restart_policy" in args else None
+    if "private" in args and sh.boolean(args["private"], (*apath, "private"), op_id):
+        sh.diags.warning((*apath, "private"), "private only changes how the node makes the public URL; "
+                                              "locally every port is published on 127.0.0.1 only", op_id)
+    resources = read_resources(sh, args["resources"], (*apath, "resources"), op_id) if "resources" in args else ()
+    logins = (read_authentication(sh, args["authentication"], (*apath, "authentication"), op_id, args.get("image"))
+              if "authentication" in args else ())
+    if image is None or expose is None:
+        return None
+    op = RunOp(
+        id=op_id, index=index, group=group, image=image,
+        depends_on=execution.get("depends_on", ()),
+        cmd=cmd, entrypoint=entrypoint, work_dir=work_dir,
+        env=tuple(env.items()), gpu=gpu, expose=expose, mounts=mounts,
+        aliases=aliases, restart=restart, results=results,
+        stop_if_dependent_stops=execution.get("stop_if_dependent_stops", False),
+        expose_from=expose_from(args.get("expose")), env_from=env_from, resources=resources,
+    )
+    return op, logins
+
+
+def _image(sh: Shape, args: dict, g: dict, apath: Path, op_id: str) -> str | None:
+    if "image" in args:
+        return sh.string(args["image"], (*apath, "image"), op_id)
+    if "image" in g:
+        sh.diags.strict_rule(apath, "no 'image' of its own", f"global.image '{g['image']}' is used", op_id)
+        return g["image"]
+    sh.diags.error(apath, "missing required key 'image' (and no global.image to fall back on)", op_id)
+    return None
+
+
+def _env(sh: Shape, args: dict, g: dict, apath: Path, op_id: str, job_name: str) -> tuple[dict, tuple]:
+    """{...global.env, ...args.env, NOSANA_ID}, as the node merges it; objects spread from results apart."""
+    env = dict(g.get("env") or {})
+    if "env" in args:
+        env.update(sh.string_map(args["env"], (*apath, "env"), op_id) or {})
+    env["NOSANA_ID"] = job_name
+    spread = tuple(k.whole for k in env if isinstance(k, Template) and k.whole is not None)
+    return {k: v for k, v in env.items() if not (isinstance(k, Template) and k.whole is not None)}, spread
+
+
+def as_command(value: str | list[str], shell: bool) -> tuple[str, ...]:
+    """cmd strings run through /bin/sh -c, as on the node; an entrypoint string is one word, as Docker takes it."""
+    if isinstance(value, str):
+        return ("/bin/sh", "-c", value) if shell else (value,)
+    return tuple(value)
+
+
+def _command(sh: Shape, args: dict, key: str, apath: Path, op_id: str, shell: bool) -> tuple[str, ...] | None:
+    if key not in args:
+        return None
+    value = sh.string_or_strings(args[key], (*apath, key), op_id)
+    return None if value is None else as_command(value, shell)
+
+
+def _mounts(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple:
+    from ..model import Mount
+
+    if not isinstance(raw, list):
+        sh.wrong(path, "an array of {name, dest}", raw, op_id)
+        return ()
+    out = []
+    for i, item in enumerate(raw):
+        here = (*path, i)
+        obj = sh.obj(item, here, op_id)
+        if obj is None:
+            continue
+        sh.known_keys(obj, here, ["name", "dest"], op_id)
+        if not (sh.required(obj, "name", here, "a create-volume op's volume name", op_id)
+                and sh.required(obj, "dest", here, "the path in the container", op_id)):
+            continue
+        name = sh.string(obj["name"], (*here, "name"), op_id)
+        dest = sh.string(obj["dest"], (*here, "dest"), op_id)
+        if dest is not None and not dest.startswith("/"):
+            sh.diags.error((*here, "dest"), f"expected an absolute path in the container, found {dest!r}", op_id)
+            dest = None
+        if name is not None and dest is not None:
+            out.append(Mount(name, dest))
+    return tuple(out)
+
+
+def _aliases(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[str, ...]:
+    value = sh.string_or_strings(raw, path, op_id)
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) and not isinstance(value, Template) else \
+        [value] if isinstance(value, str) else value
+    return tuple(dict.fromkeys(a if isinstance(a, Template) else a.strip() for a in items if a.strip()))
+
+
+def _restart(sh: Shape, raw: Any, path: Path, op_id: str) -> str | None:
+    if isinstance(raw, dict):
+        sh.known_keys(raw, path, ["policy", "restart_tries"], op_id)
+        if not sh.required(raw, "policy", path, '"on-failure"', op_id):
+            return None
+        if sh.one_of(raw["policy"], (*path, "policy"), ["on-failure"], op_id) is None:
+            return None
+        if "restart_tries" in raw:
+            tries = sh.integer(raw["restart_tries"], (*path, "restart_tries"), 0, 1_000_000, "a count", op_id)
+            return f"on-failure:{tries}" if tries else "on-failure"
+        return "on-failure"
+    return sh.one_of(raw, path, RESTART_POLICIES, op_id)
