@@ -42,6 +42,16 @@ RESULTS_KEY = "results"  # {key: {regex, logType?}}
 STOP_IF_DEPENDENT_STOPS_KEY = "stop_if_dependent_stops"
 ENVIRONMENT_FROM_KEY = "environment_from"  # ["${VAR}"]: objects merged into the environment at group start
 
+# -- scripts, carried once per file as top-level configs ----------------------------------------
+
+SCRIPTS_DIR = "/nos2compose"  # where services find them
+PROBE_CONFIG = "nos2compose-probe"  # scripts/probe.sh with every fallback the job needs
+CURL_PROBE_CONFIG = "nos2compose-probe-curl"  # the same for a sidecar image known to have curl: curl only
+FETCH_CONFIG = "nos2compose-fetch"  # scripts/fetch.py
+OLLAMA_CONFIG = "nos2compose-ollama-pull"  # scripts/ollama_pull.sh
+SCRIPT_PATHS = {PROBE_CONFIG: f"{SCRIPTS_DIR}/probe.sh", CURL_PROBE_CONFIG: f"{SCRIPTS_DIR}/probe.sh",
+                FETCH_CONFIG: f"{SCRIPTS_DIR}/fetch.py", OLLAMA_CONFIG: f"{SCRIPTS_DIR}/ollama-pull.sh"}
+
 # -- names -----------------------------------------------------------------------------------
 
 CACHE_PREFIX = "nos2compose-cache-"

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from nos2compose.emit.fetch_script import FETCH_PY
+FETCH = Path(__file__).resolve().parent.parent / "nos2compose" / "scripts" / "fetch.py"
 
 MARKER = ".nos2compose-complete"
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -125,15 +125,12 @@ def s3_app(objects, style="vhost", bucket="models"):
     return app
 
 
-def run(kind, dest, spec, *, via_sh=False, **env):
+def run(kind, dest, spec, **env):
+    """The fetcher as a fetch service runs it: `python3 /nos2compose/fetch.py KIND DEST SPEC`, in a clean environment."""
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("N2C_", "HF_")) and not k.lower().endswith("_proxy")}
     clean.update(env)
-    args = [kind, str(dest), json.dumps(spec)]
-    if via_sh:  # as the compose file embeds it: in a single-quoted sh string
-        cmd = ["sh", "-c", f"exec {sys.executable} -c '{FETCH_PY}' \"$@\"", "sh", *args]
-    else:
-        cmd = [sys.executable, "-c", FETCH_PY, *args]
+    cmd = [sys.executable, str(FETCH), kind, str(dest), json.dumps(spec)]
     return subprocess.run(cmd, capture_output=True, text=True, env=clean, timeout=30)
 
 
@@ -146,10 +143,16 @@ def list_requests(fake):
     return [p for p in fake.paths() if "list-type=2" in p]
 
 
-def test_source_is_compact_and_free_of_single_quotes():
-    assert "'" not in FETCH_PY
-    compile(FETCH_PY, "fetch", "exec")
-    assert len(FETCH_PY.splitlines()) < 300
+def test_main_returns_the_exit_status_without_exiting(tmp_path, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fetch", FETCH)
+    fetch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fetch)  # importing runs nothing
+    assert fetch.main(["fetch", "ftp", str(tmp_path), "{}"]) == 1
+    assert "usage: fetch s3|hf DEST SPEC_JSON" in capsys.readouterr().err
+    assert fetch.main(["fetch", "s3", str(tmp_path), "[1]"]) == 1
+    assert "SPEC_JSON must be a JSON object" in capsys.readouterr().err
 
 
 def test_s3_virtual_host_listing_pages_and_fetches_relative_to_prefix(serve, tmp_path):
@@ -275,13 +278,6 @@ def test_unsafe_keys_are_refused(serve, tmp_path):
     r = run("s3", tmp_path / "cache", {"url": f"{s3.url}/llama"})
     assert r.returncode == 1 and "unsafe file path" in r.stderr
     assert not (tmp_path / "escape.txt").exists()
-
-
-def test_runs_embedded_in_a_single_quoted_sh_string(serve, tmp_path):
-    s3 = serve(s3_app(OBJECTS))
-    r = run("s3", tmp_path, {"url": f"{s3.url}/llama", "files": ["config.json"]}, via_sh=True)
-    assert r.returncode == 0, r.stderr
-    assert tree(tmp_path) == {"config.json": LLAMA["config.json"]}
 
 
 HF_FILES = {"config.json": b"{}", "model.safetensors": b"W" * 300, "split/vae/v.safetensors": b"vae"}

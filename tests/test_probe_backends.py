@@ -20,7 +20,8 @@ import pytest
 
 from conftest import IN_CI
 
-from nos2compose.emit.healthcheck import probe_test
+from nos2compose import scripts
+from nos2compose.emit.healthcheck import check_kinds, probe_args
 from nos2compose.model import Expose, HttpCheck, RunOp, WebSocketCheck
 
 BASICS = ["sh", "sed", "head", "grep", "touch", "cat", "sleep", "env"]
@@ -84,10 +85,13 @@ def only(tool: str, tmp_path: Path) -> dict:
     return {"PATH": str(bin_dir), "HOME": "/nonexistent"}
 
 
-def run_probe(op: RunOp, env: dict, cwd: Path) -> subprocess.CompletedProcess:
-    test = probe_test(op)
-    test = [a.replace("/tmp/.nos2compose-started", str(cwd / "started")) for a in test]
-    return subprocess.run(test[1:], env=env, cwd=cwd, capture_output=True, text=True, timeout=30)
+def run_probe(op: RunOp, env: dict, cwd: Path, recheck: int = 0) -> subprocess.CompletedProcess:
+    """The probe as a generated file carries it (only the parts the op needs), with its state in `cwd`."""
+    script = cwd / "probe.sh"
+    script.write_text(scripts.probe(check_kinds(op)))
+    env = {**env, "N2C_PROBE_STATE": str(cwd), "N2C_PROBE_RECHECK": str(recheck)}
+    return subprocess.run(["sh", str(script), *probe_args(op, "127.0.0.1")], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=30)
 
 
 def op_with(port, *checks):
@@ -141,12 +145,12 @@ def test_startup_only_checks_stop_counting_after_the_first_success(server, tmp_p
     env = only("curl", tmp_path)
     op = op_with(server, check_http("/status/200", 200, continuous=True), check_http("/status/204", 204, continuous=False))
     assert run_probe(op, env, tmp_path).returncode == 0
-    assert (tmp_path / "started").exists()
+    assert (tmp_path / ".nos2compose-started").exists()
     # the start-up check now fails, the continuous one passes: still healthy
     later = op_with(server, check_http("/status/200", 200, continuous=True), check_http("/status/500", 204, continuous=False))
     assert run_probe(later, env, tmp_path).returncode == 0
     # after a restart (another start time of the container's first process) start-up checks count again
-    (tmp_path / "started").write_text("another-boot\n")
+    (tmp_path / ".nos2compose-started").write_text("another-boot\n")
     assert run_probe(later, env, tmp_path).returncode != 0
     assert run_probe(op, env, tmp_path).returncode == 0
     # a continuous check failing is unhealthy

@@ -13,7 +13,8 @@ from .. import contract as c
 from ..contract import Variable
 from ..model import Job, RunOp, Template
 from ..plan.layout import Layout
-from .healthcheck import healthcheck
+from .. import scripts
+from .healthcheck import check_kinds, healthcheck, probe_config
 from .render import render
 
 LOCAL_ADDRESS = "127.0.0.1"
@@ -57,6 +58,8 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
                       {"type": "volume", "source": layout.cache_of(op, n), "target": r.target})
     if mounts:  # the long syntax: a `:` in a destination stays part of the path
         svc["volumes"] = mounts
+    if check is not None:  # the probe script, carried once by the file
+        svc["configs"] = [_script(c.PROBE_CONFIG)]
     if op.aliases:
         svc["networks"] = {"default": {"aliases": list(op.aliases)}}
     if op.restart is not None:
@@ -66,6 +69,11 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
         svc[c.EXTENSION] = extra
     svc["labels"] = {c.OP_LABEL: op.id, **_group_labels(op, group_order)}
     return svc
+
+
+def _script(config: str) -> dict:
+    """A service's mount of a script the file carries as a config."""
+    return {"source": config, "target": c.SCRIPT_PATHS[config]}
 
 
 def _group_labels(op: RunOp, group_order: int) -> dict:
@@ -87,35 +95,38 @@ def _extension(op: RunOp) -> dict:
 
 def probe_service(op: RunOp, layout: Layout, group_order: int) -> dict:
     """A sidecar that probes the op over the job's network, as a Nosana node does."""
+    config = probe_config(layout.probe_image)
+    check = healthcheck(op, layout.timing, host=layout.services[op.id])
+    assert check is not None
+    check["test"][2] = c.SCRIPT_PATHS[config]
     return {
         "image": layout.probe_image,
         "command": list(IDLE),
-        "healthcheck": healthcheck(op, layout.timing, host=layout.services[op.id]),
+        "healthcheck": check,
         "depends_on": {layout.services[op.id]: {"condition": "service_started"}},
+        "configs": [_script(config)],
         "labels": {c.PROBE_FOR_LABEL: op.id, **_group_labels(op, group_order)},
     }
 
 
-OLLAMA_PULL = ("ollama serve >/dev/null 2>&1 & n=0; until ollama list >/dev/null 2>&1; do n=$((n+1)); "
-               "[ $n -gt 60 ] && exit 1; sleep 1; done; exec ollama pull \"$1\"")
-
-
 def fetchers(op: RunOp, layout: Layout, group_order: int) -> dict:
     """Init services that fetch the op's resources into their cache volumes before it starts, as a node does."""
-    from .fetch_script import FETCH_PY
-
     out = {}
     for f in layout.fetchers.get(op.id, ()):
         r = f.resource
         if r.kind == "Ollama":
             model = json.loads(r.spec)["model"]
-            svc: dict = {"image": layout.ollama_image or op.image, "entrypoint": ["/bin/sh", "-c", OLLAMA_PULL, "fetch"],
-                         "command": [model], "volumes": [{"type": "volume", "source": f.cache, "target": "/root/.ollama"}]}
+            svc: dict = {"image": layout.ollama_image or op.image,
+                         "entrypoint": ["/bin/sh", c.SCRIPT_PATHS[c.OLLAMA_CONFIG]], "command": [model],
+                         "volumes": [{"type": "volume", "source": f.cache, "target": "/root/.ollama"}],
+                         "configs": [_script(c.OLLAMA_CONFIG)]}
         else:
-            svc = {"image": layout.fetch_image, "command": ["python3", "-c", FETCH_PY, r.kind.lower(), "/cache", r.spec],
-                   "volumes": [{"type": "volume", "source": f.cache, "target": "/cache"}]}
+            svc = {"image": layout.fetch_image,
+                   "command": ["python3", c.SCRIPT_PATHS[c.FETCH_CONFIG], r.kind.lower(), "/cache", r.spec]}
             if r.secrets:
                 svc["environment"] = {env: Variable(layout.secret_variables[(op.id, f.n, env)]) for env, _ in r.secrets}
+            svc["volumes"] = [{"type": "volume", "source": f.cache, "target": "/cache"}]
+            svc["configs"] = [_script(c.FETCH_CONFIG)]
         svc["labels"] = {c.FETCH_FOR_LABEL: op.id, **_group_labels(op, group_order)}
         out[f.service] = svc
     return out
@@ -147,11 +158,28 @@ def used_variables(value) -> set[str]:
 
 
 def _volumes(ops: list[RunOp], layout: Layout) -> dict:
-    """The job's own volumes, then the shared resource caches (external: `down -v` keeps them)."""
+    """The job's own volumes, then the shared resource caches: a fixed name, so every job and plain
+    `docker compose` share one; `nos2compose down -v` keeps them (`nos2compose cache clear` empties them)."""
     out: dict = {name: {} for name in sorted({m.volume for op in ops for m in op.mounts})}
     for cache in sorted({f.cache for op in ops for f in layout.fetchers.get(op.id, ())}):
-        out[cache] = {"name": cache, "external": True}
+        out[cache] = {"name": cache, "labels": {c.CACHE_LABEL: "1"}}
     return out
+
+
+def _configs(ops: list[RunOp], layout: Layout, services: dict) -> dict:
+    """The scripts the file's services mount, each carried once."""
+    used = {m["source"] for svc in services.values() for m in svc.get("configs", ())}
+    kinds = {c.PROBE_CONFIG: frozenset(), c.CURL_PROBE_CONFIG: frozenset()}
+    for op in ops:
+        config = probe_config(layout.probe_image) if op.id in layout.probes else c.PROBE_CONFIG
+        kinds[config] |= check_kinds(op)
+    contents = {
+        c.PROBE_CONFIG: lambda: scripts.probe(kinds[c.PROBE_CONFIG]),
+        c.CURL_PROBE_CONFIG: lambda: scripts.probe(kinds[c.CURL_PROBE_CONFIG], fallbacks=False),
+        c.FETCH_CONFIG: lambda: scripts.text("fetch.py"),
+        c.OLLAMA_CONFIG: lambda: scripts.text("ollama_pull.sh"),
+    }
+    return {name: {"content": make()} for name, make in contents.items() if name in used}
 
 
 def _document(job: Job, layout: Layout, ops: list[RunOp], meta: dict, barriers: dict[str, list[RunOp]]) -> dict:
@@ -182,6 +210,9 @@ def _document(job: Job, layout: Layout, ops: list[RunOp], meta: dict, barriers: 
     volumes = _volumes(ops, layout)
     if volumes:
         doc["volumes"] = render(volumes, {})
+    configs = _configs(ops, layout, services)
+    if configs:
+        doc["configs"] = render(configs, {})
     return doc
 
 

@@ -102,11 +102,6 @@ class Engine:
         except DockerException as exc:
             raise EngineError(_first_line(exc))
 
-    def ensure_volume(self, name: str) -> None:
-        """A shared cache volume, created once with the label `nos2compose cache` lists it by."""
-        if not self.docker.volume.exists(name):
-            self.docker.volume.create(name, labels={contract.CACHE_LABEL: "1"})
-
     def caches(self) -> list[str]:
         return sorted(v.name for v in self.docker.volume.list(filters={"label": f"{contract.CACHE_LABEL}=1"}))
 
@@ -164,7 +159,12 @@ class Engine:
         self.docker.compose.restart(services=services or None, timeout=timeout)
 
     def down(self, volumes: bool) -> None:
-        self.docker.compose.down(volumes=volumes, remove_orphans=True, timeout=5, quiet=True)
+        """Remove the job's containers and network; with `volumes`, its own volumes too, but never the
+        shared resource caches (Compose's own `down -v` would remove those it created)."""
+        self.docker.compose.down(remove_orphans=True, timeout=5, quiet=True)
+        if volumes:
+            own = self.docker.volume.list(filters={"label": f"com.docker.compose.project={self.project}"})
+            self.remove_volumes([v.name for v in own if contract.CACHE_LABEL not in (v.labels or {})])
 
     def follow_logs(self, service: str) -> Iterator[str]:
         """The service's log lines from the start, following until its container stops."""

@@ -43,7 +43,6 @@ class PlannedGroup(NamedTuple):
     ops: tuple[PlannedOp, ...]
     runtime: dict = {}  # variable -> Placeholder: results filled in when the group starts
     services: dict = {}  # the file's services, as written (for those fills)
-    caches: tuple[str, ...] = ()  # shared resource cache volumes (external) the group needs
 
 
 class Plan(NamedTuple):
@@ -111,10 +110,7 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
             ops.append(op._replace(depends=tuple(dict.fromkeys(deps)), fetch=tuple(fetchers.get(op.id, ()))))
         records = _meta(doc).get(c.RUNTIME_KEY) if isinstance(_meta(doc).get(c.RUNTIME_KEY), dict) else {}
         runtime = {str(var): p for var, p in ((var, c.Placeholder.from_record(r)) for var, r in records.items()) if p}
-        volumes = doc.get("volumes") if isinstance(doc.get("volumes"), dict) else {}
-        caches = tuple(str(v["name"]) for v in volumes.values()
-                       if isinstance(v, dict) and v.get("external") and str(v.get("name", "")).startswith(c.CACHE_PREFIX))
-        groups.append(PlannedGroup(group, order, path, tuple(ops), runtime, services, caches))
+        groups.append(PlannedGroup(group, order, path, tuple(ops), runtime, services))
     return Plan(projects.pop(), tuple(groups), meta or {})
 
 

@@ -207,11 +207,9 @@ class Supervisor:
         return ready
 
     def _prepare(self, group: PlannedGroup) -> None:
-        """Shared resource caches exist, and credentials are in the environment Compose reads."""
+        """Credentials are in the environment Compose reads (Compose creates the shared caches itself)."""
         import os
 
-        for cache in group.caches:
-            self.engine.ensure_volume(cache)
         os.environ.update(self.secrets)
 
     def _fill(self, group: PlannedGroup, options: UpOptions) -> list:

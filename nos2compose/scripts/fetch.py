@@ -3,7 +3,7 @@
 A Nosana node fetches an op's `resources` (S3 prefixes, Hugging Face repos) before the op
 starts. Locally an init container does it by running
 
-    python3 -c "$FETCH_PY" KIND DEST SPEC_JSON
+    python3 /nos2compose/fetch.py KIND DEST SPEC_JSON
 
 with KIND `s3` or `hf`, DEST the directory to fill (created), and SPEC_JSON the resource
 object from the job with its secrets removed. Secrets arrive only as environment variables:
@@ -18,12 +18,9 @@ second run with the same spec fetches nothing. Files are written to a temporary 
 renamed. The script prints `fetched <path> (<n> bytes)` per file and a summary; on failure it
 prints one line to stderr, never a secret, and exits 1.
 
-It uses the standard library only (Python >= 3.8) and contains no single quote, so it can be
-embedded in a single-quoted sh string.
+It uses the standard library only (Python >= 3.8): the fetch image needs nothing but python3.
+Generated files carry it once, as a top-level `configs:` entry mounted into the fetchers.
 """
-from __future__ import annotations
-
-FETCH_PY = r"""
 import datetime, hashlib, hmac, http.client, json, os, shutil, sys, time
 import urllib.error, urllib.parse, urllib.request
 import xml.etree.ElementTree as ET
@@ -264,7 +261,7 @@ def fetch_hf(sink, spec):
         sink.download("%s/%s/resolve/%s/%s" % (endpoint, repo, rev, enc(f.lstrip("/"))), f, auth)
 
 
-def main(argv):
+def fetch(argv):
     if len(argv) != 4 or argv[1] not in ("s3", "hf"):
         raise Fail("usage: fetch s3|hf DEST SPEC_JSON")
     try:
@@ -289,10 +286,16 @@ def main(argv):
     print("done: %d files, %d bytes in %s" % (sink.files, sink.bytes, dest), flush=True)
 
 
-try:
-    main(sys.argv)
-except (Fail, OSError, KeyError, TypeError, AttributeError) as e:
-    bad_spec = not isinstance(e, (Fail, OSError))
-    print("fetch failed: %s%s" % ("malformed resource spec: " if bad_spec else "", e), file=sys.stderr)
-    sys.exit(1)
-"""
+def main(argv):
+    """Exit status 0 when DEST holds the resource; 1 with one line on stderr (never a secret) otherwise."""
+    try:
+        fetch(argv)
+    except (Fail, OSError, KeyError, TypeError, AttributeError) as e:
+        bad_spec = not isinstance(e, (Fail, OSError))
+        print("fetch failed: %s%s" % ("malformed resource spec: " if bad_spec else "", e), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

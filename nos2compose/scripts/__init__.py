@@ -1,0 +1,43 @@
+"""The scripts generated files run in containers, shipped as package data and read with importlib.resources.
+
+- probe.sh: the health probe (with probe_http.py, probe_ws.py, probe_http.bash and probe_ws.bash
+  for images without curl); `probe()` assembles only the parts a job needs.
+- fetch.py: fetches S3 and Hugging Face resources (an importable module with `main(argv)`).
+- ollama_pull.sh: pulls an Ollama model.
+A generated file carries each script it uses once, as a top-level `configs:` entry.
+"""
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib.resources import files
+
+_SECTION = re.compile(r"^# @(section|end) ([a-z]+)$")
+_EMBED = re.compile(r"^# @embed ([a-z_.]+)$")
+
+
+@cache
+def text(name: str) -> str:
+    return files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def probe(kinds: frozenset[str], fallbacks: bool = True) -> str:
+    """probe.sh with the sections of the check kinds given ("http", "websocket"), and without the
+    wget/python3/bash fallbacks when the image is known to have curl."""
+    keep = set(kinds) | ({"fallback"} if fallbacks else set())
+    out: list[str] = []
+    dropping: list[str] = []
+    for line in text("probe.sh").splitlines(keepends=True):
+        marker = _SECTION.match(line.rstrip("\n"))
+        if marker:
+            kind, name = marker.groups()
+            if kind == "section" and name not in keep:
+                dropping.append(name)
+            elif kind == "end" and dropping and dropping[-1] == name:
+                dropping.pop()
+            continue
+        if dropping:
+            continue
+        embed = _EMBED.match(line.rstrip("\n"))
+        out.append(text(embed.group(1)) if embed else line)
+    return "".join(out)

@@ -1,0 +1,22 @@
+"""The limits and messages both formats share, worded once so JSON and YAML say the same."""
+from __future__ import annotations
+
+from ..diagnostics import Diagnostic, Path
+
+# A value may sit inside at most this many objects/arrays: the bound load.checks.check_text
+# (MAX_DEPTH) applies to the parsed data, enforced here while parsing so that hostile nesting
+# never reaches a recursive parser or the passes after it.
+MAX_DEPTH = 100
+
+BOM_WARNING = Diagnostic("warning", (), "the file starts with a UTF-8 byte order mark; it is ignored", position=(1, 1))
+
+
+def too_deep(position: tuple[int, int] | None) -> Diagnostic:
+    return Diagnostic("error", (), f"nested more than {MAX_DEPTH} levels deep; a job definition never needs that",
+                      position=position or (1, 1))
+
+
+def duplicate_key(path: Path, key: object, first_line: int, position: tuple[int, int]) -> Diagnostic:
+    """A key given twice in one object: the last value is kept, so say which lines."""
+    return Diagnostic("warning", path, f"duplicate key {key!r} (line {first_line} and line {position[0]}): "
+                                       "the last one is used, as Nosana's JSON parser does", position=position)
