@@ -170,9 +170,11 @@ def test_status_page_in_a_real_browser(server):
         web = browser.find_element(By.CSS_SELECTOR, 'tr[data-op="web"]')
         assert "healthy" in web.text and "http://127.0.0.1:" in web.text
         browser.find_element(By.CSS_SELECTOR, 'tr[data-op="worker"] button[data-action="stop"]').click()
-        WebDriverWait(browser, 30).until(
-            lambda b: "completed" in b.find_element(By.CSS_SELECTOR, 'tr[data-op="worker"]').text
-            or "failed" in b.find_element(By.CSS_SELECTOR, 'tr[data-op="worker"]').text)
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        # the page redraws its rows: look the row up afresh each time; a stop asked for reads `stopped`
+        WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda b: "stopped" in b.find_element(By.CSS_SELECTOR, 'tr[data-op="worker"]').text)
         with client(token) as http:
             assert http.get(f"{base}/job/{name}/ops/worker").json() == "stopped"
             http.post(f"{base}/job/{name}/group/serve/operation/worker/restart")
@@ -220,7 +222,7 @@ def test_foreign_origins_and_hosts_are_refused_and_secrets_masked(server, runnin
 
 
 def test_job_definition_never_shows_credentials():
-    from nos2compose.api.app import _masked
+    from nos2compose.api.masking import masked as _masked
 
     job = {"ops": [{"args": {"authentication": {"docker": {"username": "u", "password": "p4ss"}},
                              "resources": [{"type": "HF", "repo": "r", "target": "/t", "accessToken": "tok"},

@@ -24,8 +24,8 @@ OPENAPI = Path(nos2compose.api.__file__).parent / "openapi.json"
 def api_schema(engine, tmp_path_factory):
     from nos2compose.api.app import create_app
     from nos2compose.api.node import LocalNode
-    from nos2compose.run_commands import _plan
-    from nos2compose.runtime.engine import Engine
+    from nos2compose.runtime.engine import DockerEngine
+    from nos2compose.runtime.session import attach
 
     name = f"n2c-schema-{uuid.uuid4().hex[:8]}"
     path = tmp_path_factory.mktemp("schema") / f"{name}.json"
@@ -36,8 +36,9 @@ def api_schema(engine, tmp_path_factory):
     path.write_text(json.dumps(job))
     up = subprocess.run(CLI + ["up", str(path), "-d", "--pull", "never"], capture_output=True, text=True, timeout=120)
     assert up.returncode == 0, up.stdout + up.stderr
-    plan = _plan(str(path), None).plan
-    app = create_app(LocalNode(plan, Engine(plan.project), job), bound_host="testserver")  # schemathesis' ASGI host
+    engine = DockerEngine(name)
+    plan = attach(name, engine).plan
+    app = create_app(LocalNode(plan, engine, job), bound_host="testserver")  # schemathesis' ASGI host
     raw = json.loads(OPENAPI.read_text())
     # point generated path parameters at this job (and at ids it does not have), so success paths are reached
     choices = {"job": [name, "not-this-job"], "group": ["first", "second", "nope"], "op": ["task", "worker", "nope"]}

@@ -162,14 +162,16 @@ def test_dependents_start_after_startup_success_and_not_after_a_failure():
 
 
 def test_a_probe_sidecar_found_on_the_engine_gives_the_op_its_health():
-    from nos2compose.runtime.engine import _label
+    from nos2compose.runtime.engine import PS_FORMAT, parse_ps
     from nos2compose.runtime.states import statuses_of
 
     api = op("api", "g", check=False, ports=[(80, 80)])
     containers = [Container("api", "running", "", 0, ""), Container("api-probe", "running", "healthy", 0, "", "api")]
     (status,) = statuses_of([api], containers)
     assert status.state == "healthy" and status.op.probe == "api-probe"
-    assert _label("com.docker.compose.project=x,io.nosana.probe-for=a,b,io.nosana.group=g", "io.nosana.probe-for") == "a,b"
+    assert PS_FORMAT.count("{{json (.Label") == 5
+    row = '{"Service": "a-probe", "State": "running", "Labels": "io.nosana.probe-for=a,b,plain=1"}\t"a,b"\t""\t""\t"a,b"\t""'
+    assert parse_ps(row)[0].probe_for == "a,b"
 
 
 def test_stop_if_dependent_stops_stops_the_op_when_its_dependency_ends():

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from .masking import masked
 from .node import LocalNode, NodeRefusal
 
 HERE = Path(__file__).parent
@@ -78,7 +79,6 @@ def create_app(node: LocalNode, token: str | None = None, bound_host: str = "127
 
 
 LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
-SECRET_KEYS = {"password", "accessToken", "SECRET_ACCESS_KEY", "ACCESS_KEY_ID"}
 
 
 def _foreign(request: Request) -> str | None:
@@ -98,19 +98,10 @@ def _foreign(request: Request) -> str | None:
     return None
 
 
-def _masked(value):
-    """The job definition as served: credentials replaced, as they are never shown anywhere."""
-    if isinstance(value, dict):
-        return {k: "***" if k in SECRET_KEYS and isinstance(v, str) else _masked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v) for v in value]
-    return value
-
-
 def _definition(node: LocalNode) -> Response:
     if node.job_definition is None:
         raise NodeRefusal("no job definition: this job was started from Compose group files", 400)
-    return Response(json.dumps(_masked(node.job_definition)), media_type="application/json")
+    return Response(json.dumps(masked(node.job_definition)), media_type="application/json")
 
 
 def serve(app: Starlette, host: str, port: int) -> None:

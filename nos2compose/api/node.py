@@ -8,8 +8,9 @@ from __future__ import annotations
 import threading
 import time
 
+from ..runtime import record
 from ..runtime.plan import Plan, PlannedGroup, PlannedOp
-from ..runtime.states import COMPLETED, FAILED, PENDING, STARTING, OpStatus, statuses_of
+from ..runtime.states import ENDED, PENDING, STARTING, STOPPED, OpStatus, statuses_of, with_record
 
 LOG_LINES = 20
 
@@ -22,15 +23,15 @@ class NodeRefusal(Exception):
         self.message, self.status = message, status
 
 
-def node_status(status: OpStatus, stopped: bool) -> str:
+def node_status(status: OpStatus) -> str:
     """nos2compose's state in the node API's words: any exit is `finished`; `failed` means it could not run."""
     if status.state == PENDING:
         return "pending"
     if status.state == STARTING:
         return "starting"
-    if status.state in (COMPLETED, FAILED):
-        if stopped:
-            return "stopped"
+    if status.state == STOPPED:
+        return "stopped"
+    if status.state in ENDED:
         return "finished" if status.exit_code is not None else "failed"
     return "running"
 
@@ -38,17 +39,18 @@ def node_status(status: OpStatus, stopped: bool) -> str:
 class LocalNode:
     def __init__(self, plan: Plan, engine, job_definition: dict | None = None):
         self.plan, self.engine, self.job_definition = plan, engine, job_definition
-        self.stopped: set[str] = set()  # ops stopped through the API (the node reports them `stopped`)
         self.lock = threading.Lock()
 
     # -- reading -------------------------------------------------------------------------
 
     def statuses(self) -> list[OpStatus]:
-        return statuses_of(self.plan.ops, self.engine.containers())
+        """The engine's word with the job's state record over it: the same states `ps` shows."""
+        notes = (record.read(self.plan.project) or {}).get("ops") or {}
+        return with_record(statuses_of(self.plan.ops, self.engine.containers()), notes)
 
     def ops(self, statuses: list[OpStatus] | None = None) -> dict[str, str]:
         statuses = statuses if statuses is not None else self.statuses()
-        return {s.op.id: node_status(s, s.op.id in self.stopped) for s in statuses}
+        return {s.op.id: node_status(s) for s in statuses}
 
     def op(self, op_id: str) -> str:
         if self.plan.op(op_id) is None:
@@ -90,11 +92,11 @@ class LocalNode:
             raise NodeRefusal(f"cannot {action} group {group_name}: it is not the active group ({current.name})", 400)
 
     def _act(self, ops, action: str) -> None:
-        """Stop or restart ops (with their probe sidecars); the node then reports them stopped, or not."""
+        """Stop or restart ops (with their probe sidecars), as `nos2compose stop`/`restart` do."""
+        from ..runtime.session import act
+
         with self.lock:
-            getattr(self.engine, action)([name for op in ops for name in op.containers])
-            ids = {op.id for op in ops}
-            self.stopped = self.stopped | ids if action == "stop" else self.stopped - ids
+            act(self.engine, self.plan, list(ops), action)
 
     def stop_op(self, group_name: str, op_id: str) -> str:
         self._act([self._member(group_name, op_id)], "stop")
@@ -119,9 +121,7 @@ class LocalNode:
         return f"group {group_name} restarted"
 
     def stop_job(self) -> str:
-        with self.lock:
-            self.engine.stop()
-            self.stopped.update(op.id for op in self.plan.ops)
+        self._act(self.plan.ops, "stop")
         return "job stopped"
 
     # -- reports -------------------------------------------------------------------------
@@ -140,13 +140,13 @@ class LocalNode:
                 "providerId": d.get("id"),
                 "operationId": s.op.id,
                 "group": s.op.group,
-                "status": node_status(s, s.op.id in self.stopped),
+                "status": node_status(s),
                 "startTime": d.get("started"),
-                "endTime": d.get("finished") if s.state in (COMPLETED, FAILED) else None,
+                "endTime": d.get("finished") if s.state in ENDED else None,
                 "exitCode": s.exit_code,
                 "logs": [],
                 "results": results.get(s.op.id, {}),
-                "diagnostics": {"reason": {"hostShutDown": False, "jobStopped": s.op.id in self.stopped, "jobExpired": False}},
+                "diagnostics": {"reason": {"hostShutDown": False, "jobStopped": s.state == STOPPED, "jobExpired": False}},
             })
         starts = [o["startTime"] for o in op_states if o["startTime"] is not None]
         running = any(o["status"] in ("pending", "starting", "running") for o in op_states)
@@ -166,7 +166,7 @@ class LocalNode:
             "groups": [g.name for g in self.plan.groups],
             "ops": [{
                 "id": s.op.id, "group": s.op.group, "state": s.state,
-                "status": node_status(s, s.op.id in self.stopped), "health": s.health or None,
+                "status": node_status(s), "health": s.health or None,
                 "exit_code": s.exit_code, "urls": s.urls(), "reason": s.reason or None,
                 "logs": self.engine.log_tail(s.op.service, log_lines) if s.state != PENDING else [],
             } for s in statuses],

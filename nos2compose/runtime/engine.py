@@ -1,9 +1,14 @@
 """The engine boundary: every call to Docker goes through here, by python-on-whales.
 
-Kept small so the supervisor's logic can be read, and tested, without an
-engine (tests/test_supervisor.py drives it with a fake of this class).
-Transient failures (an engine still starting, a pull that times out) are
-retried with bounded backoff by tenacity.
+`Engine` is the protocol the supervisor, the API and the commands are written
+against; `DockerEngine` is the real one, and the tests' fake engine satisfies
+the same protocol, so the runner's logic is tested without an engine. Transient
+failures (an engine still starting, a pull that times out) are retried with
+bounded backoff by tenacity.
+
+python-on-whales is imported on first use only: `containers()` (all `ps`
+needs) runs `docker compose ps` itself, because importing python-on-whales
+alone costs about as much as the whole `ps` may take.
 """
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Protocol
 
 from .. import contract
 from .states import Container
@@ -32,12 +37,36 @@ class EngineError(Exception):
 
 
 def _first_line(exc: Exception) -> str:
-    text = (getattr(exc, "stderr", None) or getattr(exc, "stdout", None) or str(exc)).strip()
-    lines = [l for l in text.splitlines() if l.strip()]
-    return lines[-1].strip() if lines else str(exc)
+    text = getattr(exc, "stderr", None) or getattr(exc, "stdout", None) or str(exc)
+    return _last_line(text) or str(exc)
 
 
-class Engine:
+def _last_line(text: str) -> str:
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+class Engine(Protocol):
+    """What the runner asks of an engine, for one job's Compose project."""
+
+    project: str
+
+    def preflight(self, need_gpu_for: list[str]) -> None: ...
+    def up(self, files: list[Path], pull: str, services: list[str] | None = None) -> None: ...
+    def containers(self) -> list[Container]: ...
+    def inspect_all(self) -> list[dict]: ...
+    def stop(self, services: list[str] | None = None, timeout: int = 10) -> None: ...
+    def restart(self, services: list[str] | None = None, timeout: int = 10) -> None: ...
+    def down(self, volumes: bool) -> None: ...
+    def login(self, server: str | None, username: str, password: str) -> None: ...
+    def follow_logs(self, service: str) -> Iterator[str]: ...
+    def stream_lines(self, container_id: str) -> list[tuple[str, str]]: ...
+    def log_tail(self, service: str, lines: int | None) -> list[str]: ...
+    def caches(self) -> list[str]: ...
+    def remove_volumes(self, names: list[str]) -> None: ...
+
+
+class DockerEngine:
     """One job's Compose project on the local Docker engine."""
 
     def __init__(self, project: str):
@@ -45,13 +74,20 @@ class Engine:
         if shutil.which("docker") is None:
             raise EngineError("the docker command is not installed (nos2compose runs jobs through it)",
                               "install Docker Engine and its Compose v2 plugin, then try again")
-        from python_on_whales import DockerClient
+        self._docker = None
 
-        self._client_class = DockerClient
-        self.docker = DockerClient(compose_project_name=project)
+    @property
+    def docker(self):
+        if self._docker is None:
+            from python_on_whales import DockerClient
+
+            self._docker = DockerClient(compose_project_name=self.project)
+        return self._docker
 
     def _files(self, files: list[Path]):
-        return self._client_class(compose_project_name=self.project, compose_files=[str(f) for f in files])
+        from python_on_whales import DockerClient
+
+        return DockerClient(compose_project_name=self.project, compose_files=[str(f) for f in files])
 
     # -- pre-flight ----------------------------------------------------------------------
 
@@ -120,22 +156,11 @@ class Engine:
 
     def containers(self) -> list[Container]:
         """Every container of the project, in one engine call (python-on-whales would inspect one by one)."""
-        from python_on_whales.utils import run
-
-        out = run(self.docker.client_config.docker_compose_cmd + ["ps", "--all", "--format", "json"])
-        rows = []
-        for line in out.splitlines():
-            line = line.strip()
-            if not line:
-                continue
-            items = json.loads(line)
-            for row in items if isinstance(items, list) else [items]:
-                rows.append(Container(row.get("Service", ""), row.get("State", ""), row.get("Health", ""),
-                                      int(row.get("ExitCode") or 0), row.get("Status", ""),
-                                      _label(row.get("Labels") or "", contract.PROBE_FOR_LABEL), row.get("ID", ""),
-                                      tuple(sorted({p["PublishedPort"] for p in row.get("Publishers") or []
-                                                    if p.get("PublishedPort") and p.get("URL") in ("127.0.0.1", "0.0.0.0", "")}))))
-        return rows
+        proc = subprocess.run(["docker", "compose", "--project-name", self.project, "ps", "--all", "--format", PS_FORMAT],
+                              capture_output=True, text=True, timeout=60)
+        if proc.returncode != 0:
+            raise EngineError(f"cannot list the job's containers ({_last_line(proc.stderr) or 'docker compose ps failed'})")
+        return parse_ps(proc.stdout)
 
     def inspect_all(self) -> list[dict]:
         """Id and start/finish times (ms since the epoch) of every container of the job, in two engine calls."""
@@ -200,6 +225,30 @@ class Engine:
         return out if lines is None else out[-lines:]
 
 
+# Compose's "k=v,k=v" rendering of labels cannot be split safely, so each label nos2compose reads is asked for
+# by name, JSON-quoted, after the row: one line per container, fields apart by tabs (JSON never holds a raw tab).
+_PS_LABELS = (contract.OP_LABEL, contract.GROUP_LABEL, contract.GROUP_ORDER_LABEL, contract.PROBE_FOR_LABEL,
+              contract.FETCH_FOR_LABEL)
+PS_FORMAT = "{{json .}}" + "".join('\t{{json (.Label "%s")}}' % label for label in _PS_LABELS)
+
+
+def parse_ps(text: str) -> list[Container]:
+    """`docker compose ps --all --format PS_FORMAT` output as Container rows."""
+    rows = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        row, *labels = (json.loads(field) for field in line.split("\t"))
+        op, group, order, probe_for, fetch_for = (labels + [""] * len(_PS_LABELS))[: len(_PS_LABELS)]
+        published = {p["PublishedPort"] for p in row.get("Publishers") or []
+                     if p.get("PublishedPort") and p.get("URL") in ("127.0.0.1", "0.0.0.0", "")}
+        rows.append(Container(
+            row.get("Service", ""), row.get("State", ""), row.get("Health", ""), int(row.get("ExitCode") or 0),
+            row.get("Status", ""), probe_for, row.get("ID", ""), tuple(sorted(published)),
+            op=op, group=group, group_order=order, fetch_for=fetch_for))
+    return rows
+
+
 def _epoch_ms(stamp: str | None) -> int | None:
     """Docker's RFC 3339 time (nanoseconds, Z) as ms since the epoch; None for its zero time."""
     from datetime import datetime, timezone
@@ -209,21 +258,6 @@ def _epoch_ms(stamp: str | None) -> int | None:
         return None
     base = datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
     return int(base.timestamp() * 1000) + int((m.group(2) or "0")[:3].ljust(3, "0"))
-
-
-def _label(labels: str, key: str) -> str:
-    """One label's value from Compose's "k=v,k=v" rendering (a value may itself hold commas)."""
-    found, parts = None, []
-    for piece in labels.split(","):
-        name, eq, value = piece.partition("=")
-        if eq and "." in name and " " not in name:  # the start of the next label
-            if found is not None:
-                break
-            if name == key:
-                found, parts = name, [value]
-        elif found is not None:
-            parts.append(piece)
-    return ",".join(parts) if found else ""
 
 
 def gpu_memory_mib() -> list[int] | None:

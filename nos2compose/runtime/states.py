@@ -11,8 +11,9 @@ from typing import NamedTuple
 
 from .plan import PlannedOp
 
-PENDING, STARTING, RUNNING, HEALTHY, UNHEALTHY, COMPLETED, FAILED = (
-    "pending", "starting", "running", "healthy", "unhealthy", "completed", "failed")
+PENDING, STARTING, RUNNING, HEALTHY, UNHEALTHY, COMPLETED, FAILED, STOPPED = (
+    "pending", "starting", "running", "healthy", "unhealthy", "completed", "failed", "stopped")
+ENDED = (COMPLETED, FAILED, STOPPED)
 
 
 class Container(NamedTuple):
@@ -26,6 +27,10 @@ class Container(NamedTuple):
     probe_for: str = ""  # the op id a probe sidecar checks (label io.nosana.probe-for)
     id: str = ""  # the container id
     published: tuple[int, ...] = ()  # host ports the engine publishes for it
+    op: str = ""  # labels io.nosana.op, .group, .group-order, .fetch-for: the plan, from the engine alone
+    group: str = ""
+    group_order: str = ""
+    fetch_for: str = ""
 
 
 class OpStatus(NamedTuple):
@@ -37,6 +42,7 @@ class OpStatus(NamedTuple):
     present: bool = True  # the engine has a container for it
     container_id: str = ""
     published: tuple[int, ...] = ()
+    container_state: str = ""  # the engine's word: created, running, exited, ...
 
     def urls(self) -> list[str]:
         """Local URLs: the ports the engine publishes, else those the plan asks for."""
@@ -46,7 +52,7 @@ class OpStatus(NamedTuple):
 
     @property
     def exited(self) -> bool:
-        return self.state in (COMPLETED, FAILED) and self.exit_code is not None
+        return self.state in ENDED and self.exit_code is not None
 
 
 def op_status(op: PlannedOp, container: Container | None, probe: Container | None = None) -> OpStatus:
@@ -57,7 +63,8 @@ def op_status(op: PlannedOp, container: Container | None, probe: Container | Non
         container = container._replace(health="starting")
     if container is None:
         return OpStatus(op, PENDING, present=False)
-    return _status(op, container)._replace(container_id=container.id, published=container.published)
+    return _status(op, container)._replace(container_id=container.id, published=container.published,
+                                           container_state=container.state)
 
 
 def _status(op: PlannedOp, container: Container) -> OpStatus:
@@ -82,7 +89,7 @@ def is_ready(status: OpStatus, barrier: str, last_group: bool, running_for: floa
     in the last group a task that keeps running past the settle time counts too,
     so a worker or a training run does not hold `up -d`.
     """
-    if status.state in (COMPLETED, FAILED):
+    if status.state in ENDED:
         return True
     if barrier == "exit":
         return False
@@ -97,7 +104,7 @@ def is_ready(status: OpStatus, barrier: str, last_group: bool, running_for: floa
 def started(status: OpStatus) -> bool:
     """The node's "startup success", which lets dependents start: all health checks passed, or
     (without checks) the container started. A failed op counts too: waiting is over."""
-    if status.state in (COMPLETED, FAILED):
+    if status.state in ENDED:
         return True
     if status.op.has_health_check:
         return status.state == HEALTHY
@@ -105,8 +112,8 @@ def started(status: OpStatus) -> bool:
 
 
 def succeeded(status: OpStatus) -> bool:
-    """For the exit status: completed, or running (healthy where it has checks)."""
-    if status.state == COMPLETED:
+    """For the exit status: completed (or stopped on request), or running (healthy where it has checks)."""
+    if status.state in (COMPLETED, STOPPED):
         return True
     if status.op.has_health_check:
         return status.state == HEALTHY
@@ -127,4 +134,21 @@ def statuses_of(ops: list[PlannedOp], containers: list[Container]) -> list[OpSta
         if probe is not None and not op.probe:
             op = op._replace(probe=probe.service, has_health_check=True)
         out.append(op_status(op, by_service.get(op.service), probe))
+    return out
+
+
+def with_record(statuses: list[OpStatus], notes: dict) -> list[OpStatus]:
+    """What only the job's state record knows, laid over the engine's word: a stop asked for reads
+    `stopped` (while the same container stays exited), and an op that failed before it had a running
+    container reads `failed` with its reason."""
+    out = []
+    for s in statuses:
+        note = notes.get(s.op.id) if isinstance(notes, dict) else None
+        kind = note.get("state") if isinstance(note, dict) else None
+        if kind == STOPPED and s.container_id and s.state in (COMPLETED, FAILED) \
+                and str(note.get("container", "")).startswith(s.container_id):
+            s = s._replace(state=STOPPED, reason=str(note.get("reason") or "stopped on request"))
+        elif kind == FAILED and s.container_state in ("", "created"):
+            s = s._replace(state=FAILED, reason=str(note.get("reason") or "failed"))
+        out.append(s)
     return out

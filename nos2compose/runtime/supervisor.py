@@ -15,9 +15,8 @@ import time
 from typing import Callable, NamedTuple
 
 from .plan import Plan, PlannedGroup
+from .report import follow_logs, results_of, status_table
 from .states import COMPLETED, FAILED, OpStatus, is_ready, started, statuses_of, succeeded
-
-COMPOSE_NOTICE = re.compile(r"^\S+-\d+ exited with code \d+$")
 POLL = 0.2  # seconds between looks at the engine while waiting for a group
 SETTLE = 3.0  # a task of the last group still running after this counts as started, for -d
 LOG_TAIL = 10  # log lines shown with a failure
@@ -42,8 +41,10 @@ class Supervisor:
     """Runs one plan against one engine; `say` prints a line (the CLI passes click.echo)."""
 
     def __init__(self, plan: Plan, engine, say: Callable[[str], None], clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, logins: list | None = None, secrets: dict | None = None):
+                 sleep: Callable[[float], None] = time.sleep, logins: list | None = None, secrets: dict | None = None,
+                 note: Callable[[str, str | None, str], None] | None = None):
         self.plan, self.engine, self.say = plan, engine, say
+        self.note = note or (lambda op_id, state, reason: None)  # writes the job's state record
         self.logins = list(logins or [])  # RegistryLogin from the job's `authentication`, in memory only
         self._logged_in: set = set()
         self.secrets = dict(secrets or {})  # resource credentials, handed to Compose as environment only
@@ -53,6 +54,11 @@ class Supervisor:
         self.failures: dict[str, str] = {}  # op id -> reason the supervisor itself decided
         self._deadline = 0.0
         self._stopped_with_dependency: set[str] = set()
+
+    def _fail(self, op_id: str, reason: str) -> None:
+        """An op the supervisor itself failed (it never ran, or never got ready): kept in the state record."""
+        self.failures[op_id] = reason
+        self.note(op_id, FAILED, reason)
 
     # -- looking -------------------------------------------------------------------------
 
@@ -136,19 +142,21 @@ class Supervisor:
                 if op.id in self.failures:  # a literal it needs has no value
                     ok = False
                 elif bad:  # on a node it would wait forever for a startup success that never comes
-                    self.failures[op.id] = f"not started: its dependency {', '.join(bad)} failed"
+                    self._fail(op.id, f"not started: its dependency {', '.join(bad)} failed")
                     ok = False
                 else:
                     runnable.append(op)
             runnable = self._log_in(runnable)
             runnable = self._fetch(runnable, files, options)
             if runnable:
+                for op in runnable:
+                    self.note(op.id, None, "")  # what an earlier run recorded of it no longer holds
                 services = [name for op in runnable for name in op.containers]
                 try:
                     self.engine.up(files, options.pull, services)
                 except Exception as exc:  # EngineError: Compose refused or failed (missing image, ...)
                     for op in runnable:
-                        self.failures[op.id] = str(exc)
+                        self._fail(op.id, str(exc))
                     ok = False
             if layer is not layers[-1]:
                 ok = self._wait(runnable, options, False, self._deadline, started_only=True) and ok
@@ -166,7 +174,7 @@ class Supervisor:
             self.engine.up(files, options.pull, services)
         except Exception as exc:
             for op in fetching:
-                self.failures[op.id] = f"fetching its resources failed: {exc}"
+                self._fail(op.id, f"fetching its resources failed: {exc}")
             return [op for op in ops if not op.fetch]
         while True:
             rows = {c.service: c for c in self.engine.containers() if c.service in services}
@@ -180,7 +188,7 @@ class Supervisor:
             if not bad:
                 ready.append(op)
                 continue
-            self.failures[op.id] = f"fetching its resources failed ({', '.join(bad)})"
+            self._fail(op.id, f"fetching its resources failed ({', '.join(bad)})")
             for name in bad:
                 for line in self.engine.log_tail(name, LOG_TAIL):
                     self.say(f"  {name} | {line}")
@@ -200,7 +208,7 @@ class Supervisor:
                     self._logged_in.add(key)
                     self.say(f"{op.group}  {op.id}: logged in to {login.server or 'Docker Hub'} as {login.username}")
                 except Exception as exc:  # EngineError: says which server and user, never the password
-                    self.failures[op.id] = str(exc)
+                    self._fail(op.id, str(exc))
                     ok = False
             if ok:
                 ready.append(op)
@@ -231,7 +239,8 @@ class Supervisor:
             except Unfilled as problem:
                 for op in group.ops:
                     if var in used_vars(group.services.get(op.service)):
-                        self.failures.setdefault(op.id, str(problem))
+                        if op.id not in self.failures:
+                            self._fail(op.id, str(problem))
                 os.environ[var] = "0"  # keeps the file loadable; the op using it is not started
         for var, value in values.items():
             os.environ[var] = " ".join(value) if isinstance(value, list) else json.dumps(value) if isinstance(value, dict) else value
@@ -267,7 +276,7 @@ class Supervisor:
                 for s, r in zip(statuses, ready):
                     if not r:
                         what = "its health check did not pass" if s.op.has_health_check else "it did not get ready"
-                        self.failures[s.op.id] = f"{what} within {options.timeout:g} s (--timeout)"
+                        self._fail(s.op.id, f"{what} within {options.timeout:g} s (--timeout)")
                 self.report([s for s in self.statuses() if s.op in ops])
                 return False
             self.sleep(POLL)
@@ -301,33 +310,6 @@ class Supervisor:
         return 0 if all(succeeded(s) for s in statuses) else 1
 
 
-def follow_logs(engine, ops, say: Callable[[str], None], lock: threading.Lock) -> list[threading.Thread]:
-    """One thread per op printing its log lines as `op-id | line`; each ends when its container stops."""
-
-    def pump(op):
-        try:
-            for line in engine.follow_logs(op.service):
-                if COMPOSE_NOTICE.match(line):  # Compose's own "… exited with code N", not the op's output
-                    continue
-                with lock:
-                    say(f"{op.id} | {line}")
-        except Exception:  # the container went away: its log ends
-            return
-
-    threads = [threading.Thread(target=pump, args=(op,), daemon=True) for op in ops]
-    for t in threads:
-        t.start()
-    return threads
-
-
-def results_of(engine, statuses: list[OpStatus]) -> dict[str, dict]:
-    """{op id: results} for every op that has exited and declares results (read from its log, as the node does)."""
-    from ..results import extract
-
-    return {s.op.id: extract(s.op.results, engine.stream_lines(s.container_id))
-            for s in statuses if s.op.results and s.exited and s.container_id}
-
-
 def dependency_layers(ops) -> list[list]:
     """Ops in start order: first those with no dependency in the group, then those whose dependencies came before."""
     remaining = list(ops)
@@ -342,25 +324,6 @@ def dependency_layers(ops) -> list[list]:
         placed.update(op.service for op in layer)
         remaining = [op for op in remaining if op not in layer]
     return layers or [[]]
-
-
-def status_table(statuses: list[OpStatus], results: dict[str, dict] | None = None) -> list[str]:
-    rows = [("OP", "GROUP", "STATE", "HEALTH", "EXIT", "URLS") + (("RESULTS",) if results else ())]
-    for s in statuses:
-        row = (s.op.id, s.op.group, s.state, s.health or "-",
-               "-" if s.exit_code is None else str(s.exit_code), " ".join(s.urls()) or "-")
-        if results:
-            row += (_short(results.get(s.op.id)),)
-        rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-
-
-def _short(found: dict | None, width: int = 60) -> str:
-    if not found:
-        return "-"
-    text = "; ".join(f"{k}={' '.join(v) if isinstance(v, list) else v}" for k, v in found.items())
-    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def handle_signals() -> None:

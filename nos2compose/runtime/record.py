@@ -1,0 +1,151 @@
+"""A job's state record: what the engine cannot hold, kept beside it so every command tells the same truth.
+
+The engine is the source of truth for what it knows (containers, their states and
+exit codes). It cannot know the job's plan once the job file is gone (which ops
+exist, their groups, results to extract), nor that an op failed before it had a
+container (a pull, an unresolved literal, a failed dependency), nor that a stop
+was asked for. `up` writes those here; `ps`, `logs`, `stop`, `restart`, the API
+read them; `down` removes the record.
+
+One JSON file per project under the user's state directory
+(`$NOS2COMPOSE_STATE_DIR`, else `$XDG_STATE_HOME/nos2compose`, else
+`~/.local/state/nos2compose`), replaced atomically (write, fsync, rename) under an
+exclusive lock, so two commands at once never lose each other's changes. It never
+holds a credential: the job definition is stored masked.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from ..results import ResultSpec
+from .plan import Plan, PlannedGroup, PlannedOp
+
+VERSION = 1
+FAILED, STOPPED = "failed", "stopped"
+
+
+def state_dir() -> Path:
+    explicit = os.environ.get("NOS2COMPOSE_STATE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "nos2compose"
+
+
+def path_of(project: str) -> Path:
+    return state_dir() / f"{project}.json"
+
+
+def read(project: str) -> dict | None:
+    """The record, or None when there is none (or it cannot be read: the engine alone then answers)."""
+    try:
+        data = json.loads(path_of(project).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("version") == VERSION else None
+
+
+@contextmanager
+def _locked(project: str) -> Iterator[None]:
+    import fcntl
+
+    directory = state_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / f"{project}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def update(project: str, change: Callable[[dict], None]) -> dict:
+    """Read, change and replace the record atomically, under the project's lock."""
+    with _locked(project):
+        data = read(project) or {"version": VERSION, "project": project, "ops": {}}
+        change(data)
+        target = path_of(project)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=1, sort_keys=True)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+        return data
+
+
+def remove(project: str) -> None:
+    with _locked(project):
+        for path in (path_of(project), state_dir() / f"{project}.lock"):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+
+
+# -- what goes in it ------------------------------------------------------------------------
+
+def begin(project: str, plan: Plan, job_definition: dict | None) -> None:
+    """`up` starts: the plan as it runs now; earlier notes of ops it will start again are dropped by `note`."""
+
+    def change(data: dict) -> None:
+        data["plan"] = plan_to_json(plan)
+        data["job_definition"] = job_definition
+        data.setdefault("ops", {})
+
+    update(project, change)
+
+
+def note(project: str, op_id: str, state: str | None, reason: str = "", container: str = "") -> None:
+    """Record that an op failed before it had a container, or was stopped on request; None clears it.
+
+    Best effort: where the state directory cannot be written, the engine alone answers later."""
+
+    def change(data: dict) -> None:
+        ops = data.setdefault("ops", {})
+        if state is None:
+            ops.pop(op_id, None)
+        else:
+            ops[op_id] = {"state": state, "reason": reason, "container": container, "at": int(time.time() * 1000)}
+
+    try:
+        update(project, change)
+    except OSError:
+        pass
+
+
+def plan_to_json(plan: Plan) -> dict:
+    return {"project": plan.project, "groups": [
+        {"name": g.name, "order": g.order, "file": str(g.file), "ops": [_op_to_json(op) for op in g.ops]}
+        for g in plan.groups]}
+
+
+def _op_to_json(op: PlannedOp) -> dict:
+    out: dict[str, Any] = op._asdict()
+    out["ports"] = [list(p) for p in op.ports]
+    out["results"] = [[r.key, r.regex, list(r.streams) if r.streams is not None else None] for r in op.results]
+    return out
+
+
+def plan_from_json(data: dict) -> Plan | None:
+    """The plan a record holds; None when it is not one this version wrote."""
+    try:
+        groups = []
+        for g in data["groups"]:
+            ops = []
+            for raw in g["ops"]:
+                fields = dict(raw)
+                fields["ports"] = tuple(tuple(p) for p in raw["ports"])
+                fields["depends"] = tuple(raw["depends"])
+                fields["fetch"] = tuple(raw["fetch"])
+                fields["results"] = tuple(ResultSpec(k, r, tuple(s) if s is not None else None) for k, r, s in raw["results"])
+                ops.append(PlannedOp(**fields))
+            groups.append(PlannedGroup(g["name"], g["order"], Path(g["file"]), tuple(ops)))
+        return Plan(data["project"], tuple(groups), {})
+    except (KeyError, TypeError, ValueError):
+        return None

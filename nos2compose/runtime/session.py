@@ -1,0 +1,128 @@
+"""The use cases the CLI and the API share: open a job to run it, find a running job, act on its ops.
+
+`up` opens a job (a compiled job file, or a directory of group files) and runs
+it; every other command finds the job by its project name alone and reads the
+rest from the engine and the job's state record, so it still works after the
+job file was edited, broken or deleted.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import NamedTuple
+
+from . import record
+from .engine import Engine, EngineError
+from .plan import Plan, PlanError, PlannedGroup, PlannedOp, read_plan
+from .states import OpStatus, statuses_of
+
+
+class Opened(NamedTuple):
+    """A job ready to run: the plan read back from its group files, and what stays in memory only."""
+
+    plan: Plan
+    meta: dict  # the job's meta (GPU memory wishes)
+    logins: list  # RegistryLogin from `authentication`
+    secrets: dict  # resource credentials by Compose variable
+    job_definition: dict | None  # the job as given, credentials masked (for the API)
+
+
+def open_compiled(result, write_to: Path, job_definition: dict | None) -> Opened:
+    """A compiled job: its group files are written to `write_to` and read back, as `up DIR` would read them."""
+    files = []
+    for name, text in result.group_files():
+        path = write_to / name
+        path.write_text(text, encoding="utf-8")
+        files.append((path, text))
+    return Opened(read_plan(files), result.meta or {}, list(result.logins), result.secrets, job_definition)
+
+
+def open_directory(directory: Path, project: str | None) -> Opened:
+    """Group files written by `convert -o` (hand edits respected); PlanError when there are none."""
+    files = [(p, p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.y*ml"))]
+    # group files carry x-nos2compose (hand edits keep it); other Compose files there are not ours to run
+    plan = read_plan([(p, t) for p, t in files if "services:" in t and "x-nos2compose:" in t])
+    return Opened(plan._replace(project=project) if project else plan, {}, [], {}, None)
+
+
+_NAME_LINE = re.compile(r"^name: *\"?([a-z0-9][a-z0-9_-]*)\"?\s*$", re.M)
+
+
+def directory_project(directory: Path) -> str | None:
+    """The project a directory of group files names (their top-level `name:`), read without parsing YAML."""
+    for path in sorted(directory.glob("*.y*ml")):
+        try:
+            found = _NAME_LINE.search(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+        if found:
+            return found.group(1)
+    return None
+
+
+class Attached(NamedTuple):
+    """A job found on the engine: its plan (from the state record, else the containers' labels)."""
+
+    plan: Plan
+    record: dict  # what the engine cannot hold; {} without a record
+    from_labels: bool  # no record: ops that never got a container are not known
+
+
+def attach(project: str, engine: Engine) -> Attached | None:
+    """The job of `project` as the record and the engine know it; None when neither knows it."""
+    found = record.read(project)
+    plan = record.plan_from_json(found["plan"]) if found and isinstance(found.get("plan"), dict) else None
+    if plan is not None:
+        return Attached(plan, found, False)
+    plan = plan_from_labels(project, engine)
+    return Attached(plan, found or {}, True) if plan.groups else None
+
+
+def plan_from_labels(project: str, engine: Engine) -> Plan:
+    """What the containers' labels say of the job: its ops, groups and their order, probes and fetchers."""
+    rows = engine.containers()
+    probes = {c.probe_for: c.service for c in rows if c.probe_for}
+    fetchers: dict[str, list[str]] = {}
+    for c in rows:
+        if c.fetch_for:
+            fetchers.setdefault(c.fetch_for, []).append(c.service)
+    groups: dict[str, list] = {}
+    order: dict[str, int] = {}
+    for c in rows:
+        if c.probe_for or c.fetch_for:
+            continue
+        op_id, group = c.op or c.service, c.group or "default"
+        op = PlannedOp(op_id, c.service, group, bool(c.health) or op_id in probes, tuple((p, p) for p in c.published),
+                       False, probe=probes.get(op_id), fetch=tuple(fetchers.get(op_id, ())))
+        groups.setdefault(group, []).append(op)
+        order.setdefault(group, int(c.group_order) if c.group_order.isdigit() else 0)
+    ordered = sorted(groups, key=lambda g: (order[g], g))
+    return Plan(project, tuple(PlannedGroup(g, i, Path(), tuple(groups[g])) for i, g in enumerate(ordered)), {})
+
+
+def statuses(attached: Attached, engine: Engine) -> list[OpStatus]:
+    """Every op's status: the engine's word, with what only the record knows laid over it."""
+    from .states import with_record
+
+    return with_record(statuses_of(attached.plan.ops, engine.containers()), attached.record.get("ops") or {})
+
+
+def act(engine: Engine, plan: Plan, ops: list[PlannedOp], action: str, timeout: int | None = None) -> None:
+    """Stop or restart ops, with their probe sidecars; a stop asked for reads `stopped` from then on."""
+    chosen = {op.id for op in ops}
+    rows = engine.containers()
+    services = [name for op in ops for name in op.containers]
+    services += [c.service for c in rows if c.probe_for in chosen and c.service not in services]
+    kwargs = {} if timeout is None else {"timeout": timeout}
+    getattr(engine, action)(services, **kwargs)
+    by_service = {c.service: c.id for c in rows}
+    for op in ops:
+        if action == "stop" and by_service.get(op.service):
+            record.note(plan.project, op.id, record.STOPPED, "stopped on request", by_service[op.service])
+        elif action == "restart":
+            record.note(plan.project, op.id, None)
+
+
+__all__ = ["Attached", "EngineError", "Opened", "PlanError", "act", "attach", "directory_project", "open_compiled",
+           "open_directory", "statuses"]
+
