@@ -4,7 +4,10 @@
 Each command module imports only what it needs at the top; heavy libraries load inside the
 commands that use them, so `convert` never pays for the engine or the web server.
 """
+
 from __future__ import annotations
+
+import sys
 
 import click
 
@@ -23,6 +26,19 @@ def main() -> None:
     services named after the op ids; its execution groups run in order. Ports are
     published on 127.0.0.1 only. Run `nos2compose COMMAND --help` for details.
     """
+    _utf8_output()
+
+
+def _utf8_output() -> None:
+    """Files and messages are UTF-8 whatever the locale (LC_ALL=C, PYTHONIOENCODING=ascii): a job's
+    non-ASCII text never fails to print."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (stream.encoding or "").lower().replace("-", "") != "utf8":
+            try:
+                reconfigure(encoding="utf-8", errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
 
 
 for command in (convert, validate, schema, up, ps, logs, stop, restart, down, serve, cache):

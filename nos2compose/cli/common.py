@@ -4,6 +4,7 @@ Exit status: 0 success; 1 a difference (`convert --check`) or a problem with the
 engine; 2 bad input (every problem printed on stderr, one per line, with file,
 line and column). No command ever ends in a traceback.
 """
+
 from __future__ import annotations
 
 import sys
@@ -15,6 +16,7 @@ from ..compiler import Options, Result, compile_job
 from ..diagnostics import Diagnostic
 from ..plan.naming import project_name
 from ..source.document import Document
+from ..source.reader import SourceError, read_source
 
 BAD_INPUT = 2
 ENGINE_PROBLEM = 1
@@ -41,21 +43,11 @@ def display(job: str) -> str:
 
 
 def read_document(job: str, fmt: str | None) -> Document:
-    if job == "-":
-        return Document("<stdin>", sys.stdin.read(), fmt or "json")
-    path = Path(job)
-    if path.is_dir():
-        raise Failure(f"{job}: is a directory; give a job file (JSON or YAML)")
+    """The job's text, read within the input limit and decoded as UTF-8 whatever the locale."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise Failure(f"{job}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise Failure(f"{job}: not UTF-8 text (byte {exc.start}); a job file is JSON or YAML") from None
-    except OSError as exc:
-        raise Failure(f"{job}: cannot read it ({exc.strerror})") from None
-    guessed = "yaml" if path.suffix.lower() in (".yaml", ".yml") else "json"
-    return Document(job, text, fmt or guessed)
+        return read_source("<stdin>", sys.stdin, fmt) if job == "-" else read_source(job, job, fmt)
+    except SourceError as exc:
+        raise Failure(str(exc)) from None
 
 
 def project_of(job: str, name: str | None) -> str:
@@ -63,8 +55,10 @@ def project_of(job: str, name: str | None) -> str:
     if name is not None:
         normalized = project_name(name)
         if normalized != name:
-            raise Failure(f"--name: '{name}' is not a valid Compose project name (lowercase letters, digits, '-' and "
-                          f"'_', starting with a letter or digit); try --name {normalized}")
+            raise Failure(
+                f"--name: '{name}' is not a valid Compose project name (lowercase letters, digits, '-' and "
+                f"'_', starting with a letter or digit); try --name {normalized}"
+            )
         return name
     if job == "-":
         return "job"
@@ -82,30 +76,64 @@ def project_of(job: str, name: str | None) -> str:
     return project_name(stem)
 
 
-def compile_file(job: str, fmt: str | None, name: str | None, strict: bool, error_on_warning: bool, to_run: bool,
-                 quiet: bool = False, extra: dict | None = None) -> tuple[Result, Document]:
+def compile_file(
+    job: str,
+    fmt: str | None,
+    name: str | None,
+    strict: bool,
+    error_on_warning: bool,
+    to_run: bool,
+    quiet: bool = False,
+    extra: dict | None = None,
+) -> tuple[Result, Document]:
     """Read and compile JOB, printing its diagnostics (only errors when quiet); Failure on errors."""
     project = project_of(job, name)
     doc = read_document(job, fmt)
     data, syntax_error = doc.parse()
     if syntax_error is not None:
-        print_diagnostics(doc, [syntax_error])
+        print_diagnostics(doc, [syntax_error, *doc.warnings])
         raise Failure("", BAD_INPUT)
     source = "stdin" if job == "-" else Path(job).name
     result = compile_job(data, Options(name=project, source=source, strict=strict, to_run=to_run, **(extra or {})))
     result.meta = data.get("meta") if isinstance(data, dict) else None
-    print_diagnostics(doc, result.diagnostics.errors if quiet else result.diagnostics.items)
+    warnings = [*doc.warnings, *result.diagnostics.warnings]  # the file's own (BOM, duplicate keys), then the job's
+    print_diagnostics(doc, result.diagnostics.errors + ([] if quiet else warnings))
     if result.diagnostics.has_errors() or result.job is None:
         count = len(result.diagnostics.errors)
         raise Failure(f"{doc.name}: {count} error{'s' * (count != 1)}; nothing was written" if count else "")
-    if error_on_warning and result.diagnostics.warnings:
-        count = len(result.diagnostics.warnings)
+    if error_on_warning and warnings:
+        count = len(warnings)
         raise Failure(f"{doc.name}: {count} warning{'s' * (count != 1)}, and --error-on-warning makes them fatal")
     return result, doc
 
 
+MAX_LINES = 100  # diagnostics printed one by one; the rest are counted
+
+
 def print_diagnostics(doc: Document, diags: list[Diagnostic]) -> None:
-    """One line per diagnostic, in the order they stand in the file."""
-    placed = sorted(((d.position or doc.position(d.path), n, d) for n, d in enumerate(diags)), key=lambda t: (t[0], t[1]))
+    """One line per diagnostic, in the order they stand in the file: errors first when there are too many."""
+    shown = sorted(diags, key=lambda d: not d.is_error)[:MAX_LINES] if len(diags) > MAX_LINES else diags
+    placed = sorted(
+        ((d.position or doc.position(d.path), n, d) for n, d in enumerate(shown)), key=lambda t: (t[0], t[1])
+    )
     for (line, col), _, d in placed:
-        click.echo(f"{d.severity}: {doc.name}:{line}:{col}: {d.describe()}", err=True)
+        click.echo(f"{d.severity}: {doc.name}:{line}:{col}: {_printable(d.describe())}", err=True)
+    if len(diags) > len(shown):
+        kept = {id(d) for d in shown}
+        rest = [d for d in diags if id(d) not in kept]
+        errors = sum(d.is_error for d in rest)
+        click.echo(
+            f"{doc.name}: {errors} more error{'s' * (errors != 1)} and {len(rest) - errors} more "
+            f"warning{'s' * (len(rest) - errors != 1)} not shown (the first {MAX_LINES} are above)",
+            err=True,
+        )
+
+
+_CONTROL = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)])
+
+
+def _printable(text: str) -> str:
+    """A message as one terminal line: control characters (from the job's own text) escaped."""
+    if not any(ord(c) in _CONTROL for c in text):
+        return text
+    return "".join(f"\\x{ord(c):02x}" if ord(c) in _CONTROL else c for c in text)

@@ -5,22 +5,28 @@ string took 1.2 GB). The locator instead follows only the path asked for, skippi
 each sibling with the C scanner, and keeps just the offsets of the containers it
 went through: memory is linear in those containers, the time a few C-speed scans.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from array import array
+from collections.abc import Iterator
+from itertools import islice
 from json.decoder import scanstring
-from typing import Any, Iterator
+from typing import Any
 
 from ..diagnostics import Diagnostic, Path
-from .messages import MAX_DEPTH, duplicate_key, too_deep
+from .messages import MAX_DEPTH, MAX_DIGITS, duplicate_key, huge_number, too_deep
 
 _WS = re.compile(r"[ \t\n\r]*")
+_COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 _CONSTANT = re.compile(r"(?<![\w\"])-?(?:NaN|Infinity)\b")
+_LONG_NUMBER = re.compile(rf"(?<![\w.\"])-?\d{{{MAX_DIGITS + 1},}}")
 _BRACKET_OR_QUOTE = re.compile(r'["\[\]{}]')
 _BLOCK = 1 << 16  # line numbers are counted from a checkpoint every 64 KiB
+_UNPARSED = (ValueError, IndexError, RecursionError)
 
 
 def parse_json(text: str, locator: JsonLocator) -> tuple[Any, Diagnostic | None, list[Diagnostic]]:
@@ -43,8 +49,18 @@ def parse_json(text: str, locator: JsonLocator) -> tuple[Any, Diagnostic | None,
         return None, Diagnostic("error", (), f"malformed JSON: {exc.msg}", position=position), []
     except RecursionError:  # deeper than the C parser goes: far beyond MAX_DEPTH
         return None, too_deep(_deep_position(locator)), []
-    except ValueError as exc:  # e.g. an integer of thousands of digits
-        return None, Diagnostic("error", (), f"malformed JSON: {exc}", position=(1, 1)), []
+    except ValueError as exc:  # an integer of thousands of digits
+        m = _LONG_NUMBER.search(text)
+        return (
+            None,
+            Diagnostic(
+                "error",
+                (),
+                f"malformed JSON: {huge_number(exc)}",
+                position=locator.line_col(m.start()) if m else (1, 1),
+            ),
+            [],
+        )
     if text.count("[") + text.count("{") > MAX_DEPTH and _deeper_than(data, MAX_DEPTH):
         return None, too_deep(_deep_position(locator)), []
     return data, None, _duplicates(data, duplicated, locator) if duplicated else []
@@ -92,7 +108,7 @@ def _duplicates(data: Any, duplicated: list[dict], locator: JsonLocator) -> list
         for path in _paths_of(data, wanted):
             for key, first, second in locator.duplicates(path):
                 out.append(duplicate_key(path + (key,), key, locator.line_col(first)[0], locator.line_col(second)))
-    except (ValueError, IndexError, RecursionError):  # warnings are a courtesy; the data is good
+    except _UNPARSED:  # warnings are a courtesy; the data is good
         pass
     return out
 
@@ -123,7 +139,7 @@ class JsonLocator:
 
     def __init__(self, text: str):
         self.text = text
-        self._tables: dict[int, dict[str, int] | array] = {}  # container offset -> its children's offsets
+        self._tables: dict[int, dict[str, int] | _Elements] = {}  # container offset -> its children's offsets
         self._lines: array | None = None  # newlines before each _BLOCK
 
     def position(self, path: Path) -> tuple[int, int]:
@@ -165,32 +181,30 @@ class JsonLocator:
             table = self._tables[at] = self._table(at)
         if isinstance(table, dict):
             return table.get(part) if isinstance(part, str) else None
-        if isinstance(part, int) and not isinstance(part, bool) and 0 <= part < len(table):
-            return table[part]
-        return None
+        return table.get(part) if isinstance(part, int) and not isinstance(part, bool) and part >= 0 else None
 
-    def _table(self, at: int) -> dict[str, int] | array:
-        is_object = self.text.startswith("{", at)
-        table: dict[str, int] | array = {} if is_object else array("q")
+    def _table(self, at: int) -> dict[str, int] | _Elements:
+        if not self.text.startswith("{", at):
+            return _Elements(self._elements(at) if self.text.startswith("[", at) else iter(()))
+        table: dict[str, int] = {}
         try:
-            if is_object:
-                for key, _, value_at in self._members(at):
-                    table[key] = value_at  # the last one wins, as in the data
-            elif self.text.startswith("[", at):
-                table.extend(self._elements(at))
-        except (ValueError, IndexError, RecursionError):  # text that does not parse: keep what was found
+            for key, _, value_at in self._members(at):
+                table[key] = value_at  # the last one wins, as in the data
+        except _UNPARSED:  # text that does not parse: keep what was found
             pass
         return table
 
     def _elements(self, at: int) -> Iterator[int]:
         text = self.text
         i = _WS.match(text, at + 1).end()
-        while i < len(text) and text[i] != "]":
+        if text.startswith("]", i):
+            return
+        while True:
             yield i
-            i = _WS.match(text, _DECODER.raw_decode(text, i)[1]).end()
-            if not text.startswith(",", i):
+            comma = _COMMA.match(text, _DECODER.raw_decode(text, i)[1])
+            if comma is None:
                 return
-            i = _WS.match(text, i + 1).end()
+            i = comma.end()
 
     def _members(self, at: int) -> Iterator[tuple[str, int, int]]:
         """(key, key offset, value offset) of each member of the object at `at`, in order."""
@@ -203,7 +217,26 @@ class JsonLocator:
                 return
             value_at = _WS.match(text, j + 1).end()
             yield key, i, value_at
-            i = _WS.match(text, _DECODER.raw_decode(text, value_at)[1]).end()
-            if not text.startswith(",", i):
+            comma = _COMMA.match(text, _DECODER.raw_decode(text, value_at)[1])
+            if comma is None:
                 return
-            i = _WS.match(text, i + 1).end()
+            i = comma.end()
+
+
+class _Elements:
+    """The offsets of an array's elements, scanned only as far as a path has asked."""
+
+    def __init__(self, scan: Iterator[int]):
+        self.offsets = array("q")
+        self._scan: Iterator[int] | None = scan
+
+    def get(self, index: int) -> int | None:
+        missing = index + 1 - len(self.offsets)
+        if missing > 0 and self._scan is not None:
+            try:
+                self.offsets.extend(islice(self._scan, missing))
+            except _UNPARSED:  # text that does not parse: keep what was found
+                self._scan = None
+            if len(self.offsets) <= index:
+                self._scan = None
+        return self.offsets[index] if index < len(self.offsets) else None
