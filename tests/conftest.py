@@ -1,92 +1,95 @@
-"""Shared test helpers: the CLI in-process, the repo's paths, and the real Docker tools.
+"""Fixtures for the real tools the suite needs, and one line up front saying what is not set up.
 
-Tests that need Docker Compose or an engine skip on a developer machine without
-them, but fail in CI (CI=true): there they must run.
+Tests that need Docker Compose, an engine, Node.js packages, a browser or the node
+oracle carry a marker (see pyproject.toml). In CI (CI=true) a missing tool fails
+them; elsewhere they skip, and the session starts with one line naming what is
+missing and that `make test` sets it up.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
+import tempfile
+from functools import cache
 
 import pytest
-from click.testing import CliRunner
+from helpers import IN_CI, ROOT, need
 
-from nos2compose.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures"
-CORPUS = ROOT.parent / "shared" / "corpus" / "nosana-templates"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# every test run gets state records of its own, never the user's
+os.environ.setdefault("NOS2COMPOSE_STATE_DIR", tempfile.mkdtemp(prefix="nos2compose-test-state-"))
 
 
-# `nos2compose` as a separate process (for signals, exit codes and real engine work)
-CLI = [sys.executable, "-c", "import sys; from nos2compose.cli import main; sys.exit(main())"]
-
-
-def nos2compose(*args: str, env: dict | None = None, timeout: float = 240, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=timeout, cwd=cwd,
-                          env={**os.environ, **(env or {})})
-
-
-def docker(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120, input=input)
-
-
-def run_cli(*args: str, input: str | None = None, cwd: Path = ROOT):
-    """Run `nos2compose ARGS` in-process from `cwd`; returns click's Result (exit_code, stdout, stderr)."""
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, list(args), input=input, catch_exceptions=True)
-    finally:
-        os.chdir(old)
-
-
-def _need(what: str, ok: bool) -> None:
-    if ok:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is missing in CI; .ci/run must install it")
-    pytest.skip(f"{what} is not available here (run .ci/engine.sh)")
-
-
+@cache
 def _compose_works() -> bool:
-    if not shutil.which("docker"):
+    return (
+        bool(shutil.which("docker"))
+        and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+    )
+
+
+@cache
+def _engine_works() -> bool:
+    if not _compose_works() or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
         return False
-    return subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+    return (
+        subprocess.run(["docker", "image", "inspect", "nos2compose-test/busybox:1"], capture_output=True).returncode
+        == 0
+    )
+
+
+@cache
+def _node_packages() -> bool:
+    return (
+        bool(shutil.which("node")) and (ROOT / "tests" / "validators" / "nosana" / "node_modules" / "@nosana").is_dir()
+    )
+
+
+@cache
+def _browser() -> bool:
+    return bool(shutil.which("chromium") and shutil.which("chromedriver"))
+
+
+@cache
+def _oracle() -> bool:
+    return (ROOT / "tests" / "fidelity" / "oracle" / "build" / ".stamp").is_file()
+
+
+PREREQUISITES = {  # marker -> (what, check)
+    "compose": ("Docker Compose v2", _compose_works),
+    "e2e": ("a running Docker engine with the test images", _engine_works),
+    "node": ("Nosana's validators under Node.js (tests/validators/nosana)", _node_packages),
+    "browser": ("Chromium and ChromeDriver", _browser),
+    "oracle": ("Nosana's node, built from the snapshot (tests/fidelity/oracle/setup.sh)", _oracle),
+}
+
+
+def pytest_report_header(config):
+    missing = [what for what, check in PREREQUISITES.values() if not check()]
+    if not missing:
+        return "nos2compose: every tool the suite needs is set up"
+    verdict = "these tests fail in CI" if IN_CI else "tests that need them are skipped"
+    return (
+        f"nos2compose: NOT SET UP: {'; '.join(missing)}. {verdict}; `make test` sets everything up and runs the suite"
+    )
+
+
+def pytest_runtest_setup(item):
+    for marker, (what, check) in PREREQUISITES.items():
+        if item.get_closest_marker(marker):
+            need(what, check())
 
 
 @pytest.fixture(scope="session")
 def compose() -> list[str]:
     """The real Compose v2 CLI (needs no engine for `config`)."""
-    _need("docker compose (Compose v2)", _compose_works())
+    need(*PREREQUISITES["compose"][:1], _compose_works())
     return ["docker", "compose"]
 
 
 @pytest.fixture(scope="session")
 def engine(compose) -> list[str]:
     """A running Docker engine, with the locally built test images."""
-    ok = subprocess.run(["docker", "info"], capture_output=True).returncode == 0
-    _need("a running Docker engine", ok)
-    image = subprocess.run(["docker", "image", "inspect", "nos2compose-test/busybox:1"], capture_output=True)
-    _need("the test image nos2compose-test/busybox:1 (tests/images/build.sh)", image.returncode == 0)
+    need(PREREQUISITES["e2e"][0], _engine_works())
     return compose
-
-
-def compose_config_errors(compose: list[str], files: list[Path]) -> str:
-    """'' when `docker compose config -q` accepts each file, else what it said."""
-    import yaml
-
-    problems = []
-    for f in files:
-        # results of earlier ops are ${VAR}s that `up` fills in: give them a value Compose can load
-        meta = (yaml.safe_load(f.read_text()) or {}).get("x-nos2compose") or {}
-        filled = {var: "1" for var in [*(meta.get("runtime") or {}), *(meta.get("secrets") or [])]}
-        proc = subprocess.run(compose + ["-f", str(f), "config", "-q"], capture_output=True, text=True,
-                              env={**os.environ, "COMPOSE_PROJECT_NAME": "", **filled})
-        if proc.returncode != 0:
-            problems.append(f"{f}: {proc.stderr.strip()}")
-    return "\n".join(problems)

@@ -1,5 +1,6 @@
 """`nos2compose serve` against a real running job on the engine, with a real HTTP client and a real
 headless browser (Debian's chromium, driven by Selenium through Debian's chromedriver)."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,9 @@ import uuid
 
 import httpx
 import pytest
+from helpers import CLI, IN_CI, nos2compose
 
-from conftest import CLI, IN_CI, nos2compose
+pytestmark = pytest.mark.e2e
 
 IMAGE = "nos2compose-test/busybox:1"
 
@@ -24,7 +26,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-
 @pytest.fixture(scope="module")
 def running_job(engine, tmp_path_factory):
     """A two-group job, up: group `setup` (a finished task), group `serve` (a healthy web service and a worker)."""
@@ -32,13 +33,35 @@ def running_job(engine, tmp_path_factory):
     path = tmp_path_factory.mktemp("api") / f"{name}.json"
     web_port = free_port()
     ops = [
-        {"type": "container/run", "id": "prepare", "args": {"image": IMAGE, "cmd": "echo prepared"}, "execution": {"group": "setup"}},
-        {"type": "container/run", "id": "web", "execution": {"group": "serve"},
-         "args": {"image": IMAGE, "cmd": ["n2c-testserver", str(web_port)],
-                  "expose": [{"port": web_port, "health_checks": [
-                      {"type": "http", "path": "/ok", "method": "GET", "expected_status": 200, "continuous": True}]}]}},
-        {"type": "container/run", "id": "worker", "execution": {"group": "serve"},
-         "args": {"image": IMAGE, "cmd": "trap 'exit 0' TERM; while true; do echo working; sleep 1; done"}},
+        {
+            "type": "container/run",
+            "id": "prepare",
+            "args": {"image": IMAGE, "cmd": "echo prepared"},
+            "execution": {"group": "setup"},
+        },
+        {
+            "type": "container/run",
+            "id": "web",
+            "execution": {"group": "serve"},
+            "args": {
+                "image": IMAGE,
+                "cmd": ["n2c-testserver", str(web_port)],
+                "expose": [
+                    {
+                        "port": web_port,
+                        "health_checks": [
+                            {"type": "http", "path": "/ok", "method": "GET", "expected_status": 200, "continuous": True}
+                        ],
+                    }
+                ],
+            },
+        },
+        {
+            "type": "container/run",
+            "id": "worker",
+            "execution": {"group": "serve"},
+            "args": {"image": IMAGE, "cmd": "trap 'exit 0' TERM; while true; do echo working; sleep 1; done"},
+        },
     ]
     path.write_text(json.dumps({"version": "0.1", "type": "container", "ops": ops}))
     up = nos2compose("up", str(path), "-d", "--pull", "never")
@@ -52,8 +75,12 @@ def server(running_job):
     """`nos2compose serve JOB --token` as a real process; yields (base URL, job id, token)."""
     name, path = running_job
     port, token = free_port(), uuid.uuid4().hex
-    proc = subprocess.Popen(CLI + ["serve", path, "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**os.environ, "NOS2COMPOSE_API_TOKEN": token})
+    proc = subprocess.Popen(
+        CLI + ["serve", path, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "NOS2COMPOSE_API_TOKEN": token},
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -61,7 +88,9 @@ def server(running_job):
             httpx.get(base + "/openapi.json", timeout=1, headers={"Authorization": f"Bearer {token}"})
             break
         except httpx.TransportError:
-            assert time.monotonic() < deadline and proc.poll() is None, proc.stdout.read().decode() if proc.poll() is not None else "timeout"
+            assert time.monotonic() < deadline and proc.poll() is None, (
+                proc.stdout.read().decode() if proc.poll() is not None else "timeout"
+            )
             time.sleep(0.2)
     yield base, name, token
     proc.terminate()
@@ -122,7 +151,9 @@ def test_stop_and_restart_an_op_and_a_group(server, running_job):
         stop = http.post(f"{base}/job/{name}/group/serve/operation/worker/stop")
         assert stop.status_code == 200 and stop.json() == {"message": "operation worker stopped"}
         assert http.get(f"{base}/job/{name}/ops/worker").json() == "stopped"
-        assert json.loads(nos2compose("ps", path, "--json").stdout)["worker"]["status"] != "running"  # visible in ps at once
+        assert (
+            json.loads(nos2compose("ps", path, "--json").stdout)["worker"]["status"] != "running"
+        )  # visible in ps at once
         restart = http.post(f"{base}/job/{name}/group/serve/operation/worker/restart")
         assert restart.status_code == 202
         wait_status(http, base, name, "worker", "running")
@@ -130,7 +161,9 @@ def test_stop_and_restart_an_op_and_a_group(server, running_job):
         refused = http.post(f"{base}/job/{name}/group/setup/operation/prepare/restart")
         assert refused.status_code == 400 and "not the active group" in refused.json()["error"]
         assert http.post(f"{base}/job/{name}/group/setup/restart").status_code == 400
-        assert http.post(f"{base}/job/{name}/group/serve/operation/prepare/stop").status_code == 400  # not in that group
+        assert (
+            http.post(f"{base}/job/{name}/group/serve/operation/prepare/stop").status_code == 400
+        )  # not in that group
         assert http.post(f"{base}/job/{name}/group/serve/stop").status_code == 200
         assert http.get(f"{base}/job/{name}/group/serve").json() == {"web": "stopped", "worker": "stopped"}
         assert http.post(f"{base}/job/{name}/group/serve/restart").status_code == 202
@@ -149,13 +182,23 @@ def _chrome():
         pytest.skip("chromium or chromedriver is not installed (apt-get install chromium chromium-driver)")
     options = webdriver.ChromeOptions()
     options.binary_location = browser
-    for arg in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1300,700", f"--user-data-dir={os.environ.get('TMPDIR', '/tmp')}/n2c-chrome-{uuid.uuid4().hex}"]:
+    for arg in [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1300,700",
+        f"--user-data-dir={os.environ.get('TMPDIR', '/tmp')}/n2c-chrome-{uuid.uuid4().hex}",
+    ]:
         options.add_argument(arg)
     return webdriver.Chrome(service=Service(driver), options=options)
 
 
+@pytest.mark.browser
 def test_status_page_in_a_real_browser(server):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -174,7 +217,8 @@ def test_status_page_in_a_real_browser(server):
 
         # the page redraws its rows: look the row up afresh each time; a stop asked for reads `stopped`
         WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException]).until(
-            lambda b: "stopped" in b.find_element(By.CSS_SELECTOR, 'tr[data-op="worker"]').text)
+            lambda b: "stopped" in b.find_element(By.CSS_SELECTOR, 'tr[data-op="worker"]').text
+        )
         with client(token) as http:
             assert http.get(f"{base}/job/{name}/ops/worker").json() == "stopped"
             http.post(f"{base}/job/{name}/group/serve/operation/worker/restart")
@@ -187,11 +231,27 @@ def test_up_api_serves_while_up_runs_in_the_foreground(engine, tmp_path):
 
     name = f"n2c-upapi-{uuid.uuid4().hex[:8]}"
     path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps({"version": "0.1", "type": "container", "ops": [
-        {"type": "container/run", "id": "worker", "args": {"image": IMAGE, "cmd": "trap 'exit 0' TERM; while true; do sleep 1; done"}}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "version": "0.1",
+                "type": "container",
+                "ops": [
+                    {
+                        "type": "container/run",
+                        "id": "worker",
+                        "args": {"image": IMAGE, "cmd": "trap 'exit 0' TERM; while true; do sleep 1; done"},
+                    }
+                ],
+            }
+        )
+    )
     port = free_port()
-    proc = subprocess.Popen(CLI + ["up", str(path), "--pull", "never", "--api", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        CLI + ["up", str(path), "--pull", "never", "--api", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -224,10 +284,23 @@ def test_foreign_origins_and_hosts_are_refused_and_secrets_masked(server, runnin
 def test_job_definition_never_shows_credentials():
     from nos2compose.api.masking import masked as _masked
 
-    job = {"ops": [{"args": {"authentication": {"docker": {"username": "u", "password": "p4ss"}},
-                             "resources": [{"type": "HF", "repo": "r", "target": "/t", "accessToken": "tok"},
-                                           {"type": "S3", "target": "/s", "IAM": {"REGION": "eu", "ACCESS_KEY_ID": "AK",
-                                                                                   "SECRET_ACCESS_KEY": "SK"}}]}}]}
+    job = {
+        "ops": [
+            {
+                "args": {
+                    "authentication": {"docker": {"username": "u", "password": "p4ss"}},
+                    "resources": [
+                        {"type": "HF", "repo": "r", "target": "/t", "accessToken": "tok"},
+                        {
+                            "type": "S3",
+                            "target": "/s",
+                            "IAM": {"REGION": "eu", "ACCESS_KEY_ID": "AK", "SECRET_ACCESS_KEY": "SK"},
+                        },
+                    ],
+                }
+            }
+        ]
+    }
     text = json.dumps(_masked(job))
     assert not any(secret in text for secret in ("p4ss", "tok", "AK", "SK"))
     assert '"username": "u"' in text and '"REGION": "eu"' in text

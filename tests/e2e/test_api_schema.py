@@ -1,6 +1,7 @@
 """The local node API conforms to the OpenAPI document it publishes (nos2compose/api/openapi.json):
 schemathesis generates requests for every route and checks status codes, content types and
 response bodies, in-process against the Starlette app, on a real job on the engine."""
+
 from __future__ import annotations
 
 import json
@@ -9,12 +10,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from conftest import CLI
 import schemathesis
+from helpers import CLI
 from hypothesis import HealthCheck, settings
 
 import nos2compose.api
+
+pytestmark = pytest.mark.e2e
 
 IMAGE = "nos2compose-test/busybox:1"
 OPENAPI = Path(nos2compose.api.__file__).parent / "openapi.json"
@@ -29,10 +31,24 @@ def api_schema(engine, tmp_path_factory):
 
     name = f"n2c-schema-{uuid.uuid4().hex[:8]}"
     path = tmp_path_factory.mktemp("schema") / f"{name}.json"
-    job = {"version": "0.1", "type": "container", "ops": [
-        {"type": "container/run", "id": "task", "args": {"image": IMAGE, "cmd": "echo done"}, "execution": {"group": "first"}},
-        {"type": "container/run", "id": "worker", "execution": {"group": "second"},
-         "args": {"image": IMAGE, "cmd": "trap 'exit 0' TERM; while true; do sleep 1; done"}}]}
+    job = {
+        "version": "0.1",
+        "type": "container",
+        "ops": [
+            {
+                "type": "container/run",
+                "id": "task",
+                "args": {"image": IMAGE, "cmd": "echo done"},
+                "execution": {"group": "first"},
+            },
+            {
+                "type": "container/run",
+                "id": "worker",
+                "execution": {"group": "second"},
+                "args": {"image": IMAGE, "cmd": "trap 'exit 0' TERM; while true; do sleep 1; done"},
+            },
+        ],
+    }
     path.write_text(json.dumps(job))
     up = subprocess.run(CLI + ["up", str(path), "-d", "--pull", "never"], capture_output=True, text=True, timeout=120)
     assert up.returncode == 0, up.stdout + up.stderr

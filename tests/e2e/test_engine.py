@@ -3,6 +3,7 @@ reaching ops by id, and `$` reaching the container untouched.
 
 Uses the local image nos2compose-test/busybox:1 (tests/images/build.sh); nothing is pulled.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,9 @@ import urllib.parse
 import uuid
 
 import pytest
+from helpers import run_cli
 
-from conftest import run_cli
+pytestmark = pytest.mark.e2e
 
 IMAGE = "nos2compose-test/busybox:1"
 HOSTILE_BODY = {"text": "$HOME; `id` 'single' \"double\" \\ $(reboot)"}
@@ -26,21 +28,39 @@ def http_check(path, status, method="GET", **extra):
 
 
 def server_op(checks, delay=2):
-    return {"type": "container/run", "id": "server", "args": {
-        "image": IMAGE, "cmd": ["sh", "-c", f"sleep {delay}; exec httpd -f -p 8080 -h /www"],
-        "expose": [{"port": 8080, "health_checks": checks}]}, "execution": {"group": "infra"}}
+    return {
+        "type": "container/run",
+        "id": "server",
+        "args": {
+            "image": IMAGE,
+            "cmd": ["sh", "-c", f"sleep {delay}; exec httpd -f -p 8080 -h /www"],
+            "expose": [{"port": 8080, "health_checks": checks}],
+        },
+        "execution": {"group": "infra"},
+    }
 
 
 def post_check():
     body = json.dumps(HOSTILE_BODY, separators=(",", ":"))
     query = urllib.parse.urlencode({"method": "POST", "body": body, "code": "200"})
-    return http_check(f"/cgi-bin/expect?{query}", 200, method="POST", body=HOSTILE_BODY,
-                      headers={"Content-Type": "application/json", "X-Odd": HOSTILE_HEADER})
+    return http_check(
+        f"/cgi-bin/expect?{query}",
+        200,
+        method="POST",
+        body=HOSTILE_BODY,
+        headers={"Content-Type": "application/json", "X-Odd": HOSTILE_HEADER},
+    )
 
 
 def docker(*args, check=True, env=None, timeout=180):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
+    return subprocess.run(
+        ["docker", *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -58,16 +78,35 @@ def convert(tmp_path, job, name, *extra):
 
 
 def test_groups_run_in_order_and_reach_each_other_by_op_id(tmp_path, project):
-    job = {"version": "0.1", "type": "container", "ops": [
-        server_op([http_check("/ok", 200), post_check(), http_check("/auth", 401)]),
-        {"type": "container/run", "id": "client", "args": {
-            "image": IMAGE, "env": {"PROBE_VAR": "from-job"},
-            "cmd": "wget -qO- http://server:8080/ok && echo \"value=$PROBE_VAR\""},
-         "execution": {"group": "app"}}]}
+    job = {
+        "version": "0.1",
+        "type": "container",
+        "ops": [
+            server_op([http_check("/ok", 200), post_check(), http_check("/auth", 401)]),
+            {
+                "type": "container/run",
+                "id": "client",
+                "args": {
+                    "image": IMAGE,
+                    "env": {"PROBE_VAR": "from-job"},
+                    "cmd": 'wget -qO- http://server:8080/ok && echo "value=$PROBE_VAR"',
+                },
+                "execution": {"group": "app"},
+            },
+        ],
+    }
     (tmp_path / "compose.yaml").write_text(convert(tmp_path, job, project).stdout)
     # PROBE_VAR on the host must not leak into the container: the job's `$` is escaped
-    up = docker("compose", "-f", str(tmp_path / "compose.yaml"), "up", "--exit-code-from", "client",
-                check=False, env={"PROBE_VAR": "from-host"})
+    up = docker(
+        "compose",
+        "-f",
+        str(tmp_path / "compose.yaml"),
+        "up",
+        "--exit-code-from",
+        "client",
+        check=False,
+        env={"PROBE_VAR": "from-host"},
+    )
     assert up.returncode == 0, up.stdout + up.stderr
     assert "value=from-job" in up.stdout
     assert "from-host" not in up.stdout
@@ -109,4 +148,3 @@ def test_health_check_passes_only_on_the_exact_status(tmp_path, project):
     assert state["Health"]["Status"] == "starting"  # 401 is not 200: never healthy
     probes = state["Health"]["Log"]
     assert len(probes) >= 2 and all(p["ExitCode"] != 0 for p in probes)
-

@@ -3,6 +3,7 @@ distroless (through --health-probe sidecar), on a real engine, with local images
 
 Each image runs the same test server (n2c-testserver): /status/CODE, /expect?..., /state, websockets.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,9 @@ import urllib.parse
 import uuid
 
 import pytest
+from helpers import CLI, docker, nos2compose
 
-from conftest import CLI, docker, nos2compose
+pytestmark = pytest.mark.e2e
 
 HOSTILE = "$(touch /tmp/pwned) `touch /tmp/pwned2`; 'q' \"d\" $HOME"
 KINDS = {  # image -> what its probe can do
@@ -24,8 +26,6 @@ KINDS = {  # image -> what its probe can do
     "python": {"methods": ["GET", "POST", "PUT", "DELETE"], "websocket": True},
     "bash": {"methods": ["GET", "POST", "PUT", "DELETE"], "websocket": True},
 }
-
-
 
 
 def image(kind):
@@ -58,13 +58,27 @@ def expect_path(method, body=None, header=None, code=200):
 
 
 def http(path, status, method="GET", continuous=True, **extra):
-    return {"type": "http", "path": path, "method": method, "expected_status": status, "continuous": continuous, **extra}
+    return {
+        "type": "http",
+        "path": path,
+        "method": method,
+        "expected_status": status,
+        "continuous": continuous,
+        **extra,
+    }
 
 
 def server(op_id, kind, ports, checks_by_port, group="serve"):
-    return {"type": "container/run", "id": op_id, "execution": {"group": group},
-            "args": {"image": image(kind), "cmd": ["n2c-testserver", *map(str, ports)],
-                     "expose": [{"port": p, "health_checks": checks_by_port.get(p, [])} for p in ports]}}
+    return {
+        "type": "container/run",
+        "id": op_id,
+        "execution": {"group": group},
+        "args": {
+            "image": image(kind),
+            "cmd": ["n2c-testserver", *map(str, ports)],
+            "expose": [{"port": p, "health_checks": checks_by_port.get(p, [])} for p in ports],
+        },
+    }
 
 
 def ps(path):
@@ -109,16 +123,33 @@ def test_websocket_reply_must_contain_the_text(project):
 
 def test_distroless_needs_the_sidecar_and_the_sidecar_gates_dependents(project):
     name, tmp = project
-    ops = [server("api", "distroless", [18305], {18305: [http("/status/204", 204)]}),
-           {"type": "container/run", "id": "client", "execution": {"group": "serve", "depends_on": ["api"]},
-            "args": {"image": image("busybox"), "cmd": "wget -q -O /dev/null http://api:18305/ok && echo reached"}}]
+    ops = [
+        server("api", "distroless", [18305], {18305: [http("/status/204", 204)]}),
+        {
+            "type": "container/run",
+            "id": "client",
+            "execution": {"group": "serve", "depends_on": ["api"]},
+            "args": {"image": image("busybox"), "cmd": "wget -q -O /dev/null http://api:18305/ok && echo reached"},
+        },
+    ]
     job = write_job(tmp, name, ops)
     # inside the distroless container there is no shell: the check cannot run
     inside = nos2compose("up", job, "-d", "--pull", "never", "--timeout", "5")
     assert inside.returncode == 1
     docker("compose", "-p", name, "down", "-t", "1")
-    sidecar = nos2compose("up", job, "-d", "--pull", "never", "--timeout", "60",
-                          "--health-probe", "sidecar", "--probe-image", image("curl"))
+    sidecar = nos2compose(
+        "up",
+        job,
+        "-d",
+        "--pull",
+        "never",
+        "--timeout",
+        "60",
+        "--health-probe",
+        "sidecar",
+        "--probe-image",
+        image("curl"),
+    )
     assert sidecar.returncode == 0, sidecar.stdout + sidecar.stderr
     out = sidecar.stdout
     assert out.index("serve  api: healthy") < out.index("serve  client: completed")
@@ -143,10 +174,16 @@ def test_continuous_checks_are_watched_and_startup_checks_are_not(project):
     job = write_job(tmp, name, [watched, gated])
     log = tmp / "up.log"
     with log.open("w") as out:
-        proc = subprocess.Popen(CLI + ["up", job, "--pull", "never"], stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen(
+            CLI + ["up", job, "--pull", "never"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         try:
-            assert _wait_line(log, "serve  watched: healthy", 60) and _wait_line(log, "serve  gated: healthy", 60), log.read_text()
+            assert _wait_line(log, "serve  watched: healthy", 60) and _wait_line(log, "serve  gated: healthy", 60), (
+                log.read_text()
+            )
             flip = time.monotonic()
             for op in ("watched", "gated"):
                 assert docker("exec", f"{name}-{op}-1", "sh", "-c", "echo 503 > /tmp/n2c-state").returncode == 0

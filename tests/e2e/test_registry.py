@@ -3,6 +3,7 @@
 The registry is Debian's docker-registry (the Docker distribution registry) with htpasswd auth,
 on 127.0.0.1, holding a locally built test image; nothing leaves the machine.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,11 +14,11 @@ import time
 import uuid
 
 import pytest
+from helpers import CLI, IN_CI, docker, run_cli
 
-from conftest import CLI, IN_CI, docker, run_cli
+pytestmark = pytest.mark.e2e
 
 USER, PASSWORD = "n2c-user", "s3cret-" + uuid.uuid4().hex
-
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +32,16 @@ def registry(engine, tmp_path_factory):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    (root / "htpasswd").write_text(subprocess.run([htpasswd, "-Bbn", USER, PASSWORD], capture_output=True, text=True, check=True).stdout)
+    (root / "htpasswd").write_text(
+        subprocess.run([htpasswd, "-Bbn", USER, PASSWORD], capture_output=True, text=True, check=True).stdout
+    )
     (root / "config.yml").write_text(
         f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {root}/data\nhttp:\n  addr: 127.0.0.1:{port}\n"
-        f"auth:\n  htpasswd:\n    realm: n2c\n    path: {root}/htpasswd\n")
-    proc = subprocess.Popen([binary, "serve", str(root / "config.yml")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        f"auth:\n  htpasswd:\n    realm: n2c\n    path: {root}/htpasswd\n"
+    )
+    proc = subprocess.Popen(
+        [binary, "serve", str(root / "config.yml")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     server = f"127.0.0.1:{port}"
     image = f"{server}/n2c/busybox:{uuid.uuid4().hex[:8]}"
     try:
@@ -58,10 +64,21 @@ def registry(engine, tmp_path_factory):
 def test_up_logs_in_for_the_pull_and_never_shows_the_password(registry, tmp_path):
     server, image = registry
     name = f"n2c-reg-{uuid.uuid4().hex[:8]}"
-    job = {"version": "0.1", "type": "container", "ops": [
-        {"type": "container/run", "id": "private", "args": {
-            "image": image, "cmd": "echo pulled and ran",
-            "authentication": {"docker": {"username": USER, "password": PASSWORD, "server": server}}}}]}
+    job = {
+        "version": "0.1",
+        "type": "container",
+        "ops": [
+            {
+                "type": "container/run",
+                "id": "private",
+                "args": {
+                    "image": image,
+                    "cmd": "echo pulled and ran",
+                    "authentication": {"docker": {"username": USER, "password": PASSWORD, "server": server}},
+                },
+            }
+        ],
+    }
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(job))
     try:
@@ -87,9 +104,20 @@ def test_a_wrong_password_fails_the_op_without_showing_it(registry, tmp_path):
     server, image = registry
     name = f"n2c-reg-{uuid.uuid4().hex[:8]}"
     wrong = "not-the-password-" + uuid.uuid4().hex
-    job = {"version": "0.1", "type": "container", "ops": [
-        {"type": "container/run", "id": "private", "args": {
-            "image": image, "authentication": {"docker": {"username": USER, "password": wrong, "server": server}}}}]}
+    job = {
+        "version": "0.1",
+        "type": "container",
+        "ops": [
+            {
+                "type": "container/run",
+                "id": "private",
+                "args": {
+                    "image": image,
+                    "authentication": {"docker": {"username": USER, "password": wrong, "server": server}},
+                },
+            }
+        ],
+    }
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(job))
     try:

@@ -1,14 +1,15 @@
 """Resources on a real engine: an S3 prefix fetched from a file server that runs as an op on the job's own
 network (so nothing leaves the machine), into a shared cache volume that a second run reuses and `down -v` keeps."""
+
 from __future__ import annotations
 
 import json
 import uuid
 
 import pytest
+from helpers import docker, nos2compose
 
-from conftest import docker, nos2compose
-
+pytestmark = pytest.mark.e2e
 
 # A tiny S3-compatible server: ListObjectsV2 over /srv, and GET of each object.
 S3_SERVER = r"""
@@ -41,20 +42,53 @@ http.server.ThreadingHTTPServer(("0.0.0.0", 18500), Handler).serve_forever()
 """
 
 
-
-
 @pytest.fixture
 def job(engine, tmp_path):
     name = f"n2c-res-{uuid.uuid4().hex[:8]}"
     path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps({"version": "0.1", "type": "container", "ops": [
-        {"type": "container/run", "id": "files", "execution": {"group": "storage"},
-         "args": {"image": "nos2compose-test/python:1", "cmd": ["python3", "-c", S3_SERVER],
-                  "expose": [{"port": 18500, "health_checks": [
-                      {"type": "http", "path": "/health", "method": "GET", "expected_status": 200, "continuous": False}]}]}},
-        {"type": "container/run", "id": "reader", "execution": {"group": "work"},
-         "args": {"image": "nos2compose-test/busybox:1", "cmd": "cat /models/a.txt /models/sub/b.txt; echo",
-                  "resources": [{"type": "S3", "url": "http://files:18500/models/tiny", "target": "/models"}]}}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "version": "0.1",
+                "type": "container",
+                "ops": [
+                    {
+                        "type": "container/run",
+                        "id": "files",
+                        "execution": {"group": "storage"},
+                        "args": {
+                            "image": "nos2compose-test/python:1",
+                            "cmd": ["python3", "-c", S3_SERVER],
+                            "expose": [
+                                {
+                                    "port": 18500,
+                                    "health_checks": [
+                                        {
+                                            "type": "http",
+                                            "path": "/health",
+                                            "method": "GET",
+                                            "expected_status": 200,
+                                            "continuous": False,
+                                        }
+                                    ],
+                                }
+                            ],
+                        },
+                    },
+                    {
+                        "type": "container/run",
+                        "id": "reader",
+                        "execution": {"group": "work"},
+                        "args": {
+                            "image": "nos2compose-test/busybox:1",
+                            "cmd": "cat /models/a.txt /models/sub/b.txt; echo",
+                            "resources": [{"type": "S3", "url": "http://files:18500/models/tiny", "target": "/models"}],
+                        },
+                    },
+                ],
+            }
+        )
+    )
     yield name, str(path)
     docker("compose", "-p", name, "down", "-v", "-t", "1")
 
@@ -98,13 +132,34 @@ def test_resource_dir_mounts_local_files_instead(job, tmp_path):
 
 
 def test_credentials_never_reach_a_file_or_the_output(tmp_path):
-    from conftest import run_cli
+    from helpers import run_cli
 
-    job = {"version": "0.1", "type": "container", "ops": [{"type": "container/run", "id": "a", "args": {
-        "image": "x", "resources": [
-            {"type": "S3", "url": "s3://bucket/prefix", "target": "/data",
-             "IAM": {"REGION": "eu-west-1", "ACCESS_KEY_ID": "AKIDSECRETID", "SECRET_ACCESS_KEY": "SECRETKEYVALUE"}},
-            {"type": "HF", "repo": "org/model", "target": "/hf", "accessToken": "hf_TOKENVALUE"}]}}]}
+    job = {
+        "version": "0.1",
+        "type": "container",
+        "ops": [
+            {
+                "type": "container/run",
+                "id": "a",
+                "args": {
+                    "image": "x",
+                    "resources": [
+                        {
+                            "type": "S3",
+                            "url": "s3://bucket/prefix",
+                            "target": "/data",
+                            "IAM": {
+                                "REGION": "eu-west-1",
+                                "ACCESS_KEY_ID": "AKIDSECRETID",
+                                "SECRET_ACCESS_KEY": "SECRETKEYVALUE",
+                            },
+                        },
+                        {"type": "HF", "repo": "org/model", "target": "/hf", "accessToken": "hf_TOKENVALUE"},
+                    ],
+                },
+            }
+        ],
+    }
     (tmp_path / "j.json").write_text(json.dumps(job))
     single = run_cli("convert", "j.json", cwd=tmp_path)
     grouped = run_cli("convert", "j.json", "-o", "out", cwd=tmp_path)

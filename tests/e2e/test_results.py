@@ -1,5 +1,6 @@
 """Results and run-time literals on a real engine: the second group consumes results of the first
 (in cmd, in env, and in expose through __spread__), as a Nosana node resolves them when the group starts."""
+
 from __future__ import annotations
 
 import json
@@ -7,12 +8,11 @@ import urllib.request
 import uuid
 
 import pytest
+from helpers import FIXTURES, docker, nos2compose
 
-from conftest import FIXTURES, docker, nos2compose
+pytestmark = pytest.mark.e2e
 
 IMAGE = "nos2compose-test/busybox:1"
-
-
 
 
 @pytest.fixture
@@ -51,16 +51,38 @@ def test_later_group_consumes_results_in_cmd_env_and_expose(job):
 
 
 def test_a_literal_without_value_fails_the_op_naming_it(job):
-    path = job({"version": "0.1", "type": "container", "ops": [
-        {"type": "container/run", "id": "quiet", "args": {"image": IMAGE, "cmd": "echo nothing to see"},
-         "results": {"token": "token=(\\w+)"}, "execution": {"group": "first"}},
-        {"type": "container/run", "id": "user", "args": {"image": IMAGE, "cmd": ["echo", "%%ops.quiet.results.token%%"]},
-         "execution": {"group": "second"}},
-        {"type": "container/run", "id": "bystander", "args": {"image": IMAGE, "cmd": "echo fine"},
-         "execution": {"group": "second"}}]})
+    path = job(
+        {
+            "version": "0.1",
+            "type": "container",
+            "ops": [
+                {
+                    "type": "container/run",
+                    "id": "quiet",
+                    "args": {"image": IMAGE, "cmd": "echo nothing to see"},
+                    "results": {"token": "token=(\\w+)"},
+                    "execution": {"group": "first"},
+                },
+                {
+                    "type": "container/run",
+                    "id": "user",
+                    "args": {"image": IMAGE, "cmd": ["echo", "%%ops.quiet.results.token%%"]},
+                    "execution": {"group": "second"},
+                },
+                {
+                    "type": "container/run",
+                    "id": "bystander",
+                    "args": {"image": IMAGE, "cmd": "echo fine"},
+                    "execution": {"group": "second"},
+                },
+            ],
+        }
+    )
     up = nos2compose("up", path, "-d", "--pull", "never")
     assert up.returncode == 1
-    assert ("second  user: failed (%%ops.quiet.results.token%% has no value: no line of op 'quiet' matched its regex)"
-            in up.stdout), up.stdout
+    assert (
+        "second  user: failed (%%ops.quiet.results.token%% has no value: no line of op 'quiet' matched its regex)"
+        in up.stdout
+    ), up.stdout
     assert "second  bystander: completed" in up.stdout  # other ops of the group go on
     assert f"{job.name}-user-1" not in docker("ps", "-a", "--format", "{{.Names}}").stdout  # never started

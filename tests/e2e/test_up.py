@@ -3,6 +3,7 @@
 The CLI runs as a real process (signals, exit codes) against local busybox images;
 nothing is pulled, and only 127.0.0.1 is contacted.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,23 +15,29 @@ import urllib.request
 import uuid
 
 import pytest
+from helpers import CLI, docker, nos2compose
 
-from conftest import CLI, docker, nos2compose
+pytestmark = pytest.mark.e2e
 
 IMAGE = "nos2compose-test/busybox:1"
 
 
-
-
 def run_op(op_id, group, cmd, expose=None, **args):
-    out = {"type": "container/run", "id": op_id, "args": {"image": IMAGE, "cmd": cmd, **args}, "execution": {"group": group}}
+    out = {
+        "type": "container/run",
+        "id": op_id,
+        "args": {"image": IMAGE, "cmd": cmd, **args},
+        "execution": {"group": group},
+    }
     if expose is not None:
         out["args"]["expose"] = expose
     return out
 
 
 def web(port, check=True):
-    checks = [{"type": "http", "path": "/ok", "method": "GET", "expected_status": 200, "continuous": True}] if check else []
+    checks = (
+        [{"type": "http", "path": "/ok", "method": "GET", "expected_status": 200, "continuous": True}] if check else []
+    )
     return [{"port": port, "health_checks": checks}]
 
 
@@ -54,20 +61,27 @@ def job(engine, tmp_path):
 
 
 def containers(project):
-    out = docker("ps", "-a", "--filter", f"label=com.docker.compose.project={project}", "--format", "{{.Names}} {{.State}}").stdout
+    out = docker(
+        "ps", "-a", "--filter", f"label=com.docker.compose.project={project}", "--format", "{{.Names}} {{.State}}"
+    ).stdout
     return dict(line.split() for line in out.splitlines())
 
 
 def test_second_group_starts_after_a_healthy_service_and_reaches_it_by_op_id(job):
-    path = job(run_op("server", "backend", httpd(18101, delay=2), expose=web(18101)),
-               run_op("client", "frontend", "wget -qO- http://server:18101/ok > /tmp/got && cat /tmp/got"))
+    path = job(
+        run_op("server", "backend", httpd(18101, delay=2), expose=web(18101)),
+        run_op("client", "frontend", "wget -qO- http://server:18101/ok > /tmp/got && cat /tmp/got"),
+    )
     result = nos2compose("up", path, "-d", "--pull", "never")
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert out.index("backend  server: healthy") < out.index("group frontend: starting client")
     assert "frontend  client: completed" in out
     # the final table: state and local URL
-    assert any(l.split()[:3] == ["server", "backend", "healthy"] and "http://127.0.0.1:18101" in l for l in out.splitlines())
+    assert any(
+        line.split()[:3] == ["server", "backend", "healthy"] and "http://127.0.0.1:18101" in line
+        for line in out.splitlines()
+    )
     logs = nos2compose("logs", path, "client")
     assert "client | ok" in logs.stdout
     # the published port answers on 127.0.0.1
@@ -76,9 +90,11 @@ def test_second_group_starts_after_a_healthy_service_and_reaches_it_by_op_id(job
 
 
 def test_one_shot_completes_and_a_failure_is_reported_with_its_exit_code(job):
-    path = job(run_op("ok-task", "work", "echo fine"),
-               run_op("bad-task", "work", "echo about to fail; exit 3"),
-               run_op("after", "later", "echo later groups go on"))
+    path = job(
+        run_op("ok-task", "work", "echo fine"),
+        run_op("bad-task", "work", "echo about to fail; exit 3"),
+        run_op("after", "later", "echo later groups go on"),
+    )
     result = nos2compose("up", path, "-d", "--pull", "never")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "work  ok-task: completed" in result.stdout
@@ -103,14 +119,24 @@ def _wait_for(proc_out_path, text, limit=60):
 
 
 def test_ctrl_c_stops_every_container_and_down_removes_everything(job, tmp_path):
-    path = job({"type": "container/create-volume", "id": "vol", "args": {"name": "data"}},
-               run_op("worker", "work", "trap 'exit 0' TERM; while true; do echo tick; sleep 1; done",
-                      volumes=[{"name": "data", "dest": "/data"}]),
-               run_op("server", "work", httpd(18102), expose=web(18102)))
+    path = job(
+        {"type": "container/create-volume", "id": "vol", "args": {"name": "data"}},
+        run_op(
+            "worker",
+            "work",
+            "trap 'exit 0' TERM; while true; do echo tick; sleep 1; done",
+            volumes=[{"name": "data", "dest": "/data"}],
+        ),
+        run_op("server", "work", httpd(18102), expose=web(18102)),
+    )
     log = tmp_path / "up.log"
     with log.open("w") as out:
-        proc = subprocess.Popen(CLI + ["up", path, "--pull", "never"], stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen(
+            CLI + ["up", path, "--pull", "never"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         try:
             assert _wait_for(log, "worker | tick"), log.read_text()
             proc.send_signal(signal.SIGINT)
@@ -124,7 +150,9 @@ def test_ctrl_c_stops_every_container_and_down_removes_everything(job, tmp_path)
     down = nos2compose("down", path, "-v")
     assert down.returncode == 0, down.stderr
     assert containers(job.name) == {}
-    assert docker("network", "ls", "-q", "--filter", f"label=com.docker.compose.project={job.name}").stdout.strip() == ""
+    assert (
+        docker("network", "ls", "-q", "--filter", f"label=com.docker.compose.project={job.name}").stdout.strip() == ""
+    )
     assert docker("volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={job.name}").stdout.strip() == ""
 
 
@@ -140,12 +168,15 @@ def test_sigterm_exits_143(job, tmp_path):
 
 
 def test_ps_is_right_after_the_supervisor_was_killed(job, tmp_path):
-    path = job(run_op("server", "svc", httpd(18103), expose=web(18103)),
-               run_op("task", "svc", "echo done"))
+    path = job(run_op("server", "svc", httpd(18103), expose=web(18103)), run_op("task", "svc", "echo done"))
     log = tmp_path / "up.log"
     with log.open("w") as out:
-        proc = subprocess.Popen(CLI + ["up", path, "--pull", "never"], stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen(
+            CLI + ["up", path, "--pull", "never"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         assert _wait_for(log, "server: healthy"), log.read_text()
         proc.kill()  # SIGKILL: no chance to clean up or write anything
         proc.wait(timeout=10)
@@ -157,15 +188,16 @@ def test_ps_is_right_after_the_supervisor_was_killed(job, tmp_path):
 
 
 def test_up_again_converges_and_stop_restart_act_on_ops(job):
-    path = job(run_op("prep", "first", "echo prepared"),
-               run_op("server", "second", httpd(18104), expose=web(18104)))
+    path = job(run_op("prep", "first", "echo prepared"), run_op("server", "second", httpd(18104), expose=web(18104)))
     assert nos2compose("up", path, "-d", "--pull", "never").returncode == 0
     before = containers(job.name)
     again = nos2compose("up", path, "-d", "--pull", "never")
     assert again.returncode == 0
     assert "group first: already up" in again.stdout and "group second: already up" in again.stdout
     assert containers(job.name) == before  # nothing duplicated, the task not re-run
-    assert "prepared\n" == "".join(l.split("| ", 1)[1] + "\n" for l in nos2compose("logs", path, "prep").stdout.splitlines())
+    assert "prepared\n" == "".join(
+        line.split("| ", 1)[1] + "\n" for line in nos2compose("logs", path, "prep").stdout.splitlines()
+    )
     assert nos2compose("stop", path, "--op", "server").returncode == 0
     assert json.loads(nos2compose("ps", path, "--json").stdout)["server"]["status"] != "healthy"
     assert nos2compose("restart", path, "--group", "second").returncode == 0
@@ -201,7 +233,10 @@ def test_missing_docker_cli_is_one_clear_line(job, tmp_path):
     path = job(run_op("x", "g", "true"))
     result = nos2compose("up", path, "-d", env={"PATH": str(tmp_path)})
     assert result.returncode == 1
-    assert result.stderr.strip() == "error: the docker command is not installed (nos2compose runs jobs through it); install Docker Engine and its Compose v2 plugin, then try again"
+    assert (
+        result.stderr.strip()
+        == "error: the docker command is not installed (nos2compose runs jobs through it); install Docker Engine and its Compose v2 plugin, then try again"
+    )
 
 
 def test_missing_gpu_runtime_is_one_clear_line_and_no_gpu_runs_anyway(job):
@@ -212,8 +247,10 @@ def test_missing_gpu_runtime_is_one_clear_line_and_no_gpu_runs_anyway(job):
     result = nos2compose("up", path, "-d", "--pull", "never")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert lines[-1] == ("error: op trainer asks for a GPU, but this Docker engine has no NVIDIA runtime; "
-                         "install the NVIDIA Container Toolkit, or add --no-gpu to run the job without GPU requests")
+    assert lines[-1] == (
+        "error: op trainer asks for a GPU, but this Docker engine has no NVIDIA runtime; "
+        "install the NVIDIA Container Toolkit, or add --no-gpu to run the job without GPU requests"
+    )
     ok = nos2compose("up", path, "-d", "--pull", "never", "--no-gpu")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "g  trainer: completed" in ok.stdout

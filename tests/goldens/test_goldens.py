@@ -1,17 +1,18 @@
 """Every fixture converts to its committed goldens byte for byte, and Compose accepts them.
 
 Regenerate the goldens after an intended change with:
-    NOS2COMPOSE_UPDATE_GOLDENS=1 python -m pytest tests/test_goldens.py
+    NOS2COMPOSE_UPDATE_GOLDENS=1 python -m pytest tests/goldens
 then review `git diff fixtures/`.
 """
+
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
-
-from conftest import FIXTURES, ROOT, compose_config_errors, run_cli
+from helpers import CLI, FIXTURES, ROOT, compose_config_errors, run_cli
 
 UPDATE = os.environ.get("NOS2COMPOSE_UPDATE_GOLDENS") == "1"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
@@ -64,13 +65,24 @@ def test_group_files_golden(case, tmp_path):
         compare(golden_dir / name, (out / name).read_text(encoding="utf-8"))
 
 
+@pytest.mark.compose
 def test_goldens_are_valid_compose(compose):
     files = sorted(FIXTURES.glob("*/compose.yaml")) + sorted(FIXTURES.glob("*/groups/*.yaml"))
     assert len(files) >= 2 * len(CASES)
     assert compose_config_errors(compose, files) == ""
 
 
-def test_same_bytes_every_run():
-    job = str(job_file("seed-multi-stage-pipeline").relative_to(ROOT))
-    outputs = {run_cli("convert", job).stdout for _ in range(3)}
+@pytest.mark.parametrize("case", ["resources", "runtime-literals", "health-checks"])
+def test_same_bytes_under_other_hash_seeds_directories_and_locales(case, tmp_path):
+    """Each run in a process of its own: another hash seed, working directory and locale, the same bytes."""
+    job = str(job_file(case))
+    outputs = set()
+    for seed, cwd, locale in (("0", ROOT, "C.UTF-8"), ("12345", tmp_path, "C"), ("random", "/", "POSIX")):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "LC_ALL": locale, "LANG": locale}
+        proc = subprocess.run(
+            CLI + ["convert", job, *extra_args(case)], capture_output=True, cwd=cwd, env=env, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+        outputs.add(proc.stdout)
     assert len(outputs) == 1
+    assert outputs.pop().decode() == (FIXTURES / case / "compose.yaml").read_text(encoding="utf-8")

@@ -255,7 +255,7 @@ build_busybox() {
     chmod 0755 "$ROOT/bin/busybox"
     local applet
     while IFS= read -r applet; do
-        [ -n "$applet" ] && [ "$applet" != bin/busybox ] || continue
+        if [ -z "$applet" ] || [ "$applet" = bin/busybox ]; then continue; fi
         mkdir -p "$ROOT/$(dirname "$applet")"
         ln -sf /bin/busybox "$ROOT/$applet"
     done < <(/bin/busybox --list-full)
@@ -408,7 +408,7 @@ build_python() {
     py=$(readlink -f "$py")           # /usr/bin/python3.11
     ver=${py##*/python}               # 3.11
     stdlib=/usr/lib/python$ver
-    [ -f "$stdlib/os.py" ] && [ -d "$stdlib/lib-dynload" ] || die "no standard library at $stdlib"
+    if [ ! -f "$stdlib/os.py" ] || [ ! -d "$stdlib/lib-dynload" ]; then die "no standard library at $stdlib"; fi
 
     local -a tar_excl=() find_excl=()
     local p

@@ -3,6 +3,7 @@
 The servers listen on 127.0.0.1 only and record every request, so the tests can check what the
 script asked for (listing pages, signatures, bearer tokens) and that a cached run asks nothing.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,9 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 import pytest
+from helpers import ROOT
 
-FETCH = Path(__file__).resolve().parent.parent / "nos2compose" / "scripts" / "fetch.py"
+FETCH = ROOT / "nos2compose" / "scripts" / "fetch.py"
 
 MARKER = ".nos2compose-complete"
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -96,7 +98,7 @@ def s3_app(objects, style="vhost", bucket="models"):
         token = query.get("continuation-token", ["tok/0+="])[0]
         start = int(re.fullmatch(r"tok/(\d+)\+=", token).group(1))
         keys = sorted(k for k in objects if k.startswith(prefix))
-        page, more = keys[start:start + 2], start + 2 < len(keys)
+        page, more = keys[start : start + 2], start + 2 < len(keys)
         body = f'<?xml version="1.0"?><ListBucketResult xmlns="{S3_NS}"><Prefix>{escape(prefix)}</Prefix>'
         body += "".join(f"<Contents><Key>{escape(k)}</Key><Size>{len(objects[k])}</Size></Contents>" for k in page)
         body += f"<IsTruncated>{str(more).lower()}</IsTruncated>"
@@ -127,16 +129,16 @@ def s3_app(objects, style="vhost", bucket="models"):
 
 def run(kind, dest, spec, **env):
     """The fetcher as a fetch service runs it: `python3 /nos2compose/fetch.py KIND DEST SPEC`, in a clean environment."""
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("N2C_", "HF_")) and not k.lower().endswith("_proxy")}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("N2C_", "HF_")) and not k.lower().endswith("_proxy")
+    }
     clean.update(env)
     cmd = [sys.executable, str(FETCH), kind, str(dest), json.dumps(spec)]
     return subprocess.run(cmd, capture_output=True, text=True, env=clean, timeout=30)
 
 
 def tree(dest: Path) -> dict[str, bytes]:
-    return {p.relative_to(dest).as_posix(): p.read_bytes()
-            for p in dest.rglob("*") if p.is_file() and p.name != MARKER}
+    return {p.relative_to(dest).as_posix(): p.read_bytes() for p in dest.rglob("*") if p.is_file() and p.name != MARKER}
 
 
 def list_requests(fake):
@@ -201,8 +203,7 @@ def test_s3_bucket_and_buckets_variants(serve, tmp_path):
     assert r.returncode == 0, r.stderr
     assert tree(tmp_path / "one") == {k: v for k, v in OBJECTS.items() if not k.endswith("/")}
 
-    spec = {"buckets": [{"url": f"{s3.url}/models/llama", "files": ["config.json"]},
-                        {"url": "s3://models/other"}]}
+    spec = {"buckets": [{"url": f"{s3.url}/models/llama", "files": ["config.json"]}, {"url": "s3://models/other"}]}
     r = run("s3", tmp_path / "many", spec, N2C_S3_ENDPOINT=s3.url)
     assert r.returncode == 0, r.stderr
     assert tree(tmp_path / "many") == {"config.json": LLAMA["config.json"], "readme.txt": b"other"}
@@ -230,8 +231,12 @@ def botocore_signature(fake_host, path, headers, key_id, secret, region):
 
 def test_s3_requests_are_signed_with_sigv4_and_the_secret_stays_hidden(serve, tmp_path):
     s3 = serve(s3_app(OBJECTS, style="path"))
-    creds = {"N2C_S3_ACCESS_KEY_ID": "AKIDEXAMPLE", "N2C_S3_SECRET_ACCESS_KEY": "s3cr3t/KEY+xyz",
-             "N2C_S3_REGION": "eu-west-3", "N2C_S3_ENDPOINT": s3.url}
+    creds = {
+        "N2C_S3_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "N2C_S3_SECRET_ACCESS_KEY": "s3cr3t/KEY+xyz",
+        "N2C_S3_REGION": "eu-west-3",
+        "N2C_S3_ENDPOINT": s3.url,
+    }
     spec = {"buckets": [{"url": "s3://models/llama"}, {"url": "s3://models/missing.bin"}]}
     r = run("s3", tmp_path, spec, **creds)
     assert r.returncode == 1
@@ -242,9 +247,11 @@ def test_s3_requests_are_signed_with_sigv4_and_the_secret_stays_hidden(serve, tm
         assert "s3cr3t" not in out and "AKIDEXAMPLE" not in out
     assert s3.requests
     for path, headers in s3.requests:
-        assert re.match(r"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/\d{8}/eu-west-3/s3/aws4_request, "
-                        r"SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$",
-                        headers["authorization"])
+        assert re.match(
+            r"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/\d{8}/eu-west-3/s3/aws4_request, "
+            r"SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$",
+            headers["authorization"],
+        )
         assert headers["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD"
         want = botocore_signature(s3.host, path, headers, "AKIDEXAMPLE", "s3cr3t/KEY+xyz", "eu-west-3")
         assert headers["authorization"].endswith("Signature=" + want), path

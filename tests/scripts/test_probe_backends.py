@@ -4,6 +4,7 @@ Each backend (curl, wget, python3, bash) is forced by a PATH that holds only it
 and a few basic commands. The containers' side of this (busybox, curl-only,
 python-only, bash-only and distroless images) is in tests/test_health_e2e.py.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,8 +18,7 @@ import threading
 from pathlib import Path
 
 import pytest
-
-from conftest import IN_CI
+from helpers import IN_CI
 
 from nos2compose import scripts
 from nos2compose.emit.healthcheck import check_kinds, probe_args
@@ -32,7 +32,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     """/status/N answers N; /echo answers 200 only for the exact method, body and X-Check header expected."""
 
     protocol_version = "HTTP/1.0"
-    expected = {}
+    expected: dict = {}  # noqa: RUF012 (set per test)
 
     def log_message(self, *args):
         pass
@@ -44,12 +44,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             code = int(self.path.rsplit("/", 1)[1])
         elif self.path.startswith("/echo"):
             want = Handler.expected
-            ok = (self.command == want["method"] and body == want["body"] and self.headers.get("X-Check") == want["header"])
+            ok = (
+                self.command == want["method"]
+                and body == want["body"]
+                and self.headers.get("X-Check") == want["header"]
+            )
             code = 200 if ok else 417
         elif self.headers.get("Upgrade") == "websocket":
-            accept = base64.b64encode(hashlib.sha1((self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
-            self.wfile.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                             b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n\x81\x04pong")
+            accept = base64.b64encode(
+                hashlib.sha1(
+                    (self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()
+                ).digest()
+            )
+            self.wfile.write(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n\x81\x04pong"
+            )
             self.wfile.flush()
             return
         else:
@@ -90,8 +100,9 @@ def run_probe(op: RunOp, env: dict, cwd: Path, recheck: int = 0) -> subprocess.C
     script = cwd / "probe.sh"
     script.write_text(scripts.probe(check_kinds(op)))
     env = {**env, "N2C_PROBE_STATE": str(cwd), "N2C_PROBE_RECHECK": str(recheck)}
-    return subprocess.run(["sh", str(script), *probe_args(op, "127.0.0.1")], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        ["sh", str(script), *probe_args(op, "127.0.0.1")], env=env, cwd=cwd, capture_output=True, text=True, timeout=30
+    )
 
 
 def op_with(port, *checks):
@@ -113,7 +124,12 @@ def test_exact_status_passes_and_anything_else_fails(tool, server, tmp_path):
     assert run_probe(op_with(server, check_http("/status/404", 404)), env, tmp_path).returncode == 0
     failed = run_probe(op_with(server, check_http("/status/200", 401)), env, tmp_path)
     assert failed.returncode != 0 and "want 401" in failed.stderr
-    assert run_probe(op_with(server, check_http("/status/200", 200), check_http("/status/500", 200)), env, tmp_path).returncode != 0
+    assert (
+        run_probe(
+            op_with(server, check_http("/status/200", 200), check_http("/status/500", 200)), env, tmp_path
+        ).returncode
+        != 0
+    )
 
 
 @pytest.mark.parametrize("tool", BACKENDS)
@@ -143,18 +159,24 @@ def test_websocket_reply_must_contain_the_expected_text(tool, server, tmp_path):
 
 def test_startup_only_checks_stop_counting_after_the_first_success(server, tmp_path):
     env = only("curl", tmp_path)
-    op = op_with(server, check_http("/status/200", 200, continuous=True), check_http("/status/204", 204, continuous=False))
+    op = op_with(
+        server, check_http("/status/200", 200, continuous=True), check_http("/status/204", 204, continuous=False)
+    )
     assert run_probe(op, env, tmp_path).returncode == 0
     assert (tmp_path / ".nos2compose-started").exists()
     # the start-up check now fails, the continuous one passes: still healthy
-    later = op_with(server, check_http("/status/200", 200, continuous=True), check_http("/status/500", 204, continuous=False))
+    later = op_with(
+        server, check_http("/status/200", 200, continuous=True), check_http("/status/500", 204, continuous=False)
+    )
     assert run_probe(later, env, tmp_path).returncode == 0
     # after a restart (another start time of the container's first process) start-up checks count again
     (tmp_path / ".nos2compose-started").write_text("another-boot\n")
     assert run_probe(later, env, tmp_path).returncode != 0
     assert run_probe(op, env, tmp_path).returncode == 0
     # a continuous check failing is unhealthy
-    broken = op_with(server, check_http("/status/500", 200, continuous=True), check_http("/status/204", 204, continuous=False))
+    broken = op_with(
+        server, check_http("/status/500", 200, continuous=True), check_http("/status/204", 204, continuous=False)
+    )
     assert run_probe(broken, env, tmp_path).returncode != 0
 
 

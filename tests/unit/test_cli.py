@@ -1,11 +1,11 @@
 """The CLI as a user meets it: input forms, output forms, --check, and the messages around them."""
+
 from __future__ import annotations
 
 import json
 
 import yaml
-
-from conftest import FIXTURES, ROOT, run_cli
+from helpers import FIXTURES, ROOT, run_cli
 
 SEED = FIXTURES / "seed-multi-stage-pipeline" / "seed-multi-stage-pipeline.json"
 PIPELINE = json.loads(SEED.read_text())
@@ -46,8 +46,16 @@ def test_project_name_is_derived_from_the_file_name(tmp_path):
 
 
 def test_job_without_ops_validates_but_does_not_convert(tmp_path):
-    (tmp_path / "confidential.json").write_text(json.dumps({"version": "0.1", "type": "container", "ops": [],
-                                                            "logistics": {"send": {"type": "api", "args": {}}, "receive": {"type": "api-listen", "args": {}}}}))
+    (tmp_path / "confidential.json").write_text(
+        json.dumps(
+            {
+                "version": "0.1",
+                "type": "container",
+                "ops": [],
+                "logistics": {"send": {"type": "api", "args": {}}, "receive": {"type": "api-listen", "args": {}}},
+            }
+        )
+    )
     valid = run_cli("validate", "confidential.json", cwd=tmp_path)
     assert valid.exit_code == 0 and "nothing to run" in valid.stderr
     converted = run_cli("convert", "confidential.json", cwd=tmp_path)
@@ -62,8 +70,13 @@ def test_validate_summarizes(tmp_path):
 
 
 def test_node_only_literal_warns_in_validate_and_fails_convert(tmp_path):
-    job = {"version": "0.1", "type": "container", "ops": [
-        {"type": "container/run", "id": "a", "args": {"image": "x", "env": {"TUNNEL": "%%global.frps_address%%"}}}]}
+    job = {
+        "version": "0.1",
+        "type": "container",
+        "ops": [
+            {"type": "container/run", "id": "a", "args": {"image": "x", "env": {"TUNNEL": "%%global.frps_address%%"}}}
+        ],
+    }
     (tmp_path / "j.json").write_text(json.dumps(job))
     valid = run_cli("validate", "j.json", cwd=tmp_path)
     assert valid.exit_code == 0 and "warning: j.json:" in valid.stderr and "%%global.frps_address%%" in valid.stderr
@@ -130,3 +143,69 @@ def test_output_directory_never_replaces_a_file_it_did_not_write(tmp_path):
     (tmp_path / "file").write_text("x")
     blocked = run_cli("convert", str(SEED), "-o", str(tmp_path / "file" / "sub"))
     assert blocked.exit_code == 2 and "cannot create the directory" in blocked.stderr
+
+
+def test_convert_path_imports_nothing_heavy():
+    import subprocess
+    import sys
+
+    job = FIXTURES / "seed-vllm-openwebui-multi-op" / "seed-vllm-openwebui-multi-op.json"
+    heavy = ("jsonschema", "python_on_whales", "yaml", "tenacity", "starlette", "uvicorn")
+    code = (
+        "import sys, io; from nos2compose.cli import main\n"
+        "sys.stdout = io.StringIO()\n"
+        f"try: main(['convert', {str(job)!r}])\nexcept SystemExit as e: status = e.code\n"
+        f"heavy = [m for m in {heavy!r} if m in sys.modules]\n"
+        "sys.stderr.write(repr((status, 'services:' in sys.stdout.getvalue(), heavy)))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.stderr.strip().endswith("(0, True, [])"), proc.stderr
+
+
+HOSTILE_SHAPES = {  # file -> (text, exit status, what the one error line says)
+    "deep.json": (
+        '{"version":"0.1","type":"container","ops":[{"type":"container/run","id":"a","args":{"image":"x","env":'
+        + '{"a":' * 150
+        + '"x"'
+        + "}" * 150
+        + "}}]}",
+        2,
+        "nested more than 100 levels deep",
+    ),
+    "bigint.json": ('{"version":"0.1","type":"container","ops":[],"meta":{"n":' + "9" * 5000 + "}}", 2, "number"),
+    "laughs.yaml": ("a: &a [x, x]\nb: &b [*a, *a]\n", 2, "YAML aliases (*name) are not supported"),
+    "keys.yaml": ("version: '0.1'\ntype: container\nops: []\n2020-01-01: x\n", 2, "expected text keys"),
+    "surrogate.json": (
+        '{"version":"0.1","type":"container","ops":[{"type":"container/run","id":"a","args":{"image":"x"},'
+        '"execution":{"group":"g\\ud800"}}]}',
+        2,
+        "a character Compose files cannot carry",
+    ),
+    "unicode-port.json": (
+        '{"version":"0.1","type":"container","global":{"variables":{"P":"\\u00b2"}},"ops":[{"type":'
+        '"container/run","id":"a","args":{"image":"x","expose":"%%global.variables.P%%"}}]}',
+        2,
+        "expected a port number",
+    ),
+    "volume-dep.json": (
+        '{"version":"0.1","type":"container","ops":[{"type":"container/create-volume","id":"v","args":'
+        '{"name":"v"},"execution":{"group":"g"}},{"type":"container/run","id":"a","args":{"image":"x",'
+        '"volumes":[{"name":"v","dest":"/d:ro"}]},"execution":{"group":"g","depends_on":["v"]}}]}',
+        0,
+        "",
+    ),
+}
+
+
+def test_hostile_shapes_are_located_errors_not_crashes(tmp_path):
+    for name, (text, status, message) in HOSTILE_SHAPES.items():
+        (tmp_path / name).write_text(text)
+        result = run_cli("convert", name, cwd=tmp_path)
+        assert result.exit_code == status, (name, result.exit_code, result.stderr)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (name, result.exception)
+        if status:
+            first = result.stderr.splitlines()[0]
+            assert first.startswith(f"error: {name}:") and message in first, (name, result.stderr)
+            assert "Traceback" not in result.stderr
+    volume = yaml.safe_load(run_cli("convert", "volume-dep.json", cwd=tmp_path).stdout)
+    assert volume["services"]["a"]["volumes"] == [{"type": "volume", "source": "v", "target": "/d:ro"}]

@@ -1,12 +1,12 @@
 """Bad input never crashes: each kind of error exits 2, names the file, line, column and JSON path, and prints no traceback."""
+
 from __future__ import annotations
 
 import json
 import re
 
 import pytest
-
-from conftest import run_cli
+from helpers import run_cli
 
 GOOD_OP = {"type": "container/run", "id": "web", "args": {"image": "nginx", "expose": 80}}
 
@@ -28,7 +28,7 @@ def run(tmp_path, data, *args, command="convert", name="job.json"):
 
 def assert_rejected(result, *fragments, line=None):
     assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr and result.exception is None or isinstance(result.exception, SystemExit)
+    assert ("Traceback" not in result.stderr and result.exception is None) or isinstance(result.exception, SystemExit)
     assert result.stdout == ""
     for fragment in fragments:
         assert fragment in result.stderr, (fragment, result.stderr)
@@ -39,49 +39,181 @@ def assert_rejected(result, *fragments, line=None):
 ERRORS = {
     # name: (job text or mapping, expected fragments, expected line or None)
     "malformed-json": ('{\n  "version": "0.1",\n  "ops": [\n    {"id": "a",,}\n  ]\n}', ["malformed JSON"], 4),
-    "nan-is-not-json": ('{\n "version": "0.1", "type": "container",\n "ops": [{"type": "container/run", "id": "a", "args": {"image": "x", "expose": NaN}}]}', ["NaN is not a JSON value"], 3),
+    "nan-is-not-json": (
+        '{\n "version": "0.1", "type": "container",\n "ops": [{"type": "container/run", "id": "a", "args": {"image": "x", "expose": NaN}}]}',
+        ["NaN is not a JSON value"],
+        3,
+    ),
     "top-level-array": ("[1, 2]", ["$: expected an object, found an array"], 1),
-    "wrong-type": (job({"type": "container/run", "id": "a", "args": {"image": "x", "gpu": "yes"}}), ['$.ops[0].args.gpu (op "a"): expected true or false, found "yes"'], 10),
-    "port-out-of-range": (job({"type": "container/run", "id": "a", "args": {"image": "x", "expose": [80, {"port": 70000}]}}),
-                          ["$.ops[0].args.expose[1].port", "from 1 to 65535), found 70000"], 13),
-    "duplicate-port": (job({"type": "container/run", "id": "a", "args": {"image": "x", "expose": [80, {"port": 80}]}}),
-                       ["$.ops[0].args.expose[1]", "port 80 is exposed twice"], None),
-    "missing-required": (job({"type": "container/run", "id": "a"}), ["$.ops[0] (op \"a\"): missing required key 'args'"], 5),
+    "wrong-type": (
+        job({"type": "container/run", "id": "a", "args": {"image": "x", "gpu": "yes"}}),
+        ['$.ops[0].args.gpu (op "a"): expected true or false, found "yes"'],
+        10,
+    ),
+    "port-out-of-range": (
+        job({"type": "container/run", "id": "a", "args": {"image": "x", "expose": [80, {"port": 70000}]}}),
+        ["$.ops[0].args.expose[1].port", "from 1 to 65535), found 70000"],
+        13,
+    ),
+    "duplicate-port": (
+        job({"type": "container/run", "id": "a", "args": {"image": "x", "expose": [80, {"port": 80}]}}),
+        ["$.ops[0].args.expose[1]", "port 80 is exposed twice"],
+        None,
+    ),
+    "missing-required": (
+        job({"type": "container/run", "id": "a"}),
+        ["$.ops[0] (op \"a\"): missing required key 'args'"],
+        5,
+    ),
     "missing-type": ({"version": "0.1", "ops": []}, ["missing required key 'type'"], 1),
-    "wrong-job-type": ({"version": "0.1", "type": "vm", "ops": []}, ['$.type: expected one of "container", found "vm"'], 3),
-    "unknown-op-type": (job({"type": "container/exec", "id": "a", "args": {}}), ['$.ops[0].type (op "a"): expected one of'], None),
+    "wrong-job-type": (
+        {"version": "0.1", "type": "vm", "ops": []},
+        ['$.type: expected one of "container", found "vm"'],
+        3,
+    ),
+    "unknown-op-type": (
+        job({"type": "container/exec", "id": "a", "args": {}}),
+        ['$.ops[0].type (op "a"): expected one of'],
+        None,
+    ),
     "duplicate-id": (job(GOOD_OP, GOOD_OP), ["$.ops[1].id", "'web' is used twice (first at $.ops[0].id)"], None),
-    "id-with-space": (job({"type": "container/run", "id": "my op", "args": {"image": "x"}}), ["$.ops[0].id", "contains a space"], 7),
-    "no-image": (job({"type": "container/run", "id": "a", "args": {"cmd": "true"}}), ["missing required key 'image' (and no global.image"], None),
-    "unknown-dependency": (job({"type": "container/run", "id": "a", "args": {"image": "x"}, "execution": {"depends_on": ["ghost"]}}),
-                           ["$.ops[0].execution.depends_on[0]", "'ghost', which is not an op of this job"], None),
-    "self-dependency": (job({"type": "container/run", "id": "a", "args": {"image": "x"}, "execution": {"depends_on": ["a"]}}),
-                        ["cannot depend on itself"], None),
-    "cross-group-dependency": (job({"type": "container/run", "id": "a", "args": {"image": "x"}, "execution": {"group": "g1"}},
-                                   {"type": "container/run", "id": "b", "args": {"image": "x"}, "execution": {"group": "g2", "depends_on": ["a"]}}),
-                               ["depends on 'a' in group 'g1'", "same group ('g2')"], None),
-    "dependency-cycle": (job({"type": "container/run", "id": "a", "args": {"image": "x"}, "execution": {"group": "g", "depends_on": ["b"]}},
-                             {"type": "container/run", "id": "b", "args": {"image": "x"}, "execution": {"group": "g", "depends_on": ["a"]}}),
-                         ["dependency cycle: "], None),
-    "unknown-variable": (job({"type": "container/run", "id": "a", "args": {"image": "%%global.variables.IMG%%"}}),
-                         ["$.ops[0].args.image", "literal %%global.variables.IMG%%: global.variables has no 'IMG'"], None),
-    "malformed-literal": (job({"type": "container/run", "id": "a", "args": {"image": "x", "cmd": ["%%global.nope%%"]}}),
-                          ["$.ops[0].args.cmd[0]", "%%global.nope%%: not a literal Nosana knows"], None),
-    "literal-to-unknown-op": (job({"type": "container/run", "id": "a", "args": {"image": "x", "env": {"H": "%%ops.b.host%%"}}}),
-                              ["$.ops[0].args.env.H", "there is no op 'b'"], None),
-    "result-of-same-group": (job({"type": "container/run", "id": "a", "args": {"image": "x"}, "results": {"p": "port: (\\d+)"}, "execution": {"group": "g"}},
-                                 {"type": "container/run", "id": "b", "args": {"image": "x", "cmd": ["--port", "%%ops.a.results.p%%"]}, "execution": {"group": "g"}}),
-                             ["$.ops[1].args.cmd[1]", "results of op 'a' exist only once it has exited"], None),
-    "result-not-declared": (job({"type": "container/run", "id": "a", "args": {"image": "x"}},
-                                {"type": "container/run", "id": "b", "args": {"image": "x", "env": {"P": "%%ops.a.results.p%%"}}}),
-                            ["$.ops[1].args.env.P", "op 'a' declares no result 'p'"], None),
-    "frps-address": (job({"type": "container/run", "id": "a", "args": {"image": "x", "env": {"F": "%%global.frps_address%%"}}}),
-                     ["$.ops[0].args.env.F", "%%global.frps_address%% is only known at run time"], None),
-    "bad-health-check": (job({"type": "container/run", "id": "a", "args": {"image": "x", "expose": [{"port": 80, "health_checks": [
-                             {"type": "http", "path": "/", "method": "PATCH", "expected_status": 200, "continuous": True}]}]}}),
-                         ['$.ops[0].args.expose[0].health_checks[0].method (op "a"): expected one of "GET", "POST", "PUT", "DELETE", found "PATCH"'], None),
-    "null-optional": (job({"type": "container/run", "id": "a", "args": {"image": "x", "volumes": None}}), ["$.ops[0].args.volumes", "found null"], None),
-    "bad-restart-policy": (job({"type": "container/run", "id": "a", "args": {"image": "x", "restart_policy": "sometimes"}}), ["$.ops[0].args.restart_policy"], None),
+    "id-with-space": (
+        job({"type": "container/run", "id": "my op", "args": {"image": "x"}}),
+        ["$.ops[0].id", "contains a space"],
+        7,
+    ),
+    "no-image": (
+        job({"type": "container/run", "id": "a", "args": {"cmd": "true"}}),
+        ["missing required key 'image' (and no global.image"],
+        None,
+    ),
+    "unknown-dependency": (
+        job({"type": "container/run", "id": "a", "args": {"image": "x"}, "execution": {"depends_on": ["ghost"]}}),
+        ["$.ops[0].execution.depends_on[0]", "'ghost', which is not an op of this job"],
+        None,
+    ),
+    "self-dependency": (
+        job({"type": "container/run", "id": "a", "args": {"image": "x"}, "execution": {"depends_on": ["a"]}}),
+        ["cannot depend on itself"],
+        None,
+    ),
+    "cross-group-dependency": (
+        job(
+            {"type": "container/run", "id": "a", "args": {"image": "x"}, "execution": {"group": "g1"}},
+            {
+                "type": "container/run",
+                "id": "b",
+                "args": {"image": "x"},
+                "execution": {"group": "g2", "depends_on": ["a"]},
+            },
+        ),
+        ["depends on 'a' in group 'g1'", "same group ('g2')"],
+        None,
+    ),
+    "dependency-cycle": (
+        job(
+            {
+                "type": "container/run",
+                "id": "a",
+                "args": {"image": "x"},
+                "execution": {"group": "g", "depends_on": ["b"]},
+            },
+            {
+                "type": "container/run",
+                "id": "b",
+                "args": {"image": "x"},
+                "execution": {"group": "g", "depends_on": ["a"]},
+            },
+        ),
+        ["dependency cycle: "],
+        None,
+    ),
+    "unknown-variable": (
+        job({"type": "container/run", "id": "a", "args": {"image": "%%global.variables.IMG%%"}}),
+        ["$.ops[0].args.image", "literal %%global.variables.IMG%%: global.variables has no 'IMG'"],
+        None,
+    ),
+    "malformed-literal": (
+        job({"type": "container/run", "id": "a", "args": {"image": "x", "cmd": ["%%global.nope%%"]}}),
+        ["$.ops[0].args.cmd[0]", "%%global.nope%%: not a literal Nosana knows"],
+        None,
+    ),
+    "literal-to-unknown-op": (
+        job({"type": "container/run", "id": "a", "args": {"image": "x", "env": {"H": "%%ops.b.host%%"}}}),
+        ["$.ops[0].args.env.H", "there is no op 'b'"],
+        None,
+    ),
+    "result-of-same-group": (
+        job(
+            {
+                "type": "container/run",
+                "id": "a",
+                "args": {"image": "x"},
+                "results": {"p": "port: (\\d+)"},
+                "execution": {"group": "g"},
+            },
+            {
+                "type": "container/run",
+                "id": "b",
+                "args": {"image": "x", "cmd": ["--port", "%%ops.a.results.p%%"]},
+                "execution": {"group": "g"},
+            },
+        ),
+        ["$.ops[1].args.cmd[1]", "results of op 'a' exist only once it has exited"],
+        None,
+    ),
+    "result-not-declared": (
+        job(
+            {"type": "container/run", "id": "a", "args": {"image": "x"}},
+            {"type": "container/run", "id": "b", "args": {"image": "x", "env": {"P": "%%ops.a.results.p%%"}}},
+        ),
+        ["$.ops[1].args.env.P", "op 'a' declares no result 'p'"],
+        None,
+    ),
+    "frps-address": (
+        job({"type": "container/run", "id": "a", "args": {"image": "x", "env": {"F": "%%global.frps_address%%"}}}),
+        ["$.ops[0].args.env.F", "%%global.frps_address%% is only known at run time"],
+        None,
+    ),
+    "bad-health-check": (
+        job(
+            {
+                "type": "container/run",
+                "id": "a",
+                "args": {
+                    "image": "x",
+                    "expose": [
+                        {
+                            "port": 80,
+                            "health_checks": [
+                                {
+                                    "type": "http",
+                                    "path": "/",
+                                    "method": "PATCH",
+                                    "expected_status": 200,
+                                    "continuous": True,
+                                }
+                            ],
+                        }
+                    ],
+                },
+            }
+        ),
+        [
+            '$.ops[0].args.expose[0].health_checks[0].method (op "a"): expected one of "GET", "POST", "PUT", "DELETE", found "PATCH"'
+        ],
+        None,
+    ),
+    "null-optional": (
+        job({"type": "container/run", "id": "a", "args": {"image": "x", "volumes": None}}),
+        ["$.ops[0].args.volumes", "found null"],
+        None,
+    ),
+    "bad-restart-policy": (
+        job({"type": "container/run", "id": "a", "args": {"image": "x", "restart_policy": "sometimes"}}),
+        ["$.ops[0].args.restart_policy"],
+        None,
+    ),
 }
 
 
@@ -98,11 +230,13 @@ def test_validate_reports_the_same_errors(tmp_path, case):
 
 
 def test_every_error_is_reported_at_once(tmp_path):
-    bad = job({"type": "container/run", "id": "a", "args": {"image": 1, "gpu": "no", "expose": 0}},
-              {"type": "container/run", "id": "a", "args": {"image": "x"}})
+    bad = job(
+        {"type": "container/run", "id": "a", "args": {"image": 1, "gpu": "no", "expose": 0}},
+        {"type": "container/run", "id": "a", "args": {"image": "x"}},
+    )
     result = run(tmp_path, bad)
     assert_rejected(result, "$.ops[0].args.image", "$.ops[0].args.gpu", "$.ops[0].args.expose", "$.ops[1].id")
-    errors = [l for l in result.stderr.splitlines() if re.match(r"error: job.json:\d+:", l)]
+    errors = [line for line in result.stderr.splitlines() if re.match(r"error: job.json:\d+:", line)]
     assert len(errors) == 4, result.stderr
     assert result.stderr.rstrip().endswith("4 errors; nothing was written")
 
@@ -117,17 +251,44 @@ def test_yaml_errors_have_lines_too(tmp_path):
 
 
 def test_strict_only_rules_warn_by_default_and_fail_with_strict(tmp_path):
-    data = {"version": "0.2", "type": "container", "global": {"image": "busybox"}, "extra": 1,
-            "ops": [{"type": "container/run", "id": "a", "args": {"cmd": "true", "output": "x", "expose": [
-                {"port": 80, "health_checks": [{"type": "http", "path": "/", "method": "GET", "expected_status": 200}]}]}}]}
+    data = {
+        "version": "0.2",
+        "type": "container",
+        "global": {"image": "busybox"},
+        "extra": 1,
+        "ops": [
+            {
+                "type": "container/run",
+                "id": "a",
+                "args": {
+                    "cmd": "true",
+                    "output": "x",
+                    "expose": [
+                        {
+                            "port": 80,
+                            "health_checks": [{"type": "http", "path": "/", "method": "GET", "expected_status": 200}],
+                        }
+                    ],
+                },
+            }
+        ],
+    }
     lenient = run(tmp_path, data)
     assert lenient.exit_code == 0, lenient.stderr
-    warnings = [l for l in lenient.stderr.splitlines() if l.startswith("warning:")]
-    for fragment in ["$.version", "$.extra", "no 'image' of its own", "'output' is an older field", "without 'continuous'"]:
+    warnings = [line for line in lenient.stderr.splitlines() if line.startswith("warning:")]
+    for fragment in [
+        "$.version",
+        "$.extra",
+        "no 'image' of its own",
+        "'output' is an older field",
+        "without 'continuous'",
+    ]:
         assert any(fragment in w for w in warnings), (fragment, lenient.stderr)
     strict = run(tmp_path, data, "--strict")
     assert strict.exit_code == 2
-    assert len([l for l in strict.stderr.splitlines() if re.match(r"error: job.json:\d+:", l)]) == 5, strict.stderr
+    assert len([line for line in strict.stderr.splitlines() if re.match(r"error: job.json:\d+:", line)]) == 5, (
+        strict.stderr
+    )
 
 
 def test_error_on_warning(tmp_path):

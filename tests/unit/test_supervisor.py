@@ -2,9 +2,12 @@
 
 These add to the end-to-end tests on a real engine (tests/test_up_e2e.py), never replace them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
+
+from fake_engine import FakeEngine
 
 from nos2compose.runtime.plan import Plan, PlannedGroup, PlannedOp
 from nos2compose.runtime.states import Container
@@ -15,51 +18,10 @@ def op(op_id, group, check=False, ports=(), depends=()):
     return PlannedOp(op_id, op_id, group, check, tuple(ports), False, depends=tuple(depends))
 
 
-class FakeEngine:
-    """Containers appear when their group is `up`; each then follows a script of states over fake time."""
-
-    def __init__(self, scripts, fail_up=()):
-        self.scripts = scripts  # service -> [(after seconds, state, health, exit code)]
-        self.fail_up = set(fail_up)
-        self.started: dict[str, float] = {}
-        self.ups: list[str] = []
-        self.stopped = False
-        self.now = 0.0
-
-    def up(self, files, pull, services=None):
-        name = Path(files[0]).stem
-        self.ups.append(name)
-        if name in self.fail_up:
-            raise RuntimeError("pull access denied for nosuch/image")
-        for service in self.scripts:
-            if self._group_of(service) == name and (services is None or service in services):
-                self.started.setdefault(service, self.now)
-
-    def _group_of(self, service):
-        return self.groups[service]
-
-    def containers(self):
-        out = []
-        for service, t0 in self.started.items():
-            row = None
-            for after, state, health, code in self.scripts[service]:
-                if self.now - t0 >= after:
-                    row = Container(service, state, health, code, "")
-            if self.stopped and row and row.state == "running":
-                row = Container(service, "exited", "", 137, "")
-            if row:
-                out.append(row)
-        return out
-
-    def log_tail(self, service, lines):
-        return [f"last words of {service}"]
-
-    def stop(self, services=None, timeout=10):
-        self.stopped = True
-
-
 def make(groups, scripts, **engine_kw):
-    plan = Plan("p", tuple(PlannedGroup(name, i, Path(f"{name}.yaml"), tuple(ops)) for i, (name, ops) in enumerate(groups)), {})
+    plan = Plan(
+        "p", tuple(PlannedGroup(name, i, Path(f"{name}.yaml"), tuple(ops)) for i, (name, ops) in enumerate(groups)), {}
+    )
     engine = FakeEngine(scripts, **engine_kw)
     engine.groups = {o.service: g.name for g in plan.groups for o in g.ops}
     lines = []
@@ -77,8 +39,10 @@ TASK_2S = [(0, "running", "", 0), (2, "exited", "", 0)]
 
 
 def test_next_group_waits_for_a_health_gated_service():
-    sup, engine, lines = make([("a", [op("db", "a", check=True, ports=[(5432, 5432)])]), ("b", [op("web", "b", ports=[(80, 80)])])],
-                              {"db": HEALTHY_AFTER_3, "web": RUN})
+    sup, engine, lines = make(
+        [("a", [op("db", "a", check=True, ports=[(5432, 5432)])]), ("b", [op("web", "b", ports=[(80, 80)])])],
+        {"db": HEALTHY_AFTER_3, "web": RUN},
+    )
     assert sup.up(UpOptions(detach=True)) == 0
     assert engine.ups == ["a", "b"]
     assert engine.started["web"] >= 3.0  # not before db was healthy
@@ -86,8 +50,10 @@ def test_next_group_waits_for_a_health_gated_service():
 
 
 def test_failed_op_is_reported_and_later_groups_go_on():
-    sup, engine, lines = make([("a", [op("task", "a")]), ("b", [op("web", "b", ports=[(80, 80)])])],
-                              {"task": [(0, "running", "", 0), (1, "exited", "", 3)], "web": RUN})
+    sup, engine, lines = make(
+        [("a", [op("task", "a")]), ("b", [op("web", "b", ports=[(80, 80)])])],
+        {"task": [(0, "running", "", 0), (1, "exited", "", 3)], "web": RUN},
+    )
     assert sup.up(UpOptions(detach=True)) == 1
     assert engine.ups == ["a", "b"]
     assert "a  task: failed (exit code 3)" in lines
@@ -95,26 +61,33 @@ def test_failed_op_is_reported_and_later_groups_go_on():
 
 
 def test_abort_on_failure_stops_the_job():
-    sup, engine, lines = make([("a", [op("task", "a")]), ("b", [op("web", "b", ports=[(80, 80)])])],
-                              {"task": [(0, "exited", "", 1)], "web": RUN})
+    sup, engine, _ = make(
+        [("a", [op("task", "a")]), ("b", [op("web", "b", ports=[(80, 80)])])],
+        {"task": [(0, "exited", "", 1)], "web": RUN},
+    )
     assert sup.up(UpOptions(detach=True, abort_on_failure=True)) == 1
     assert engine.ups == ["a"] and engine.stopped
 
 
 def test_health_that_never_passes_fails_at_the_timeout():
-    sup, engine, lines = make([("a", [op("api", "a", check=True, ports=[(80, 80)])])],
-                              {"api": [(0, "running", "starting", 0)]})
+    sup, engine, lines = make(
+        [("a", [op("api", "a", check=True, ports=[(80, 80)])])], {"api": [(0, "running", "starting", 0)]}
+    )
     assert sup.up(UpOptions(detach=True, timeout=10)) == 1
     assert 10 <= engine.now < 11
-    assert any("api: failed (its health check did not pass within 10 s" in l for l in lines)
+    assert any("api: failed (its health check did not pass within 10 s" in line for line in lines)
 
 
 def test_barrier_exit_waits_for_services_to_exit():
     scripts = {"svc": [(0, "running", "", 0), (5, "exited", "", 0)], "next": RUN}
-    sup, engine, _ = make([("a", [op("svc", "a", ports=[(80, 80)])]), ("b", [op("next", "b", ports=[(81, 81)])])], scripts)
+    sup, engine, _ = make(
+        [("a", [op("svc", "a", ports=[(80, 80)])]), ("b", [op("next", "b", ports=[(81, 81)])])], scripts
+    )
     sup.up(UpOptions(detach=True, barrier="exit"))
     assert engine.started["next"] >= 5.0
-    sup2, engine2, _ = make([("a", [op("svc", "a", ports=[(80, 80)])]), ("b", [op("next", "b", ports=[(81, 81)])])], scripts)
+    sup2, engine2, _ = make(
+        [("a", [op("svc", "a", ports=[(80, 80)])]), ("b", [op("next", "b", ports=[(81, 81)])])], scripts
+    )
     sup2.up(UpOptions(detach=True, barrier="ready"))
     assert engine2.started["next"] < 1.0
 
@@ -126,20 +99,26 @@ def test_detach_counts_a_long_task_of_the_last_group_after_settling():
 
 
 def test_a_task_in_an_earlier_group_must_finish_first():
-    sup, engine, _ = make([("a", [op("prep", "a")]), ("b", [op("web", "b", ports=[(80, 80)])])], {"prep": TASK_2S, "web": RUN})
+    sup, engine, _ = make(
+        [("a", [op("prep", "a")]), ("b", [op("web", "b", ports=[(80, 80)])])], {"prep": TASK_2S, "web": RUN}
+    )
     assert sup.up(UpOptions(detach=True)) == 0
     assert engine.started["web"] >= 2.0
 
 
 def test_engine_refusing_a_group_fails_its_ops_and_goes_on():
-    sup, engine, lines = make([("a", [op("x", "a")]), ("b", [op("y", "b", ports=[(80, 80)])])], {"x": RUN, "y": RUN}, fail_up=["a"])
+    sup, engine, lines = make(
+        [("a", [op("x", "a")]), ("b", [op("y", "b", ports=[(80, 80)])])], {"x": RUN, "y": RUN}, fail_up=["a"]
+    )
     assert sup.up(UpOptions(detach=True)) == 1
     assert engine.ups == ["a", "b"]
     assert "a  x: failed (pull access denied for nosuch/image)" in lines
 
 
 def test_up_again_skips_groups_already_up():
-    sup, engine, lines = make([("a", [op("prep", "a")]), ("b", [op("web", "b", ports=[(80, 80)])])], {"prep": TASK_2S, "web": RUN})
+    sup, engine, lines = make(
+        [("a", [op("prep", "a")]), ("b", [op("web", "b", ports=[(80, 80)])])], {"prep": TASK_2S, "web": RUN}
+    )
     sup.up(UpOptions(detach=True))
     again = Supervisor(sup.plan, engine, lines.append, clock=lambda: engine.now, sleep=lambda s: None)
     engine.ups.clear()
@@ -188,8 +167,10 @@ def test_stop_if_dependent_stops_stops_the_op_when_its_dependency_ends():
 
 
 def test_up_again_does_not_rerun_a_finished_task_beside_a_failed_one():
-    sup, engine, lines = make([("a", [op("good", "a"), op("bad", "a")])],
-                              {"good": TASK_2S, "bad": [(0, "running", "", 0), (1, "exited", "", 3)]})
+    sup, engine, lines = make(
+        [("a", [op("good", "a"), op("bad", "a")])],
+        {"good": TASK_2S, "bad": [(0, "running", "", 0), (1, "exited", "", 3)]},
+    )
     assert sup.up(UpOptions(detach=True)) == 1
     calls = []
     original = engine.up

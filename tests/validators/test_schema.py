@@ -2,38 +2,33 @@
 
 It must be a valid draft 2020-12 schema, accept every real job we know to be valid,
 and give the same verdict as Nosana's own strict validator (@nosana/types, run under
-Node.js) on every case of tests/nosana_validator/cases.py, except for the few rules
+Node.js) on every case of tests/validators/nosana/cases.py, except for the few rules
 JSON Schema cannot express (KNOWN_DIFFERENCES).
 """
+
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
+from cases import cases
+from helpers import CORPUS, FIXTURES, ROOT, need, run_cli
 from jsonschema import Draft202012Validator
-
-from conftest import FIXTURES, ROOT, run_cli
-from test_strict_vs_nosana import network_verdicts  # also puts tests/nosana_validator on sys.path
-
-from cases import cases  # noqa: E402  (tests/nosana_validator/cases.py)
+from test_strict_vs_nosana import network_verdicts  # also puts tests/validators/nosana on sys.path
 
 SCHEMA_FILE = ROOT / "nos2compose" / "schema" / "job.schema.json"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "nosana-templates"
 
 # Cases where the schema may accept what the network rejects, because the rule behind
 # the rejection cannot be written in JSON Schema (also listed in the schema's top-level
 # $comment). Matched against the case name; every other case must agree. These rules
 # can only make the schema more lenient, never stricter (checked below).
 KNOWN_DIFFERENCES = {
-    r"^min/ops:duplicate-ids$":
-        "op ids must be unique across ops: JSON Schema cannot compare a property across array items",
-    r"^min/ops\[0\]\.args\.expose=\[(8000,8000|8000,8000\.0|8000,\{\"port\":8000\}|\{\"port\":8000\},\{\"port\":8000\})\]$":
-        "numeric ports in an expose array must be unique across bare numbers and objects' port; "
-        "uniqueItems cannot express it (it compares whole items, and duplicated literals and "
-        "spread markers are allowed)",
+    r"^min/ops:duplicate-ids$": "op ids must be unique across ops: JSON Schema cannot compare a property across array items",
+    r"^min/ops\[0\]\.args\.expose=\[(8000,8000|8000,8000\.0|8000,\{\"port\":8000\}|\{\"port\":8000\},\{\"port\":8000\})\]$": "numeric ports in an expose array must be unique across bare numbers and objects' port; "
+    "uniqueItems cannot express it (it compares whole items, and duplicated literals and "
+    "spread markers are allowed)",
 }
 # Not a difference: the validator throws on a null item in an expose array (counted as
 # rejected), and the schema rejects null items too.
@@ -65,11 +60,10 @@ def test_schema_file_is_formatted_canonically(schema):
     assert text == json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
+@pytest.mark.corpus
 def test_corpus_jobs_validate(validator):
-    if not CORPUS.is_dir():
-        pytest.skip("no corpus beside the project")
     files = sorted(CORPUS.glob("*.json"))
-    assert files
+    need(f"the corpus of Nosana templates at {CORPUS} (set NOS2COMPOSE_CORPUS)", bool(files))
     bad = {p.name: errs for p in files if (errs := errors_of(validator, json.loads(p.read_text(encoding="utf-8"))))}
     assert bad == {}
 
@@ -77,7 +71,9 @@ def test_corpus_jobs_validate(validator):
 # Every fixture's job (fixtures/<case>/<case>.json, and the one YAML job) is accepted by
 # @nosana/types 2.1.6: none of them is meant to be rejected by the strict validator
 # (fixtures that omit things, e.g. global-fallbacks, still satisfy it).
-FIXTURE_JOBS = sorted(p for p in FIXTURES.glob("*/*") if p.stem == p.parent.name and p.suffix in (".json", ".yaml", ".yml"))
+FIXTURE_JOBS = sorted(
+    p for p in FIXTURES.glob("*/*") if p.stem == p.parent.name and p.suffix in (".json", ".yaml", ".yml")
+)
 
 
 def test_there_are_fixture_jobs():
@@ -106,8 +102,11 @@ def known(name: str) -> str | None:
 def test_schema_agrees_with_the_network(verdicts):
     named, network, ours = verdicts
     assert len(named) >= 300 and 0 < sum(network) < len(network)
-    unexplained = [(name, {"network": net, "schema": mine})
-                   for (name, _), net, mine in zip(named, network, ours) if net != mine and not known(name)]
+    unexplained = [
+        (name, {"network": net, "schema": mine})
+        for (name, _), net, mine in zip(named, network, ours, strict=False)
+        if net != mine and not known(name)
+    ]
     assert unexplained == []
 
 
@@ -116,7 +115,7 @@ def test_known_differences_are_few_real_and_only_lenient(verdicts):
     names = [name for name, _ in named]
     for pattern in KNOWN_DIFFERENCES:
         assert any(re.search(pattern, n) for n in names), f"{pattern} matches no case: drop it"
-    differing = [(name, net, mine) for name, net, mine in zip(names, network, ours) if net != mine]
+    differing = [(name, net, mine) for name, net, mine in zip(names, network, ours, strict=False) if net != mine]
     # Only the network's extra (inexpressible) checks may differ: it rejects, the schema accepts.
     assert [(n, net, mine) for n, net, mine in differing if not (mine and not net)] == []
     assert len(differing) <= 10

@@ -25,6 +25,7 @@ _UNKNOWN = "x_unknown"
 
 # --------------------------------------------------------------------------- bases
 
+
 def minimal_job() -> dict:
     return {
         "version": "0.1",
@@ -48,9 +49,12 @@ def seed_job() -> dict:
                 "args": {
                     "image": "vllm/vllm-openai:latest",
                     "cmd": [
-                        "--model", "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B",
-                        "--served-model-name", "R1-Qwen-1.5B",
-                        "--port", "9000",
+                        "--model",
+                        "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B",
+                        "--served-model-name",
+                        "R1-Qwen-1.5B",
+                        "--port",
+                        "9000",
                     ],
                     "gpu": True,
                     "expose": [
@@ -86,23 +90,28 @@ def seed_job() -> dict:
 
 def pipeline_job() -> dict:
     """The seed docs' "Multi-Stage Pipeline" job (valid for the validator)."""
+
     def run(op_id, image, port, group, env=None):
         args = {"image": image}
         if env:
             args["env"] = env
         args["expose"] = [port]
-        return {"type": "container/run", "id": op_id, "args": args,
-                "execution": {"group": group}}
+        return {"type": "container/run", "id": op_id, "args": args, "execution": {"group": group}}
+
     return {
         "version": "0.1",
         "type": "container",
         "ops": [
             run("database", "postgres:15", 5432, "infrastructure", {"POSTGRES_DB": "app"}),
             run("redis", "redis:7", 6379, "infrastructure"),
-            run("api-server", "myapp/api:latest", 3000, "application",
-                {"DATABASE_URL": "postgres://database:5432/app", "REDIS_URL": "redis://redis:6379"}),
-            run("web-frontend", "myapp/frontend:latest", 80, "application",
-                {"API_URL": "http://api-server:3000"}),
+            run(
+                "api-server",
+                "myapp/api:latest",
+                3000,
+                "application",
+                {"DATABASE_URL": "postgres://database:5432/app", "REDIS_URL": "redis://redis:6379"},
+            ),
+            run("web-frontend", "myapp/frontend:latest", 80, "application", {"API_URL": "http://api-server:3000"}),
         ],
     }
 
@@ -123,8 +132,7 @@ def full_job() -> dict:
         },
         "meta": {
             "trigger": "cli",
-            "system_requirements": {"required_vram": 6, "vram_total_mb": 8192,
-                                    "required_cuda": ["11.8", "12.1"]},
+            "system_requirements": {"required_vram": 6, "vram_total_mb": 8192, "required_cuda": ["11.8", "12.1"]},
             "system_resources": {"cores": 4, "gpu": "any"},
             "tags": ["llm", 1],
             "note": "free-form",
@@ -135,8 +143,7 @@ def full_job() -> dict:
             "entrypoint": ["/bin/sh", "-c"],
             "env": {"GLOBAL_A": "1"},
             "work_dir": "/work",
-            "variables": {"MODEL": "llama3", "PORTS": "[9100, 9101]",
-                          "CHUNKS": "[\"[9102,\", \"9103]\"]", "RES": "[]"},
+            "variables": {"MODEL": "llama3", "PORTS": "[9100, 9101]", "CHUNKS": '["[9102,", "9103]"]', "RES": "[]"},
         },
         "ops": [
             {"type": "container/create-volume", "id": "models", "args": {"name": "models"}},
@@ -180,10 +187,7 @@ def full_job() -> dict:
                         {
                             "port": 9001,
                             "type": "websocket",
-                            "health_checks": [
-                                {"type": "websocket", "expected_response": "pong",
-                                 "continuous": False}
-                            ],
+                            "health_checks": [{"type": "websocket", "expected_response": "pong", "continuous": False}],
                         },
                         "%%ops.models.results.extra_port%%",
                         {"__spread__": "%%global.variables.PORTS%%"},
@@ -191,15 +195,25 @@ def full_job() -> dict:
                     "private": False,
                     "restart_policy": "unless-stopped",
                     "resources": [
-                        {"type": "S3", "url": "https://bucket.example.invalid/models/x",
-                         "target": "/models/s3", "files": ["a.bin"], "allowWrite": False},
-                        {"type": "HF", "repo": "org/model", "target": "/models/hf",
-                         "revision": "main", "files": ["config.json"], "accessToken": "hf_x"},
+                        {
+                            "type": "S3",
+                            "url": "https://bucket.example.invalid/models/x",
+                            "target": "/models/s3",
+                            "files": ["a.bin"],
+                            "allowWrite": False,
+                        },
+                        {
+                            "type": "HF",
+                            "repo": "org/model",
+                            "target": "/models/hf",
+                            "revision": "main",
+                            "files": ["config.json"],
+                            "accessToken": "hf_x",
+                        },
                         {"type": "Ollama", "model": "llama3:8b", "target": "/models/ollama"},
                     ],
                     "authentication": {
-                        "docker": {"username": "u", "password": "p",
-                                   "email": "u@example.invalid", "server": "ghcr.io"}
+                        "docker": {"username": "u", "password": "p", "email": "u@example.invalid", "server": "ghcr.io"}
                     },
                 },
                 "results": {
@@ -218,8 +232,7 @@ def full_job() -> dict:
                     "expose": 8080,
                     "restart_policy": {"policy": "on-failure", "restart_tries": 3},
                 },
-                "execution": {"group": "serve", "depends_on": ["server"],
-                              "stop_if_dependent_stops": True},
+                "execution": {"group": "serve", "depends_on": ["server"], "stop_if_dependent_stops": True},
             },
             {
                 "type": "container/run",
@@ -230,8 +243,14 @@ def full_job() -> dict:
                         "port": 7000,
                         "type": "web",
                         "health_checks": [
-                            {"type": "http", "path": "/", "method": "PUT",
-                             "expected_status": 204, "body": "raw text", "continuous": True}
+                            {
+                                "type": "http",
+                                "path": "/",
+                                "method": "PUT",
+                                "expected_status": 204,
+                                "body": "raw text",
+                                "continuous": True,
+                            }
                         ],
                     },
                     "restart_policy": "always",
@@ -241,23 +260,24 @@ def full_job() -> dict:
             {
                 "type": "container/run",
                 "id": "literal",
-                "args": {"image": "nginx:1", "expose": "%%ops.server.results.port%%",
-                         "restart_policy": "no"},
+                "args": {"image": "nginx:1", "expose": "%%ops.server.results.port%%", "restart_policy": "no"},
             },
             {
                 "type": "container/run",
                 "id": "spread",
-                "args": {"image": "nginx:1",
-                         "expose": {"__spread__": "%%global.variables.CHUNKS%%", "chunked": True},
-                         "restart_policy": "on-failure",
-                         "resources": ["__remove-if-empty__",
-                                       {"__spread__": "%%global.variables.RES%%"}]},
+                "args": {
+                    "image": "nginx:1",
+                    "expose": {"__spread__": "%%global.variables.CHUNKS%%", "chunked": True},
+                    "restart_policy": "on-failure",
+                    "resources": ["__remove-if-empty__", {"__spread__": "%%global.variables.RES%%"}],
+                },
             },
         ],
     }
 
 
 # ----------------------------------------------------------------------- helpers
+
 
 def _fmt(path: tuple) -> str:
     out = ""
@@ -317,6 +337,7 @@ def _short(value) -> str:
 
 # ------------------------------------------------------------------- systematic
 
+
 def _skipped(path: tuple, job: dict) -> bool:
     """Keep the systematic walk small: one representative of each repeated shape."""
     text = _fmt(path)
@@ -325,12 +346,23 @@ def _skipped(path: tuple, job: dict) -> bool:
     node = job
     for i, p in enumerate(path):
         parent = path[i - 1] if i else None
-        if isinstance(p, int) and p > 0 and not (
-                (parent == "ops" and p <= 2) or parent == "resources"
-                or (parent == "expose" and p <= 1) or parent == "health_checks"):
+        if (
+            isinstance(p, int)
+            and p > 0
+            and not (
+                (parent == "ops" and p <= 2)
+                or parent == "resources"
+                or (parent == "expose" and p <= 1)
+                or parent == "health_checks"
+            )
+        ):
             return True
-        if parent in _OPEN_MAPS and isinstance(p, str) and p != next(iter(node)) \
-                and not (parent == "meta" and p in _META_KNOWN):
+        if (
+            parent in _OPEN_MAPS
+            and isinstance(p, str)
+            and p != next(iter(node))
+            and not (parent == "meta" and p in _META_KNOWN)
+        ):
             return True
         node = node[p]
     return False
@@ -359,16 +391,15 @@ def _systematic(base_name: str, base: dict) -> list[tuple[str, dict]]:
             out.append((f"{name}:del", _edit(base, path, _DEL)))
         out.append((f"{name}:null", _edit(base, path, None)))
         if not isinstance(node, (dict, list)):
-            out.append((f"{name}:wrongtype={_short(_wrong_type(node))}",
-                        _edit(base, path, _wrong_type(node))))
+            out.append((f"{name}:wrongtype={_short(_wrong_type(node))}", _edit(base, path, _wrong_type(node))))
     for path, node in [((), base)] + walked:
         if isinstance(node, dict):
-            out.append((f"{base_name}/{_fmt(path + (_UNKNOWN,))}:add",
-                        _edit(base, path + (_UNKNOWN,), "x")))
+            out.append((f"{base_name}/{_fmt(path + (_UNKNOWN,))}:add", _edit(base, path + (_UNKNOWN,), "x")))
     return out
 
 
 # --------------------------------------------------------------------- targeted
+
 
 def _targeted() -> list[tuple[str, dict]]:
     out: list[tuple[str, dict]] = []
@@ -400,15 +431,17 @@ def _targeted() -> list[tuple[str, dict]]:
     m("ssh={}", (("ssh",), {"key": "x"}))
     m("deployment_id=1", (("deployment_id",), 1))
     m("logistics={}", (("logistics",), {}))
-    m("logistics.receive:missing",
-      (("logistics",), {"send": {"type": "api", "args": {}}}))
-    m("logistics.send.type=post",
-      (("logistics",), {"send": {"type": "post", "args": {}},
-                        "receive": {"type": "api", "args": {}}}))
-    m("logistics.send.args:missing",
-      (("logistics",), {"send": {"type": "api"}, "receive": {"type": "api", "args": {}}}))
+    m("logistics.receive:missing", (("logistics",), {"send": {"type": "api", "args": {}}}))
+    m(
+        "logistics.send.type=post",
+        (("logistics",), {"send": {"type": "post", "args": {}}, "receive": {"type": "api", "args": {}}}),
+    )
+    m(
+        "logistics.send.args:missing",
+        (("logistics",), {"send": {"type": "api"}, "receive": {"type": "api", "args": {}}}),
+    )
     add("input=[]", [])
-    add("input=\"job\"", "job")
+    add('input="job"', "job")
     add("input=null", None)
 
     # ---- meta (open keys, restricted value types)
@@ -419,51 +452,59 @@ def _targeted() -> list[tuple[str, dict]]:
         ("k=null", {"k": None}),
         ("k=1.5", {"k": 1.5}),
         ("k=[]", {"k": []}),
-        ("k=[1,\"a\"]", {"k": [1, "a"]}),
+        ('k=[1,"a"]', {"k": [1, "a"]}),
         ("k=[true]", {"k": [True]}),
         ("k=[[1]]", {"k": [[1]]}),
         ("k=[{}]", {"k": [{}]}),
         ("k={a:{b:1}}", {"k": {"a": {"b": 1}}}),
         ("k={a:true}", {"k": {"a": True}}),
         ("k={a:null}", {"k": {"a": None}}),
-        ("k={a:[1,\"x\"]}", {"k": {"a": [1, "x"]}}),
+        ('k={a:[1,"x"]}', {"k": {"a": [1, "x"]}}),
         ("k={a:[[1]]}", {"k": {"a": [[1]]}}),
         ("system_requirements.required_vram=6", {"system_requirements": {"required_vram": 6}}),
-        ("system_requirements.required_cuda=[\"12\"]",
-         {"system_requirements": {"required_cuda": ["12"]}}),
+        ('system_requirements.required_cuda=["12"]', {"system_requirements": {"required_cuda": ["12"]}}),
         ("system_resources={a:[1]}", {"system_resources": {"a": [1]}}),
         ("system_resources={a:true}", {"system_resources": {"a": True}}),
         ("system_resources=[]", {"system_resources": []}),
     ]:
         m(f"meta={what}", (("meta",), meta))
     m("meta=[]", (("meta",), []))
-    m("meta=\"x\"", (("meta",), "x"))
+    m('meta="x"', (("meta",), "x"))
 
     # ---- global
     m("global={}", (("global",), {}))
-    m("global.entrypoint=[\"a\",\"__remove-if-empty__\"]",
-      (("global",), {"entrypoint": ["a", "__remove-if-empty__"]}))
+    m('global.entrypoint=["a","__remove-if-empty__"]', (("global",), {"entrypoint": ["a", "__remove-if-empty__"]}))
     m("global.entrypoint=[]", (("global",), {"entrypoint": []}))
     m("global.variables.X=1", (("global",), {"variables": {"X": 1}}))
     m("global.env.X=true", (("global",), {"env": {"X": True}}))
-    m("global.cmd=\"x\"", (("global",), {"cmd": "x"}))
+    m('global.cmd="x"', (("global",), {"cmd": "x"}))
     m("global.expose=80", (("global",), {"expose": 80}))
 
     # ---- op and id
     m("ops[0].type=container/exec", (op + ("type",), "container/exec"))
     m("ops[0].type=container/create-volume(run args)", (op + ("type",), "container/create-volume"))
-    for v, tag in [("my app", "space"), ("my\tapp", "tab"), ("", "empty"),
-                   ("a.b", "dot"), ("%%x%%", "percent"), (" ", "onlyspace")]:
+    for v, tag in [
+        ("my app", "space"),
+        ("my\tapp", "tab"),
+        ("", "empty"),
+        ("a.b", "dot"),
+        ("%%x%%", "percent"),
+        (" ", "onlyspace"),
+    ]:
         m(f"ops[0].id={tag}", (op + ("id",), v))
     m("ops[0].id=1", (op + ("id",), 1))
     m("ops[0].id:del", (op + ("id",), _DEL))
     add("min/ops:duplicate-ids", _edits(mn, (("ops",), [mn["ops"][0], copy.deepcopy(mn["ops"][0])])))
-    add("min/ops:duplicate-ids+bad-arg", _edits(
-        mn, (("ops",), [mn["ops"][0], {"type": "container/run", "id": "app", "args": {"image": 1}}])))
-    add("min/ops:second-op-id-missing", _edits(
-        mn, (("ops",), [mn["ops"][0], {"type": "container/run", "args": {"image": "a"}}])))
-    m("ops[0].output=\"x\"", (op + ("output",), "x"))
-    m("ops[0].name=\"x\"", (op + ("name",), "x"))
+    add(
+        "min/ops:duplicate-ids+bad-arg",
+        _edits(mn, (("ops",), [mn["ops"][0], {"type": "container/run", "id": "app", "args": {"image": 1}}])),
+    )
+    add(
+        "min/ops:second-op-id-missing",
+        _edits(mn, (("ops",), [mn["ops"][0], {"type": "container/run", "args": {"image": "a"}}])),
+    )
+    m('ops[0].output="x"', (op + ("output",), "x"))
+    m('ops[0].name="x"', (op + ("name",), "x"))
 
     # ---- args union: run vs create-volume
     m("ops[0].args={}", (args, {}))
@@ -472,23 +513,43 @@ def _targeted() -> list[tuple[str, dict]]:
     m("ops[0].args={name:1}", (args, {"name": 1}))
     m("ops[0].args={image,name}", (args, {"image": "a", "name": "v"}))
     m("ops[0].args={name,dest}", (args, {"name": "v", "dest": "/d"}))
-    add("min/create-volume:args={name}", _edits(
-        mn, (op, {"type": "container/create-volume", "id": "vol", "args": {"name": "vol"}})))
-    add("min/create-volume:args={image,gpu}(run args)", _edits(
-        mn, (op, {"type": "container/create-volume", "id": "vol",
-                  "args": {"image": "a", "gpu": True}})))
-    add("min/create-volume:args={name,size}", _edits(
-        mn, (op, {"type": "container/create-volume", "id": "vol",
-                  "args": {"name": "vol", "size": "1G"}})))
-    add("min/create-volume:args={}", _edits(
-        mn, (op, {"type": "container/create-volume", "id": "vol", "args": {}})))
-    add("min/create-volume:+results+execution", _edits(
-        mn, (op, {"type": "container/create-volume", "id": "vol", "args": {"name": "vol"},
-                  "results": {"r": "x"}, "execution": {"group": "g"}})))
-    add("min/ops[0].args.image:del+global.image", _edits(
-        mn, (args + ("image",), _DEL), (("global",), {"image": "alpine:3"})))
-    add("min/ops[0].args={cmd}+global.image", _edits(
-        mn, (args, {"cmd": ["echo"]}), (("global",), {"image": "alpine:3"})))
+    add(
+        "min/create-volume:args={name}",
+        _edits(mn, (op, {"type": "container/create-volume", "id": "vol", "args": {"name": "vol"}})),
+    )
+    add(
+        "min/create-volume:args={image,gpu}(run args)",
+        _edits(mn, (op, {"type": "container/create-volume", "id": "vol", "args": {"image": "a", "gpu": True}})),
+    )
+    add(
+        "min/create-volume:args={name,size}",
+        _edits(mn, (op, {"type": "container/create-volume", "id": "vol", "args": {"name": "vol", "size": "1G"}})),
+    )
+    add("min/create-volume:args={}", _edits(mn, (op, {"type": "container/create-volume", "id": "vol", "args": {}})))
+    add(
+        "min/create-volume:+results+execution",
+        _edits(
+            mn,
+            (
+                op,
+                {
+                    "type": "container/create-volume",
+                    "id": "vol",
+                    "args": {"name": "vol"},
+                    "results": {"r": "x"},
+                    "execution": {"group": "g"},
+                },
+            ),
+        ),
+    )
+    add(
+        "min/ops[0].args.image:del+global.image",
+        _edits(mn, (args + ("image",), _DEL), (("global",), {"image": "alpine:3"})),
+    )
+    add(
+        "min/ops[0].args={cmd}+global.image",
+        _edits(mn, (args, {"cmd": ["echo"]}), (("global",), {"image": "alpine:3"})),
+    )
     a("image", "", '""')
     a("output", "/out")
     a("required_vram", 6)
@@ -504,66 +565,151 @@ def _targeted() -> list[tuple[str, dict]]:
         ("gpu", ["true", 1, 0]),
         ("private", [True, "yes"]),
         ("work_dir", ["", 1]),
-        ("volumes", [[], [{"name": "v"}], [{"dest": "/d"}],
-                     [{"name": "v", "dest": "/d", "readonly": True}],
-                     [{"name": 1, "dest": "/d"}], "v:/d", ["v:/d"]]),
-        ("authentication", [{}, {"docker": {}}, {"docker": {"username": "u"}},
-                            {"docker": {"username": 1}}, {"docker": {"token": "t"}},
-                            {"ghcr": {"username": "u"}}, {"docker": []}]),
+        (
+            "volumes",
+            [
+                [],
+                [{"name": "v"}],
+                [{"dest": "/d"}],
+                [{"name": "v", "dest": "/d", "readonly": True}],
+                [{"name": 1, "dest": "/d"}],
+                "v:/d",
+                ["v:/d"],
+            ],
+        ),
+        (
+            "authentication",
+            [
+                {},
+                {"docker": {}},
+                {"docker": {"username": "u"}},
+                {"docker": {"username": 1}},
+                {"docker": {"token": "t"}},
+                {"ghcr": {"username": "u"}},
+                {"docker": []},
+            ],
+        ),
     ]:
         for v in vals:
             a(key, v)
 
     # ---- restart_policy
-    for v in ["no", "always", "unless-stopped", "on-failure", "never", "On-Failure", "",
-              {"policy": "on-failure"}, {"policy": "on-failure", "restart_tries": 0},
-              {"policy": "on-failure", "restart_tries": -1},
-              {"policy": "on-failure", "restart_tries": 2.5},
-              {"policy": "on-failure", "restart_tries": 10 ** 30},
-              {"policy": "on-failure", "restart_tries": "3"},
-              {"policy": "always"}, {"policy": "always", "restart_tries": 3},
-              {"restart_tries": 3}, {}, {"policy": "on-failure", "max": 1},
-              ["on-failure"], 3, False]:
+    for v in [
+        "no",
+        "always",
+        "unless-stopped",
+        "on-failure",
+        "never",
+        "On-Failure",
+        "",
+        {"policy": "on-failure"},
+        {"policy": "on-failure", "restart_tries": 0},
+        {"policy": "on-failure", "restart_tries": -1},
+        {"policy": "on-failure", "restart_tries": 2.5},
+        {"policy": "on-failure", "restart_tries": 10**30},
+        {"policy": "on-failure", "restart_tries": "3"},
+        {"policy": "always"},
+        {"policy": "always", "restart_tries": 3},
+        {"restart_tries": 3},
+        {},
+        {"policy": "on-failure", "max": 1},
+        ["on-failure"],
+        3,
+        False,
+    ]:
         a("restart_policy", v)
 
     # ---- expose: the top-level forms
-    for v in [8000, 0, -1, 65535, 65536, 8000.5, 10 ** 30, "8000", "8000-8010",
-              "%%ops.app.results.port%%", "%%global.variables.PORT%%",
-              "%%globals.variables.PORT%%", "%%ops%%", "x%%ops.a.b%%", "%%opsXa%%",
-              "%%ops.a%b%%", True, [], [8000], [8000, 9000], [8000, 8000], [8000, 8000.0],
-              [8000, {"port": 8000}], [{"port": 8000}, {"port": 8000}],
-              ["%%ops.a.results.p%%", "%%ops.a.results.p%%"],
-              [{"__spread__": "%%ops.a.results.p%%"}, {"__spread__": "%%ops.a.results.p%%"}],
-              [{"__spread__": "%%ops.a.results.p%%"}, 8000], ["8000"], ["8000-8010"],
-              [[8000]], [None], [True], [8000.5], [-1], [10 ** 30],
-              {"port": 8000}, {"port": "8000"}, {"port": 8000.5}, {"port": None},
-              {"port": 8000, "type": "web"}, {"port": 8000, "type": "http"},
-              {"port": 8000, "type": "WEB"}, {"port": 8000, "type": None},
-              {"type": "web"}, {}, {"port": 8000, "health_checks": []},
-              {"port": 8000, "health_checks": {}}, {"port": 8000, "protocol": "tcp"},
-              {"__spread__": "%%ops.a.results.p%%"},
-              {"__spread__": "%%ops.a.results.p%%", "chunked": True},
-              {"__spread__": "%%ops.a.results.p%%", "chunked": "yes"},
-              {"__spread__": "%%ops.a.results.p%%", "extra": 1},
-              {"__spread__": "ports"}, {"__spread__": ""}, {"__spread__": ["%%ops.a.b%%"]},
-              {"__spread__": "%%ops.a.results.p%%", "port": 8000}]:
+    for v in [
+        8000,
+        0,
+        -1,
+        65535,
+        65536,
+        8000.5,
+        10**30,
+        "8000",
+        "8000-8010",
+        "%%ops.app.results.port%%",
+        "%%global.variables.PORT%%",
+        "%%globals.variables.PORT%%",
+        "%%ops%%",
+        "x%%ops.a.b%%",
+        "%%opsXa%%",
+        "%%ops.a%b%%",
+        True,
+        [],
+        [8000],
+        [8000, 9000],
+        [8000, 8000],
+        [8000, 8000.0],
+        [8000, {"port": 8000}],
+        [{"port": 8000}, {"port": 8000}],
+        ["%%ops.a.results.p%%", "%%ops.a.results.p%%"],
+        [{"__spread__": "%%ops.a.results.p%%"}, {"__spread__": "%%ops.a.results.p%%"}],
+        [{"__spread__": "%%ops.a.results.p%%"}, 8000],
+        ["8000"],
+        ["8000-8010"],
+        [[8000]],
+        [None],
+        [True],
+        [8000.5],
+        [-1],
+        [10**30],
+        {"port": 8000},
+        {"port": "8000"},
+        {"port": 8000.5},
+        {"port": None},
+        {"port": 8000, "type": "web"},
+        {"port": 8000, "type": "http"},
+        {"port": 8000, "type": "WEB"},
+        {"port": 8000, "type": None},
+        {"type": "web"},
+        {},
+        {"port": 8000, "health_checks": []},
+        {"port": 8000, "health_checks": {}},
+        {"port": 8000, "protocol": "tcp"},
+        {"__spread__": "%%ops.a.results.p%%"},
+        {"__spread__": "%%ops.a.results.p%%", "chunked": True},
+        {"__spread__": "%%ops.a.results.p%%", "chunked": "yes"},
+        {"__spread__": "%%ops.a.results.p%%", "extra": 1},
+        {"__spread__": "ports"},
+        {"__spread__": ""},
+        {"__spread__": ["%%ops.a.b%%"]},
+        {"__spread__": "%%ops.a.results.p%%", "port": 8000},
+    ]:
         a("expose", v)
 
     # literal-string edge cases (JS regex /^%%(ops|global).[^%]+%%$/: `.` excludes \n \r
     # \u2028 \u2029, `$` is end of input only)
-    for v, tag in [("%%ops%x%%", "ops%x"), ("%%ops.%%", "ops.(empty)"), ("%%ops.a%%", "ops.a"),
-                   ("%%ops.a.b%%\n", "trailing-newline"), ("%%ops\nx.y%%", "newline-after-ops"),
-                   ("%%ops\rx.y%%", "cr-after-ops"), ("%%ops\u2028x.y%%", "u2028-after-ops"),
-                   ("%%ops.a\nb%%", "newline-inside"), ("%%global.job%%", "global.job"),
-                   ("%%GLOBAL.job%%", "GLOBAL-uppercase"), (" %%ops.a.b%%", "leading-space")]:
+    for v, tag in [
+        ("%%ops%x%%", "ops%x"),
+        ("%%ops.%%", "ops.(empty)"),
+        ("%%ops.a%%", "ops.a"),
+        ("%%ops.a.b%%\n", "trailing-newline"),
+        ("%%ops\nx.y%%", "newline-after-ops"),
+        ("%%ops\rx.y%%", "cr-after-ops"),
+        ("%%ops\u2028x.y%%", "u2028-after-ops"),
+        ("%%ops.a\nb%%", "newline-inside"),
+        ("%%global.job%%", "global.job"),
+        ("%%GLOBAL.job%%", "GLOBAL-uppercase"),
+        (" %%ops.a.b%%", "leading-space"),
+    ]:
         a("expose", v, f"literal:{tag}")
-    for v in [[{"port": None}], [{"port": "8000-8010"}], [8005, {"port": 8000}, 8000.5],
-              [8000, "%%ops.a.b%%", {"__spread__": "%%ops.a.b%%"}, {"port": 9000}],
-              ["__remove-if-empty__"], [8000, "__remove-if-empty__"], [{"__spread__": ""}],
-              [{"port": True}], [-0.0]]:
+    for v in [
+        [{"port": None}],
+        [{"port": "8000-8010"}],
+        [8005, {"port": 8000}, 8000.5],
+        [8000, "%%ops.a.b%%", {"__spread__": "%%ops.a.b%%"}, {"port": 9000}],
+        ["__remove-if-empty__"],
+        [8000, "__remove-if-empty__"],
+        [{"__spread__": ""}],
+        [{"port": True}],
+        [-0.0],
+    ]:
         a("expose", v)
-    a("expose", [10 ** 400], "[10**400](JS Infinity)")
-    a("expose", 10 ** 400, "10**400(JS Infinity)")
+    a("expose", [10**400], "[10**400](JS Infinity)")
+    a("expose", 10**400, "10**400(JS Infinity)")
     a("expose", {"port": True})
 
     # ---- Python bools are ints: the validator does not take booleans for numbers
@@ -573,13 +719,14 @@ def _targeted() -> list[tuple[str, dict]]:
     m("ops[0].id=newline", (op + ("id",), "my\napp"))
 
     # ---- health checks
-    http = {"type": "http", "path": "/", "method": "GET", "expected_status": 200,
-            "continuous": True}
+    http = {"type": "http", "path": "/", "method": "GET", "expected_status": 200, "continuous": True}
     ws = {"type": "websocket", "expected_response": "ok", "continuous": True}
 
     def hc(what, check):
-        add(f"min/ops[0].args.expose[0].health_checks[0]:{what}",
-            _edits(mn, (args + ("expose",), [{"port": 8000, "health_checks": [check]}])))
+        add(
+            f"min/ops[0].args.expose[0].health_checks[0]:{what}",
+            _edits(mn, (args + ("expose",), [{"port": 8000, "health_checks": [check]}])),
+        )
 
     hc("http", http)
     hc("websocket", ws)
@@ -587,31 +734,66 @@ def _targeted() -> list[tuple[str, dict]]:
         hc(f"http-{key}", {k: v for k, v in http.items() if k != key})
     for key in ["type", "expected_response", "continuous"]:
         hc(f"ws-{key}", {k: v for k, v in ws.items() if k != key})
-    for key, v in [("type", "tcp"), ("type", "HTTP"), ("type", "https"),
-                   ("method", "get"), ("method", "PATCH"), ("method", "HEAD"),
-                   ("expected_status", "200"), ("expected_status", 200.5),
-                   ("expected_status", -1), ("expected_status", 0),
-                   ("expected_status", 10 ** 30), ("continuous", "true"), ("continuous", 1),
-                   ("expected_status", True), ("continuous", None), ("path", ""), ("path", "no-slash"), ("path", 1),
-                   ("headers", {}), ("headers", {"X": 1}), ("headers", {"X": None}),
-                   ("headers", [["X", "1"]]), ("headers", "X: 1"),
-                   ("body", "text"), ("body", {"a": [1, {"b": None}]}), ("body", [1, "a"]),
-                   ("body", 42), ("body", False), ("body", None), ("body", ""),
-                   ("interval", 5), ("timeout", 5), ("expected_response", "ok"),
-                   ("port", 8000)]:
+    for key, v in [
+        ("type", "tcp"),
+        ("type", "HTTP"),
+        ("type", "https"),
+        ("method", "get"),
+        ("method", "PATCH"),
+        ("method", "HEAD"),
+        ("expected_status", "200"),
+        ("expected_status", 200.5),
+        ("expected_status", -1),
+        ("expected_status", 0),
+        ("expected_status", 10**30),
+        ("continuous", "true"),
+        ("continuous", 1),
+        ("expected_status", True),
+        ("continuous", None),
+        ("path", ""),
+        ("path", "no-slash"),
+        ("path", 1),
+        ("headers", {}),
+        ("headers", {"X": 1}),
+        ("headers", {"X": None}),
+        ("headers", [["X", "1"]]),
+        ("headers", "X: 1"),
+        ("body", "text"),
+        ("body", {"a": [1, {"b": None}]}),
+        ("body", [1, "a"]),
+        ("body", 42),
+        ("body", False),
+        ("body", None),
+        ("body", ""),
+        ("interval", 5),
+        ("timeout", 5),
+        ("expected_response", "ok"),
+        ("port", 8000),
+    ]:
         hc(f"http.{key}={_short(v)}", {**http, key: v})
     hc("http.method=POST+body", {**http, "method": "POST", "body": {"q": 1}})
     hc("http.method=DELETE", {**http, "method": "DELETE"})
-    for key, v in [("expected_response", ""), ("expected_response", 1),
-                   ("continuous", "false"), ("path", "/ws"), ("expected_status", 101)]:
+    for key, v in [
+        ("expected_response", ""),
+        ("expected_response", 1),
+        ("continuous", "false"),
+        ("path", "/ws"),
+        ("expected_status", 101),
+    ]:
         hc(f"ws.{key}={_short(v)}", {**ws, key: v})
     hc("null", None)
     hc("string", "http")
-    add("min/ops[0].args.expose:two-ports-mixed-checks", _edits(
-        mn, (args + ("expose",), [{"port": 8000, "health_checks": [http, ws]},
-                                  {"port": 8001, "type": "none"}, 8002])))
-    add("min/ops[0].args.expose={port,health_checks}(not array)", _edits(
-        mn, (args + ("expose",), {"port": 8000, "health_checks": [http]})))
+    add(
+        "min/ops[0].args.expose:two-ports-mixed-checks",
+        _edits(
+            mn,
+            (args + ("expose",), [{"port": 8000, "health_checks": [http, ws]}, {"port": 8001, "type": "none"}, 8002]),
+        ),
+    )
+    add(
+        "min/ops[0].args.expose={port,health_checks}(not array)",
+        _edits(mn, (args + ("expose",), {"port": 8000, "health_checks": [http]})),
+    )
 
     # ---- resources
     s3 = {"type": "S3", "url": "https://b.example.invalid/p", "target": "/d"}
@@ -622,23 +804,18 @@ def _targeted() -> list[tuple[str, dict]]:
         ("S3-type", {"url": "https://b.example.invalid/p", "target": "/d"}),
         ("S3+files", {**s3, "files": ["a"]}),
         ("S3+files=[1]", {**s3, "files": [1]}),
-        ("S3+allowWrite=\"true\"", {**s3, "allowWrite": "true"}),
+        ('S3+allowWrite="true"', {**s3, "allowWrite": "true"}),
         ("S3+bucket", {**s3, "bucket": "b"}),
         ("S3+bucket+files", {**s3, "bucket": "b", "files": ["a"]}),
         ("S3+bucket=1", {**s3, "bucket": 1}),
         ("S3+buckets", {"type": "S3", "target": "/d", "buckets": [{"url": "u"}]}),
-        ("S3+buckets+files", {"type": "S3", "target": "/d",
-                              "buckets": [{"url": "u", "files": ["a"]}]}),
+        ("S3+buckets+files", {"type": "S3", "target": "/d", "buckets": [{"url": "u", "files": ["a"]}]}),
         ("S3+buckets[0]-url", {"type": "S3", "target": "/d", "buckets": [{"files": ["a"]}]}),
-        ("S3+buckets[0]+extra", {"type": "S3", "target": "/d",
-                                 "buckets": [{"url": "u", "x": 1}]}),
-        ("S3+buckets+top-files", {"type": "S3", "target": "/d", "buckets": [],
-                                  "files": ["a"]}),
-        ("S3+IAM", {**s3, "IAM": {"REGION": "r", "ACCESS_KEY_ID": "k",
-                                  "SECRET_ACCESS_KEY": "s"}}),
+        ("S3+buckets[0]+extra", {"type": "S3", "target": "/d", "buckets": [{"url": "u", "x": 1}]}),
+        ("S3+buckets+top-files", {"type": "S3", "target": "/d", "buckets": [], "files": ["a"]}),
+        ("S3+IAM", {**s3, "IAM": {"REGION": "r", "ACCESS_KEY_ID": "k", "SECRET_ACCESS_KEY": "s"}}),
         ("S3+IAM-REGION", {**s3, "IAM": {"ACCESS_KEY_ID": "k", "SECRET_ACCESS_KEY": "s"}}),
-        ("S3+IAM+extra", {**s3, "IAM": {"REGION": "r", "ACCESS_KEY_ID": "k",
-                                        "SECRET_ACCESS_KEY": "s", "TOKEN": "t"}}),
+        ("S3+IAM+extra", {**s3, "IAM": {"REGION": "r", "ACCESS_KEY_ID": "k", "SECRET_ACCESS_KEY": "s", "TOKEN": "t"}}),
         ("S3+extra", {**s3, "region": "eu"}),
         ("type=s3", {**s3, "type": "s3"}),
         ("type=GCS", {**s3, "type": "GCS"}),
@@ -666,35 +843,37 @@ def _targeted() -> list[tuple[str, dict]]:
     # ---- results
     for what, res in [
         ("{}", {}),
-        ("k=\"\"", {"k": ""}),
-        ("k=\"(\"(bad regex)", {"k": "("}),
+        ('k=""', {"k": ""}),
+        ('k="("(bad regex)', {"k": "("}),
         ("k={regex,logType:[stdout]}", {"k": {"regex": "x", "logType": ["stdout"]}}),
-        ("k={regex,logType:all4}",
-         {"k": {"regex": "x", "logType": ["stdin", "stdout", "stderr", "nodeerr"]}}),
+        ("k={regex,logType:all4}", {"k": {"regex": "x", "logType": ["stdin", "stdout", "stderr", "nodeerr"]}}),
         ("k={regex}", {"k": {"regex": "x"}}),
         ("k={logType}", {"k": {"logType": ["stdout"]}}),
         ("k={regex,logType:[]}", {"k": {"regex": "x", "logType": []}}),
         ("k={regex,logType:dup}", {"k": {"regex": "x", "logType": ["stdout", "stdout"]}}),
-        ("k={regex,logType:5}", {"k": {"regex": "x", "logType":
-                                       ["stdin", "stdout", "stderr", "nodeerr", "stdout"]}}),
+        ("k={regex,logType:5}", {"k": {"regex": "x", "logType": ["stdin", "stdout", "stderr", "nodeerr", "stdout"]}}),
         ("k={regex,logType:[STDOUT]}", {"k": {"regex": "x", "logType": ["STDOUT"]}}),
         ("k={regex,logType:[log]}", {"k": {"regex": "x", "logType": ["log"]}}),
-        ("k={regex,logType:\"stdout\"}", {"k": {"regex": "x", "logType": "stdout"}}),
+        ('k={regex,logType:"stdout"}', {"k": {"regex": "x", "logType": "stdout"}}),
         ("k={regex:1,logType}", {"k": {"regex": 1, "logType": ["stdout"]}}),
         ("k={regex,logType,+extra}", {"k": {"regex": "x", "logType": ["stdout"], "flags": "g"}}),
         ("k=1", {"k": 1}),
         ("k=null", {"k": None}),
-        ("k=[\"x\"]", {"k": ["x"]}),
+        ('k=["x"]', {"k": ["x"]}),
         ("[]", []),
-        ("\"x\"", "x"),
+        ('"x"', "x"),
     ]:
         m(f"ops[0].results={what}", (op + ("results",), res))
 
     # ---- execution
-    two = {"version": "0.1", "type": "container", "ops": [
-        {"type": "container/run", "id": "a", "args": {"image": "x"}},
-        {"type": "container/run", "id": "b", "args": {"image": "x"}},
-    ]}
+    two = {
+        "version": "0.1",
+        "type": "container",
+        "ops": [
+            {"type": "container/run", "id": "a", "args": {"image": "x"}},
+            {"type": "container/run", "id": "b", "args": {"image": "x"}},
+        ],
+    }
 
     def ex(what, ea, eb=None):
         job = copy.deepcopy(two)
@@ -707,15 +886,15 @@ def _targeted() -> list[tuple[str, dict]]:
     ex("none", _DEL)
     ex("{}", {})
     ex("group", {"group": "g"})
-    ex("group=\"\"", {"group": ""})
+    ex('group=""', {"group": ""})
     ex("group=1", {"group": 1})
     ex("depends_on=[]", {"depends_on": []})
     ex("depends_on=[b]", {"depends_on": ["b"]})
     ex("depends_on=[b]+stop_if=true", {"depends_on": ["b"], "stop_if_dependent_stops": True})
-    ex("depends_on=[b]+stop_if=\"yes\"", {"depends_on": ["b"], "stop_if_dependent_stops": "yes"})
+    ex('depends_on=[b]+stop_if="yes"', {"depends_on": ["b"], "stop_if_dependent_stops": "yes"})
     ex("stop_if=true(no depends_on)", {"stop_if_dependent_stops": True})
     ex("stop_if=false(no depends_on)", {"stop_if_dependent_stops": False})
-    ex("depends_on=\"b\"", {"depends_on": "b"})
+    ex('depends_on="b"', {"depends_on": "b"})
     ex("depends_on=[1]", {"depends_on": [1]})
     ex("depends_on=null", {"depends_on": None})
     ex("depends_on=[unknown]", {"depends_on": ["nope"]})
@@ -729,7 +908,7 @@ def _targeted() -> list[tuple[str, dict]]:
     ex("extra-key", {"group": "g", "priority": 1})
     ex("null", None)
     ex("[]", [])
-    ex("\"g\"", "g")
+    ex('"g"', "g")
 
     # ---- cross-op facts the validator does not check
     def both(what, args_a, args_b):
@@ -742,14 +921,17 @@ def _targeted() -> list[tuple[str, dict]]:
     both("same-alias-on-two-ops", {"aliases": "x"}, {"aliases": ["x"]})
     both("alias-equals-other-op-id", {"aliases": "b"}, {})
     both("volume-without-create-volume-op", {"volumes": [{"name": "nope", "dest": "/d"}]}, {})
-    both("literal-to-unknown-op", {"env": {"U": "%%ops.nope.host%%"}},
-         {"expose": "%%ops.nope.results.port%%"})
+    both("literal-to-unknown-op", {"env": {"U": "%%ops.nope.host%%"}}, {"expose": "%%ops.nope.results.port%%"})
 
     # ---- misc: empty strings and many ops
-    m("ops[0].args.image=\" \"", (args + ("image",), " "))
-    add("min/ops:200-ops", _edits(mn, (("ops",), [
-        {"type": "container/run", "id": f"op{i}", "args": {"image": "alpine:3"}}
-        for i in range(200)])))
+    m('ops[0].args.image=" "', (args + ("image",), " "))
+    add(
+        "min/ops:200-ops",
+        _edits(
+            mn,
+            (("ops",), [{"type": "container/run", "id": f"op{i}", "args": {"image": "alpine:3"}} for i in range(200)]),
+        ),
+    )
     return out
 
 
@@ -758,23 +940,43 @@ def _seed_variants() -> list[tuple[str, dict]]:
     hcp = ("ops", 0, "args", "expose", 0, "health_checks", 0)
     return [
         ("seed/continuous:del", _edit(s, hcp + ("continuous",), _DEL)),
-        ("seed/ops[0].args.image:del+global.image",
-         _edits(s, (("ops", 0, "args", "image"), _DEL),
-                (("global",), {"image": "vllm/vllm-openai:latest"}))),
-        ("seed/ops[1].execution.depends_on=[vllm]",
-         _edit(s, ("ops", 1, "execution", "depends_on"), ["vllm"])),
-        ("seed/meta.system_requirements.required_vram=\"6\"",
-         _edit(s, ("meta", "system_requirements", "required_vram"), "6")),
+        (
+            "seed/ops[0].args.image:del+global.image",
+            _edits(s, (("ops", 0, "args", "image"), _DEL), (("global",), {"image": "vllm/vllm-openai:latest"})),
+        ),
+        ("seed/ops[1].execution.depends_on=[vllm]", _edit(s, ("ops", 1, "execution", "depends_on"), ["vllm"])),
+        (
+            'seed/meta.system_requirements.required_vram="6"',
+            _edit(s, ("meta", "system_requirements", "required_vram"), "6"),
+        ),
         ("seed/ops[0].args.required_vram=6", _edit(s, ("ops", 0, "args", "required_vram"), 6)),
-        ("seed/single-service", {"version": "0.1", "type": "container", "ops": [
-            {"type": "container/run", "id": "my-service",
-             "args": {"image": "nginx:latest", "expose": 80}}]}),
-        ("seed/multi-service-container", {
-            "version": "0.1", "type": "container",
-            "meta": {"trigger": "dashboard", "system_requirements": {"required_vram": 6}},
-            "ops": [{"type": "container/run", "id": "multi-service",
-                     "args": {"image": "docker.io/username/multi-service:latest",
-                              "gpu": True, "expose": [8000, 9000]}}]}),
+        (
+            "seed/single-service",
+            {
+                "version": "0.1",
+                "type": "container",
+                "ops": [{"type": "container/run", "id": "my-service", "args": {"image": "nginx:latest", "expose": 80}}],
+            },
+        ),
+        (
+            "seed/multi-service-container",
+            {
+                "version": "0.1",
+                "type": "container",
+                "meta": {"trigger": "dashboard", "system_requirements": {"required_vram": 6}},
+                "ops": [
+                    {
+                        "type": "container/run",
+                        "id": "multi-service",
+                        "args": {
+                            "image": "docker.io/username/multi-service:latest",
+                            "gpu": True,
+                            "expose": [8000, 9000],
+                        },
+                    }
+                ],
+            },
+        ),
     ]
 
 

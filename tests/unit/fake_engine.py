@@ -1,0 +1,91 @@
+"""A fake engine for fast unit tests of the runner: containers follow scripts of states over fake time.
+
+It satisfies the runtime's Engine protocol (tests/unit/test_engine_protocol.py checks that), so the
+supervisor, the session use cases and the API can be driven without Docker. It adds to the
+end-to-end tests on a real engine, never replaces them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nos2compose.runtime.states import Container
+
+
+class FakeEngine:
+    """Containers appear when their group is `up`; each then follows a script of states over fake time."""
+
+    def __init__(self, scripts, fail_up=(), project="p"):
+        self.project = project
+        self.scripts = scripts  # service -> [(after seconds, state, health, exit code)]
+        self.fail_up = set(fail_up)
+        self.groups: dict[str, str] = {}  # service -> the group file's stem it starts with
+        self.started: dict[str, float] = {}
+        self.ups: list[str] = []
+        self.stopped_services: set[str] = set()
+        self.stopped = False
+        self.calls: list[tuple] = []
+        self.now = 0.0
+
+    def preflight(self, need_gpu_for):
+        self.calls.append(("preflight", tuple(need_gpu_for)))
+
+    def up(self, files, pull, services=None):
+        name = Path(files[0]).stem
+        self.ups.append(name)
+        if name in self.fail_up:
+            raise RuntimeError("pull access denied for nosuch/image")
+        for service in self.scripts:
+            if self.groups.get(service) == name and (services is None or service in services):
+                self.started.setdefault(service, self.now)
+
+    def containers(self):
+        out = []
+        for service, t0 in self.started.items():
+            row = None
+            for after, state, health, code in self.scripts[service]:
+                if self.now - t0 >= after:
+                    row = Container(service, state, health, code, "", id=f"id-{service}")
+            if (self.stopped or service in self.stopped_services) and row and row.state == "running":
+                row = Container(service, "exited", "", 137, "", id=f"id-{service}")
+            if row:
+                out.append(row)
+        return out
+
+    def inspect_all(self):
+        return [{"service": c.service, "id": c.id, "started": 0, "finished": None} for c in self.containers()]
+
+    def stop(self, services=None, timeout=10):
+        self.calls.append(("stop", tuple(services or ()), timeout))
+        if services:
+            self.stopped_services.update(services)
+        else:
+            self.stopped = True
+
+    def restart(self, services=None, timeout=10):
+        self.calls.append(("restart", tuple(services or ()), timeout))
+        self.stopped_services.difference_update(services or self.scripts)
+        for service in services or self.scripts:
+            self.started[service] = self.now
+
+    def down(self, volumes):
+        self.calls.append(("down", volumes))
+        self.started.clear()
+
+    def login(self, server, username, password):
+        self.calls.append(("login", server, username))
+
+    def follow_logs(self, service):
+        yield from self.log_tail(service, None)
+
+    def stream_lines(self, container_id):
+        return [("stdout", f"last words of {container_id.removeprefix('id-')}")]
+
+    def log_tail(self, service, lines):
+        return [f"last words of {service}"]
+
+    def caches(self):
+        return []
+
+    def remove_volumes(self, names):
+        self.calls.append(("remove_volumes", tuple(names)))

@@ -1,0 +1,75 @@
+"""The contract of generated files: what emit writes, runtime reads back, and nothing a job writes can pass for it."""
+
+from __future__ import annotations
+
+import yaml
+from helpers import job, run_op
+
+from nos2compose import contract
+from nos2compose.compiler import Options, compile_job
+from nos2compose.contract import Placeholder
+from nos2compose.runtime.plan import read_plan
+
+
+def test_placeholders_round_trip_through_their_record():
+    for splice in contract.SPLICES:
+        p = Placeholder("op.1", "key-x", splice)
+        assert Placeholder.from_record(p.record()) == p
+    assert Placeholder.from_record({"op": "a", "key": "k", "splice": "bogus"}) is None
+    assert Placeholder.from_record("not a record") is None
+
+
+def test_references_are_generated_variables_only_and_never_escaped_text():
+    text = "a ${N2C_X:?set by nos2compose up} b $${N2C_Y} c $$${N2C_Z} ${HOME} $N2C_W"
+    assert contract.references(text) == ["N2C_X", "N2C_Z"]
+    assert contract.substitute(text, lambda v: "<" + v + ">") == "a <N2C_X> b $${N2C_Y} c $$<N2C_Z> ${HOME} $N2C_W"
+    assert contract.reference("N2C_A") == "${N2C_A:?set by nos2compose up}"
+
+
+def test_what_emit_writes_runtime_reads_back(tmp_path):
+    """Labels, x-nos2compose keys, helper services and placeholders: one group file, read as `up` reads it."""
+    first = {**run_op("first", cmd="echo port: 80"), "results": {"port": "(?<=port: )\\d+"}}
+    second = run_op(
+        "second",
+        cmd=["serve", "%%ops.first.results.port%%"],
+        env={"P": "x%%ops.first.results.port%%"},
+        expose=[
+            {
+                "port": 8080,
+                "health_checks": [
+                    {"type": "http", "path": "/", "method": "GET", "expected_status": 200, "continuous": True}
+                ],
+            }
+        ],
+        resources=[{"type": "HF", "repo": "org/model", "target": "/models"}],
+    )
+    second["execution"] = {"group": "later"}
+    result = compile_job(job(first, second), Options(name="p", health_probe="sidecar"))
+    assert result.ok, [d.describe() for d in result.diagnostics.items]
+    files = [(tmp_path / name, text) for name, text in result.group_files()]
+    plan = read_plan(files)
+    assert [g.name for g in plan.groups] == ["first", "later"]
+    (op,) = plan.groups[1].ops
+    assert op.id == "second" and op.probe == "second-probe" and op.fetch == ("second-fetch-1",)
+    assert [r.key for r in plan.groups[0].ops[0].results] == ["port"]
+    assert set(plan.groups[1].runtime.values()) == {
+        Placeholder("first", "port", "items"),
+        Placeholder("first", "port", "text"),
+    }
+    doc = yaml.safe_load(files[1][1])
+    svc = doc["services"]["second"]
+    assert svc["labels"][contract.OP_LABEL] == "second" and svc["labels"][contract.GROUP_LABEL] == "later"
+    assert doc["services"]["second-probe"]["labels"][contract.PROBE_FOR_LABEL] == "second"
+    assert doc["services"]["second-fetch-1"]["labels"][contract.FETCH_FOR_LABEL] == "second"
+    variables = set(doc[contract.EXTENSION][contract.RUNTIME_KEY])
+    assert {v for item in svc["command"] for v in contract.references(item)} <= variables
+    assert contract.references(svc["environment"]["P"])[0] in variables
+
+
+def test_job_text_that_looks_like_a_reference_stays_text():
+    """`${…}` and NUL-delimited text from a job is written escaped: Compose never fills it in."""
+    hostile = ["${HOME}", "\x00n2c:HOME\x00", "${N2C_FIRST_PORT:?set by nos2compose up}"]
+    op = run_op("a", cmd=hostile, env={"E": hostile[2]}, work_dir="/w${HOME}")
+    text = compile_job(job(op), Options(name="p")).single_file()
+    assert contract.references(text) == []
+    assert "$${HOME}" in text and "/w$${HOME}" in text

@@ -1,0 +1,32 @@
+"""Op states from the engine's rows, with what the state record knows laid over them."""
+
+from __future__ import annotations
+
+from nos2compose.runtime.plan import PlannedOp
+from nos2compose.runtime.states import Container, op_status, with_record
+
+OP = PlannedOp("web", "web", "g", False, ((80, 80),), False)
+
+
+def test_a_stop_asked_for_reads_stopped_until_the_container_is_replaced():
+    exited = op_status(OP, Container("web", "exited", "", 137, "", id="c1"))
+    assert exited.state == "failed" and exited.exit_code == 137
+    notes = {"web": {"state": "stopped", "container": "c1", "reason": "stopped on request"}}
+    (stopped,) = with_record([exited], notes)
+    assert stopped.state == "stopped" and stopped.exit_code == 137
+    running = op_status(OP, Container("web", "running", "", 0, "", id="c1"))
+    assert with_record([running], notes)[0].state == "running"  # restarted since: the engine's word again
+    other = op_status(OP, Container("web", "exited", "", 137, "", id="c2"))
+    assert with_record([other], notes)[0].state == "failed"  # another container: the note is stale
+
+
+def test_a_failure_before_a_container_keeps_its_reason():
+    missing = op_status(OP, None)
+    assert missing.state == "pending"
+    notes = {"web": {"state": "failed", "reason": "image nosuch:1 not found"}}
+    (failed,) = with_record([missing], notes)
+    assert failed.state == "failed" and failed.reason == "image nosuch:1 not found" and failed.exit_code is None
+    created = op_status(OP, Container("web", "created", "", 0, "", id="c1"))
+    assert with_record([created], notes)[0].state == "failed"
+    ran = op_status(OP, Container("web", "exited", "", 0, "", id="c1"))
+    assert with_record([ran], notes)[0].state == "completed"  # it ran after all: the engine knows better
