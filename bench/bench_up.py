@@ -27,6 +27,7 @@ pulled. Ports are published on 127.0.0.1 only (free ones, picked at start). Ever
 project it creates is removed at the end, also on failure or Ctrl-C.
 Bytecode is compiled first, as a normal install has it (PYTHONDONTWRITEBYTECODE is unset).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,9 @@ def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     """Run a command; on failure raise with its own words (stdout and stderr tails)."""
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=kw.pop("timeout", STEP_TIMEOUT), **kw)
     if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[-8:])} exited with {result.returncode}:\n"
-                           f"{result.stdout[-1500:]}\n{result.stderr[-1500:]}")
+        raise RuntimeError(
+            f"{' '.join(cmd[-8:])} exited with {result.returncode}:\n{result.stdout[-1500:]}\n{result.stderr[-1500:]}"
+        )
     return result
 
 
@@ -99,13 +101,23 @@ def op(op_id: str, group: str, shell: str, port: int | None = None, checks: bool
 def up_job(ports: list[int]) -> dict:
     a, b, web, static = ports
     httpd = "exec httpd -f -p {} -h /www"
-    return {"version": "0.1", "type": "container", "ops": [
-        op("api-a", "backend", "sleep 0.5; " + httpd.format(a), a, checks=True),
-        op("api-b", "backend", "sleep 1.5; " + httpd.format(b), b, checks=True),
-        op("web", "frontend", f"wget -q -O /dev/null http://api-a:{a}/ok && wget -q -O /dev/null http://api-b:{b}/ok && "
-           + httpd.format(web), web, checks=True),
-        op("static", "frontend", httpd.format(static), static, depends_on=["web"]),
-    ]}
+    return {
+        "version": "0.1",
+        "type": "container",
+        "ops": [
+            op("api-a", "backend", "sleep 0.5; " + httpd.format(a), a, checks=True),
+            op("api-b", "backend", "sleep 1.5; " + httpd.format(b), b, checks=True),
+            op(
+                "web",
+                "frontend",
+                f"wget -q -O /dev/null http://api-a:{a}/ok && wget -q -O /dev/null http://api-b:{b}/ok && "
+                + httpd.format(web),
+                web,
+                checks=True,
+            ),
+            op("static", "frontend", httpd.format(static), static, depends_on=["web"]),
+        ],
+    }
 
 
 def ps_job(ports: list[int]) -> dict:
@@ -131,10 +143,14 @@ def compose_rows(project: str) -> list[dict]:
 def verify_ready(project: str, services: int, healthy: set[str]) -> None:
     """Every container running, healthy where it has checks (so both timings end at the same point)."""
     rows = compose_rows(project)
-    bad = [r for r in rows if r.get("State") != "running" or (r.get("Service") in healthy and r.get("Health") != "healthy")]
+    bad = [
+        r for r in rows if r.get("State") != "running" or (r.get("Service") in healthy and r.get("Health") != "healthy")
+    ]
     if len(rows) != services or bad:
-        raise RuntimeError(f"project {project} is not ready after its command returned: "
-                           + "; ".join(f"{r.get('Service')}: {r.get('State')} {r.get('Health')}" for r in rows))
+        raise RuntimeError(
+            f"project {project} is not ready after its command returned: "
+            + "; ".join(f"{r.get('Service')}: {r.get('State')} {r.get('Health')}" for r in rows)
+        )
 
 
 class Projects:
@@ -150,8 +166,12 @@ class Projects:
         return name
 
     def down(self, name: str) -> None:
-        subprocess.run(["docker", "compose", "-p", name, "down", "-t", "1", "--remove-orphans"],
-                       capture_output=True, timeout=STEP_TIMEOUT, check=False)
+        subprocess.run(
+            ["docker", "compose", "-p", name, "down", "-t", "1", "--remove-orphans"],
+            capture_output=True,
+            timeout=STEP_TIMEOUT,
+            check=False,
+        )
         if name in self.live:
             self.live.remove(name)
 
@@ -170,8 +190,12 @@ def bench_up(runs: int, workdir: Path, projects: Projects) -> dict:
     ours, theirs = [], []
     for i in range(runs):  # alternate, so both see the same machine noise
         name = projects.new(f"up{i}-n2c")
-        ours.append(timed([cli() + ["up", str(job), "-d", "--pull", "never", "--name", name,
-                                    "--timeout", str(GROUP_TIMEOUT)]], cwd=workdir))
+        ours.append(
+            timed(
+                [cli() + ["up", str(job), "-d", "--pull", "never", "--name", name, "--timeout", str(GROUP_TIMEOUT)]],
+                cwd=workdir,
+            )
+        )
         verify_ready(name, 4, healthy)
         projects.down(name)
 
@@ -179,14 +203,39 @@ def bench_up(runs: int, workdir: Path, projects: Projects) -> dict:
         out = workdir / name
         run(cli() + ["convert", str(job), "--name", name, "-o", str(out)], cwd=workdir)  # not timed
         files = sorted(out.glob("*.yaml"))
-        theirs.append(timed([["docker", "compose", "-f", str(f), "up", "-d", "--wait", "--wait-timeout",
-                              str(GROUP_TIMEOUT), "--pull", "never"] for f in files], cwd=workdir))
+        theirs.append(
+            timed(
+                [
+                    [
+                        "docker",
+                        "compose",
+                        "-f",
+                        str(f),
+                        "up",
+                        "-d",
+                        "--wait",
+                        "--wait-timeout",
+                        str(GROUP_TIMEOUT),
+                        "--pull",
+                        "never",
+                    ]
+                    for f in files
+                ],
+                cwd=workdir,
+            )
+        )
         verify_ready(name, 4, healthy)
         projects.down(name)
     a, b = statistics.median(ours), statistics.median(theirs)
-    return {"nos2compose_up_median_s": round(a, 3), "compose_by_hand_median_s": round(b, 3), "ratio": round(a / b, 3),
-            "runs": runs, "groups": len(files), "nos2compose_up_s": [round(t, 3) for t in ours],
-            "compose_by_hand_s": [round(t, 3) for t in theirs]}
+    return {
+        "nos2compose_up_median_s": round(a, 3),
+        "compose_by_hand_median_s": round(b, 3),
+        "ratio": round(a / b, 3),
+        "runs": runs,
+        "groups": len(files),
+        "nos2compose_up_s": [round(t, 3) for t in ours],
+        "compose_by_hand_s": [round(t, 3) for t in theirs],
+    }
 
 
 def bench_ps(runs: int, workdir: Path, projects: Projects) -> dict:
@@ -206,9 +255,17 @@ def bench_ps(runs: int, workdir: Path, projects: Projects) -> dict:
         theirs.append(timed([["docker", "compose", "-p", name, "ps", "-a"]], cwd=workdir))
     projects.down(name)
     a, b = statistics.median(ours), statistics.median(theirs)
-    return {"nos2compose_ps_median_s": round(a, 3), "compose_ps_median_s": round(b, 3), "ratio": round(a / b, 2),
-            "runs": runs, "ops": 20, "groups": 4, "setup_up_d_s": round(up_s, 2),
-            "nos2compose_ps_s": [round(t, 3) for t in ours], "compose_ps_s": [round(t, 3) for t in theirs]}
+    return {
+        "nos2compose_ps_median_s": round(a, 3),
+        "compose_ps_median_s": round(b, 3),
+        "ratio": round(a / b, 2),
+        "runs": runs,
+        "ops": 20,
+        "groups": 4,
+        "setup_up_d_s": round(up_s, 2),
+        "nos2compose_ps_s": [round(t, 3) for t in ours],
+        "compose_ps_s": [round(t, 3) for t in theirs],
+    }
 
 
 def preflight() -> None:
@@ -216,8 +273,10 @@ def preflight() -> None:
         run(["docker", "image", "inspect", IMAGE], timeout=30)
         run(["docker", "compose", "version"], timeout=30)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
-        sys.exit(f"error: needs a running Docker engine, Compose v2 and the local image {IMAGE} "
-                 f"(tests/images/build.sh): {exc}")
+        sys.exit(
+            f"error: needs a running Docker engine, Compose v2 and the local image {IMAGE} "
+            f"(tests/images/build.sh): {exc}"
+        )
 
 
 def main() -> None:
@@ -235,8 +294,10 @@ def main() -> None:
     projects = Projects()
     try:
         with tempfile.TemporaryDirectory(prefix="n2c-bench-up-") as tmp:
-            results = {"up_d": bench_up(args.runs, Path(tmp), projects),
-                       "ps": bench_ps(max(args.runs, 7), Path(tmp), projects)}
+            results = {
+                "up_d": bench_up(args.runs, Path(tmp), projects),
+                "ps": bench_ps(max(args.runs, 7), Path(tmp), projects),
+            }
     finally:
         projects.down_all()
     results["python"] = sys.version.split()[0]
@@ -244,11 +305,16 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     up, ps = results["up_d"], results["ps"]
-    print(f"up -d ({up['groups']} groups, 4 services, {up['runs']} runs): nos2compose {up['nos2compose_up_median_s']:.3f} s; "
-          f"docker compose up -d --wait per group file {up['compose_by_hand_median_s']:.3f} s; "
-          f"ratio {up['ratio']} (goal <= 1.10)")
-    print(f"ps (20 ops in 4 groups, {ps['runs']} runs): nos2compose ps {ps['nos2compose_ps_median_s']*1000:.0f} ms "
-          f"(goal < 500 ms); docker compose ps -a {ps['compose_ps_median_s']*1000:.0f} ms; ratio {ps['ratio']}")
+    print(
+        f"up -d ({up['groups']} groups, 4 services, {up['runs']} runs): "
+        f"nos2compose {up['nos2compose_up_median_s']:.3f} s; "
+        f"docker compose up -d --wait per group file {up['compose_by_hand_median_s']:.3f} s; "
+        f"ratio {up['ratio']} (goal <= 1.10)"
+    )
+    print(
+        f"ps (20 ops in 4 groups, {ps['runs']} runs): nos2compose ps {ps['nos2compose_ps_median_s'] * 1000:.0f} ms "
+        f"(goal < 500 ms); docker compose ps -a {ps['compose_ps_median_s'] * 1000:.0f} ms; ratio {ps['ratio']}"
+    )
 
 
 if __name__ == "__main__":

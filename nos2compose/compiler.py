@@ -4,6 +4,7 @@
 module (load/, plan/, emit/). Library users call it directly; the CLI only
 reads files, calls it, and prints what it returns.
 """
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple
@@ -28,8 +29,9 @@ class Options(NamedTuple):
     resource_dirs: tuple[tuple[str, str], ...] = ()  # (target, host directory): mounted instead of fetched
 
     def plan_options(self) -> PlanOptions:
-        return PlanOptions(self.health_probe, self.probe_image, self.timing, self.fetch_image, self.ollama_image,
-                           self.resource_dirs)
+        return PlanOptions(
+            self.health_probe, self.probe_image, self.timing, self.fetch_image, self.ollama_image, self.resource_dirs
+        )
 
 
 class Result:
@@ -52,8 +54,12 @@ class Result:
         """Resource credentials by the Compose variable `up` sets (in memory only, never in a file)."""
         if self.job is None or self.layout is None:
             return {}
-        return {self.layout.secret_variables[(op.id, n, env)]: value for op in self.job.run_ops
-                for n, r in enumerate(op.resources, 1) for env, value in r.secrets}
+        return {
+            self.layout.secret_variables[(op.id, n, env)]: value
+            for op in self.job.run_ops
+            for n, r in enumerate(op.resources, 1)
+            for env, value in r.secrets
+        }
 
     def single_file(self) -> str:
         """The whole job as one Compose file."""
@@ -74,25 +80,28 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     """Validate a job definition and plan its Compose output; never raises for bad input."""
     diags = Diagnostics(strict=options.strict)
     result = Result(diags, source=options.source)
-    if not checks.check_text(data, diags):                  # string keys, storable text, bounded depth
+    if not checks.check_text(data, diags):  # string keys, storable text, bounded depth
         return result
     raw_ops = data.get("ops") if isinstance(data, dict) else None
-    names = service_names(op["id"] for op in raw_ops if isinstance(op, dict) and isinstance(op.get("id"), str)) \
-        if isinstance(raw_ops, list) else {}
-    loaded = read_job(data, diags, options.name, names)     # shape, literals, model
+    names = (
+        service_names(op["id"] for op in raw_ops if isinstance(op, dict) and isinstance(op.get("id"), str))
+        if isinstance(raw_ops, list)
+        else {}
+    )
+    loaded = read_job(data, diags, options.name, names)  # shape, literals, model
     if isinstance(raw_ops, list):
-        checks.check_ids(raw_ops, diags)                    # unique ids without spaces
+        checks.check_ids(raw_ops, diags)  # unique ids without spaces
     if loaded is None:
         return result
     job = result.job = loaded.job
     result.logins = list(loaded.logins)
     _report_run_time_literals(loaded.literals.run_time, job, options, diags)
-    checks.check_dependencies(job, diags)                   # same group, known, acyclic
+    checks.check_dependencies(job, diags)  # same group, known, acyclic
     checks.check_volumes(job, diags)
     checks.check_images(job, diags)
     checks.warn_local_differences(job, diags)
     _note_renamed_services(job, names, diags)
-    try:                                                    # names, ports, helpers, variables
+    try:  # names, ports, helpers, variables
         result.layout = plan_job(job, names, list(loaded.literals.first_use), options.plan_options())
     except NoFreePort as exc:
         diags.error(("ops",), str(exc))
@@ -108,9 +117,13 @@ def _note_runtime_values(first_use: dict, layout: Layout, diags: Diagnostics) ->
         if placeholder.literal in seen:
             continue
         seen.add(placeholder.literal)
-        diags.warning(path, f"{placeholder.literal} is a result of an earlier op: the Compose files hold "
-                            f"${{{layout.variables[placeholder]}}}, which `nos2compose up` fills in when this op's group "
-                            "starts (plain `docker compose` leaves it empty)", op_id)
+        diags.warning(
+            path,
+            f"{placeholder.literal} is a result of an earlier op: the Compose files hold "
+            f"${{{layout.variables[placeholder]}}}, which `nos2compose up` fills in when this op's group "
+            "starts (plain `docker compose` leaves it empty)",
+            op_id,
+        )
 
 
 def _report_run_time_literals(found: list, job: Job, options: Options, diags: Diagnostics) -> None:
@@ -126,6 +139,9 @@ def _report_run_time_literals(found: list, job: Job, options: Options, diags: Di
 def _note_renamed_services(job: Job, names: dict[str, str], diags: Diagnostics) -> None:
     for op in job.run_ops:
         if names[op.id] != op.id:
-            diags.warning((*op.path, "id"),
-                          f"'{op.id}' is not a valid Compose service name; the service is named '{names[op.id]}' "
-                          f"(label io.nosana.op keeps the id, and %%ops.{op.id.split('.')[0]}.host%% resolves to it)", op.id)
+            diags.warning(
+                (*op.path, "id"),
+                f"'{op.id}' is not a valid Compose service name; the service is named '{names[op.id]}' "
+                f"(label io.nosana.op keeps the id, and %%ops.{op.id.split('.')[0]}.host%% resolves to it)",
+                op.id,
+            )

@@ -11,6 +11,7 @@ A file `convert` writes is plain Compose plus three kinds of machinery:
   credentials). Every `$` of the job itself is written as `$$`, so no job text
   can ever become one of these.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,8 +50,12 @@ PROBE_CONFIG = "nos2compose-probe"  # scripts/probe.sh with every fallback the j
 CURL_PROBE_CONFIG = "nos2compose-probe-curl"  # the same for a sidecar image known to have curl: curl only
 FETCH_CONFIG = "nos2compose-fetch"  # scripts/fetch.py
 OLLAMA_CONFIG = "nos2compose-ollama-pull"  # scripts/ollama_pull.sh
-SCRIPT_PATHS = {PROBE_CONFIG: f"{SCRIPTS_DIR}/probe.sh", CURL_PROBE_CONFIG: f"{SCRIPTS_DIR}/probe.sh",
-                FETCH_CONFIG: f"{SCRIPTS_DIR}/fetch.py", OLLAMA_CONFIG: f"{SCRIPTS_DIR}/ollama-pull.sh"}
+SCRIPT_PATHS = {
+    PROBE_CONFIG: f"{SCRIPTS_DIR}/probe.sh",
+    CURL_PROBE_CONFIG: f"{SCRIPTS_DIR}/probe.sh",
+    FETCH_CONFIG: f"{SCRIPTS_DIR}/fetch.py",
+    OLLAMA_CONFIG: f"{SCRIPTS_DIR}/ollama-pull.sh",
+}
 
 # -- names -----------------------------------------------------------------------------------
 
@@ -87,8 +92,15 @@ def secret_variable(op_id: str, n: int, env: str) -> str:
 
 # -- run-time values ---------------------------------------------------------------------------
 
-SPLICES = {"text": "", "items": "_ITEMS", "object": "_OBJECT", "pairs": "_PAIRS", "items_chunked": "_CHUNKS",
-           "object_chunked": "_OBJECT_CHUNKS", "pairs_chunked": "_PAIRS_CHUNKS"}
+SPLICES = {
+    "text": "",
+    "items": "_ITEMS",
+    "object": "_OBJECT",
+    "pairs": "_PAIRS",
+    "items_chunked": "_CHUNKS",
+    "object_chunked": "_OBJECT_CHUNKS",
+    "pairs_chunked": "_PAIRS_CHUNKS",
+}
 
 
 @dataclass(frozen=True)

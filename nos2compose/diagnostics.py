@@ -3,12 +3,13 @@
 The compiler never prints and never raises for bad input; it returns these, and
 the CLI turns them into `file:line:col` lines once, at the edge.
 """
+
 from __future__ import annotations
 
 import re
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
-Path = tuple[Union[str, int], ...]
+Path = tuple[str | int, ...]
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

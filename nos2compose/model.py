@@ -6,9 +6,10 @@ emitter reads only this, never the raw mapping. Records are NamedTuples:
 immutable, typed, and much cheaper to define than dataclasses, which keeps
 `convert`'s start-up short.
 """
+
 from __future__ import annotations
 
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 from .contract import Placeholder, Variable
 from .diagnostics import Path
@@ -59,7 +60,7 @@ class WebSocketCheck(NamedTuple):
     continuous: bool = False
 
 
-HealthCheck = Union[HttpCheck, WebSocketCheck]
+HealthCheck = HttpCheck | WebSocketCheck
 
 
 class Expose(NamedTuple):
@@ -124,7 +125,7 @@ class VolumeOp(NamedTuple):
     name: str
 
 
-Op = Union[RunOp, VolumeOp]
+Op = RunOp | VolumeOp
 
 
 class Job(NamedTuple):

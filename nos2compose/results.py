@@ -7,10 +7,12 @@ key's value the error text. Python runs the regex here: JavaScript's named
 groups `(?<name>…)` are translated; a JavaScript regex Python cannot compile
 (variable-width lookbehind, for one) gives its error text, as on the node.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple
 
 
 class ResultSpec(NamedTuple):

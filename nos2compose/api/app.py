@@ -4,6 +4,7 @@ Starlette and uvicorn are imported only here (by `serve` and `up --api`), never
 on the `convert` path. Engine calls block, so the endpoints are plain functions,
 which Starlette runs in its thread pool.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -37,8 +38,11 @@ def create_app(node: LocalNode, token: str | None = None, bound_host: str = "127
                 given = request.headers.get("authorization", "")
                 given = given[7:] if given.lower().startswith("bearer ") else request.query_params.get("token", "")
                 if not hmac.compare_digest(given.encode(), token.encode()):
-                    return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
-                                        headers={"WWW-Authenticate": "Bearer"})
+                    return JSONResponse(
+                        {"error": "missing or wrong bearer token"},
+                        status_code=401,
+                        headers={"WWW-Authenticate": "Bearer"},
+                    )
             params = request.path_params
             if job_route and params.get("job") != node.plan.project:
                 return JSONResponse({"error": "invalid job id"}, status_code=400)
@@ -62,13 +66,24 @@ def create_app(node: LocalNode, token: str | None = None, bound_host: str = "127
         Route("/job/{job}/ops/{op}", guarded(lambda op: JSONResponse(node.op(op)))),
         Route("/job/{job}/group/current", guarded(lambda: JSONResponse(node.group_ops("current")))),
         Route("/job/{job}/group/{group}", guarded(lambda group: JSONResponse(node.group_ops(group)))),
-        Route("/job/{job}/group/{group}/operation/{op}/stop", guarded(lambda group, op: message(node.stop_op(group, op))),
-              methods=["POST"]),
-        Route("/job/{job}/group/{group}/operation/{op}/restart",
-              guarded(lambda group, op: message(node.restart_op(group, op), 202)), methods=["POST"]),
-        Route("/job/{job}/group/{group}/stop", guarded(lambda group: message(node.stop_group(group))), methods=["POST"]),
-        Route("/job/{job}/group/{group}/restart", guarded(lambda group: message(node.restart_group(group), 202)),
-              methods=["POST"]),
+        Route(
+            "/job/{job}/group/{group}/operation/{op}/stop",
+            guarded(lambda group, op: message(node.stop_op(group, op))),
+            methods=["POST"],
+        ),
+        Route(
+            "/job/{job}/group/{group}/operation/{op}/restart",
+            guarded(lambda group, op: message(node.restart_op(group, op), 202)),
+            methods=["POST"],
+        ),
+        Route(
+            "/job/{job}/group/{group}/stop", guarded(lambda group: message(node.stop_group(group))), methods=["POST"]
+        ),
+        Route(
+            "/job/{job}/group/{group}/restart",
+            guarded(lambda group: message(node.restart_group(group), 202)),
+            methods=["POST"],
+        ),
         Route("/job/{job}/stop", guarded(lambda: PlainTextResponse(node.stop_job())), methods=["POST"]),
         Route("/job/{job}/job-definition", guarded(lambda: _definition(node))),
         Route("/job/{job}/results", guarded(lambda: JSONResponse(node.results()))),

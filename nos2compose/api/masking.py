@@ -1,4 +1,5 @@
 """Credentials in a job definition, masked: the form in which a job is ever kept or shown after it is read."""
+
 from __future__ import annotations
 
 SECRET_KEYS = {"password", "accessToken", "SECRET_ACCESS_KEY", "ACCESS_KEY_ID"}

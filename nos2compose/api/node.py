@@ -3,6 +3,7 @@
 No HTTP here (api/app.py is the thin web layer): this reads the engine through
 the same boundary as `ps`, so the answers are right whoever started the job.
 """
+
 from __future__ import annotations
 
 import threading
@@ -136,25 +137,32 @@ class LocalNode:
         op_states = []
         for s in statuses:
             d = details.get(s.op.service, {})
-            op_states.append({
-                "providerId": d.get("id"),
-                "operationId": s.op.id,
-                "group": s.op.group,
-                "status": node_status(s),
-                "startTime": d.get("started"),
-                "endTime": d.get("finished") if s.state in ENDED else None,
-                "exitCode": s.exit_code,
-                "logs": [],
-                "results": results.get(s.op.id, {}),
-                "diagnostics": {"reason": {"hostShutDown": False, "jobStopped": s.state == STOPPED, "jobExpired": False}},
-            })
+            op_states.append(
+                {
+                    "providerId": d.get("id"),
+                    "operationId": s.op.id,
+                    "group": s.op.group,
+                    "status": node_status(s),
+                    "startTime": d.get("started"),
+                    "endTime": d.get("finished") if s.state in ENDED else None,
+                    "exitCode": s.exit_code,
+                    "logs": [],
+                    "results": results.get(s.op.id, {}),
+                    "diagnostics": {
+                        "reason": {"hostShutDown": False, "jobStopped": s.state == STOPPED, "jobExpired": False}
+                    },
+                }
+            )
         starts = [o["startTime"] for o in op_states if o["startTime"] is not None]
         running = any(o["status"] in ("pending", "starting", "running") for o in op_states)
         ends = [o["endTime"] for o in op_states if o["endTime"] is not None]
-        return {"status": "running" if running else "finished",
-                "startTime": min(starts) if starts else int(time.time() * 1000),
-                "endTime": None if running or not ends else max(ends),
-                "errors": [], "opStates": op_states}
+        return {
+            "status": "running" if running else "finished",
+            "startTime": min(starts) if starts else int(time.time() * 1000),
+            "endTime": None if running or not ends else max(ends),
+            "errors": [],
+            "opStates": op_states,
+        }
 
     def local_status(self, log_lines: int = LOG_LINES) -> dict:
         """What the status page shows: each op with group, states, health, exit code, URLs, last log lines."""
@@ -164,10 +172,18 @@ class LocalNode:
             "job": self.plan.project,
             "current_group": current.name,
             "groups": [g.name for g in self.plan.groups],
-            "ops": [{
-                "id": s.op.id, "group": s.op.group, "state": s.state,
-                "status": node_status(s), "health": s.health or None,
-                "exit_code": s.exit_code, "urls": s.urls(), "reason": s.reason or None,
-                "logs": self.engine.log_tail(s.op.service, log_lines) if s.state != PENDING else [],
-            } for s in statuses],
+            "ops": [
+                {
+                    "id": s.op.id,
+                    "group": s.op.group,
+                    "state": s.state,
+                    "status": node_status(s),
+                    "health": s.health or None,
+                    "exit_code": s.exit_code,
+                    "urls": s.urls(),
+                    "reason": s.reason or None,
+                    "logs": self.engine.log_tail(s.op.service, log_lines) if s.state != PENDING else [],
+                }
+                for s in statuses
+            ],
         }

@@ -1,4 +1,5 @@
 """`cache ls` and `cache clear`: the shared cache of fetched resources."""
+
 from __future__ import annotations
 
 import click

@@ -1,4 +1,5 @@
 """`convert`, `validate`, `schema`: the compiler's commands (no engine, nothing heavy imported)."""
+
 from __future__ import annotations
 
 import sys
@@ -21,12 +22,29 @@ Examples:
 @click.command(epilog=EPILOG_CONVERT)
 @job_options
 @health_options
-@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write one Compose file per execution group into this directory (NN-GROUP.yaml, in group order).")
-@click.option("--check", is_flag=True,
-              help="With -o: write nothing; exit 0 if the directory already matches the job, else 1 with a unified diff.")
-def convert(job: str, fmt: str | None, name: str | None, strict: bool, error_on_warning: bool,
-            out_dir: Path | None, check: bool, **health) -> None:
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write one Compose file per execution group into this directory (NN-GROUP.yaml, in group order).",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="With -o: write nothing; exit 0 if the directory already matches the job, else 1 with a unified diff.",
+)
+def convert(
+    job: str,
+    fmt: str | None,
+    name: str | None,
+    strict: bool,
+    error_on_warning: bool,
+    out_dir: Path | None,
+    check: bool,
+    **health,
+) -> None:
     """Convert JOB (a file, or - for standard input) to Docker Compose.
 
     Without -o, the whole job is written to standard output as one Compose file,
@@ -38,8 +56,10 @@ def convert(job: str, fmt: str | None, name: str | None, strict: bool, error_on_
         raise click.UsageError("--check compares a directory of group files: give it with -o DIR.")
     result, _ = compile_file(job, fmt, name, strict, error_on_warning, to_run=True, extra=probe_options(health))
     if not result.job.run_ops:
-        raise Failure(f"{display(job)}: the job has no container/run ops, so there is nothing to convert"
-                      " (a confidential job gets its ops from its logistics endpoint when it runs on Nosana)")
+        raise Failure(
+            f"{display(job)}: the job has no container/run ops, so there is nothing to convert"
+            " (a confidential job gets its ops from its logistics endpoint when it runs on Nosana)"
+        )
     from ..output import check_dir, write_dir
 
     if out_dir is None:
@@ -54,7 +74,7 @@ def convert(job: str, fmt: str | None, name: str | None, strict: bool, error_on_
             for line in write_dir(out_dir, result.group_files()):
                 click.echo(line, err=True)
         except OutputError as exc:
-            raise Failure(str(exc))
+            raise Failure(str(exc)) from None
 
 
 @click.command()
@@ -68,11 +88,17 @@ def validate(job: str, fmt: str | None, name: str | None, strict: bool, error_on
     result, _ = compile_file(job, fmt, name, strict, error_on_warning, to_run=False)
     run_ops = len(result.job.run_ops)
     if run_ops == 0:
-        click.echo(f"{display(job)}: valid; it has no container/run ops, so there is nothing to run locally"
-                   " (a confidential job gets its ops from its logistics endpoint on Nosana)", err=True)
+        click.echo(
+            f"{display(job)}: valid; it has no container/run ops, so there is nothing to run locally"
+            " (a confidential job gets its ops from its logistics endpoint on Nosana)",
+            err=True,
+        )
     else:
         groups = len({op.group for op in result.job.run_ops})
-        click.echo(f"{display(job)}: valid ({run_ops} op{'s' * (run_ops != 1)} in {groups} group{'s' * (groups != 1)})", err=True)
+        click.echo(
+            f"{display(job)}: valid ({run_ops} op{'s' * (run_ops != 1)} in {groups} group{'s' * (groups != 1)})",
+            err=True,
+        )
 
 
 @click.command()

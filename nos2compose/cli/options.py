@@ -1,21 +1,36 @@
 """Options several commands share: how a job is read, and how health checks and resources are handled."""
+
 from __future__ import annotations
 
 import re
 
 import click
 
+
 def job_options(func):
     """The options every command that reads a job shares."""
     options = [
         click.argument("job", type=str),
-        click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default=None,
-                     help="Input format. Default: by file name (.yaml/.yml is YAML, else JSON); JSON for standard input."),
-        click.option("--name", default=None, metavar="NAME",
-                     help="Compose project name (the local job id). Default: the job file's name, normalized; 'job' for standard input."),
-        click.option("--strict", is_flag=True,
-                     help="Reject what Nosana's own validator rejects (unknown keys, ops without their own image, "
-                          "health checks without 'continuous', old fields, a version other than \"0.1\")."),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["json", "yaml"]),
+            default=None,
+            help="Input format. Default: by file name (.yaml/.yml is YAML, else JSON); JSON for standard input.",
+        ),
+        click.option(
+            "--name",
+            default=None,
+            metavar="NAME",
+            help="Compose project name (the local job id). "
+            "Default: the job file's name, normalized; 'job' for standard input.",
+        ),
+        click.option(
+            "--strict",
+            is_flag=True,
+            help="Reject what Nosana's own validator rejects (unknown keys, ops without their own image, "
+            "health checks without 'continuous', old fields, a version other than \"0.1\").",
+        ),
         click.option("--error-on-warning", is_flag=True, help="Treat every warning as an error (exit 2)."),
     ]
     for option in reversed(options):
@@ -37,7 +52,9 @@ def _resource_dirs(_ctx, param, values):
     for value in values:
         target, eq, directory = value.partition("=")
         if not eq or not target.startswith("/") or not directory:
-            raise click.BadParameter(f"'{value}' is not TARGET=DIR (TARGET: the resource's absolute target in the container)", param=param)
+            raise click.BadParameter(
+                f"'{value}' is not TARGET=DIR (TARGET: the resource's absolute target in the container)", param=param
+            )
         out.append((target, directory))
     return tuple(out)
 
@@ -45,26 +62,75 @@ def _resource_dirs(_ctx, param, values):
 def health_options(func):
     """How health checks are probed and timed (convert and up share them)."""
     options = [
-        click.option("--health-probe", type=click.Choice(["container", "sidecar"]), default="container", show_default=True,
-                     help="Run each op's health checks inside its own container (needs sh plus curl, wget, python3 or bash "
-                          "in the image), or from a small sidecar service that probes it over the job's network, as a "
-                          "Nosana node does (for images with no shell, e.g. distroless)."),
-        click.option("--probe-image", default="curlimages/curl:8.11.1", show_default=True, metavar="IMAGE",
-                     help="The sidecar's image (--health-probe sidecar): any image with sh and curl."),
-        click.option("--health-interval", default="1s", show_default=True, callback=_duration, metavar="DURATION",
-                     help="How often Docker probes (short, so a service that turns healthy is noticed within about 2 s)."),
-        click.option("--health-timeout", default="10s", show_default=True, callback=_duration, metavar="DURATION",
-                     help="How long one probe may take."),
-        click.option("--health-retries", type=click.IntRange(min=1), default=3, show_default=True, metavar="N",
-                     help="Failures in a row, after start-up, that make a service unhealthy."),
-        click.option("--health-start-period", default="1h", show_default=True, callback=_duration, metavar="DURATION",
-                     help="Start-up time during which failures do not count (the node keeps probing without limit)."),
-        click.option("--fetch-image", default="python:3.12-alpine", show_default=True, metavar="IMAGE",
-                     help="Image that fetches S3 and Hugging Face resources (any image with python3)."),
-        click.option("--ollama-image", default=None, metavar="IMAGE",
-                     help="Image that pulls Ollama models (default: the op's own image, which runs Ollama)."),
-        click.option("--resource-dir", "resource_dirs", multiple=True, callback=_resource_dirs, metavar="TARGET=DIR",
-                     help="Mount DIR, which already holds a resource, at TARGET instead of fetching it (repeatable)."),
+        click.option(
+            "--health-probe",
+            type=click.Choice(["container", "sidecar"]),
+            default="container",
+            show_default=True,
+            help="Run each op's health checks inside its own container (needs sh plus curl, wget, python3 or bash "
+            "in the image), or from a small sidecar service that probes it over the job's network, as a "
+            "Nosana node does (for images with no shell, e.g. distroless).",
+        ),
+        click.option(
+            "--probe-image",
+            default="curlimages/curl:8.11.1",
+            show_default=True,
+            metavar="IMAGE",
+            help="The sidecar's image (--health-probe sidecar): any image with sh and curl.",
+        ),
+        click.option(
+            "--health-interval",
+            default="1s",
+            show_default=True,
+            callback=_duration,
+            metavar="DURATION",
+            help="How often Docker probes (short, so a service that turns healthy is noticed within about 2 s).",
+        ),
+        click.option(
+            "--health-timeout",
+            default="10s",
+            show_default=True,
+            callback=_duration,
+            metavar="DURATION",
+            help="How long one probe may take.",
+        ),
+        click.option(
+            "--health-retries",
+            type=click.IntRange(min=1),
+            default=3,
+            show_default=True,
+            metavar="N",
+            help="Failures in a row, after start-up, that make a service unhealthy.",
+        ),
+        click.option(
+            "--health-start-period",
+            default="1h",
+            show_default=True,
+            callback=_duration,
+            metavar="DURATION",
+            help="Start-up time during which failures do not count (the node keeps probing without limit).",
+        ),
+        click.option(
+            "--fetch-image",
+            default="python:3.12-alpine",
+            show_default=True,
+            metavar="IMAGE",
+            help="Image that fetches S3 and Hugging Face resources (any image with python3).",
+        ),
+        click.option(
+            "--ollama-image",
+            default=None,
+            metavar="IMAGE",
+            help="Image that pulls Ollama models (default: the op's own image, which runs Ollama).",
+        ),
+        click.option(
+            "--resource-dir",
+            "resource_dirs",
+            multiple=True,
+            callback=_resource_dirs,
+            metavar="TARGET=DIR",
+            help="Mount DIR, which already holds a resource, at TARGET instead of fetching it (repeatable).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -81,6 +147,7 @@ def probe_options(kw: dict) -> dict:
         "resource_dirs": kw.pop("resource_dirs"),
         "health_probe": kw.pop("health_probe"),
         "probe_image": kw.pop("probe_image"),
-        "timing": HealthTiming(kw.pop("health_interval"), kw.pop("health_timeout"), kw.pop("health_retries"),
-                               kw.pop("health_start_period")),
+        "timing": HealthTiming(
+            kw.pop("health_interval"), kw.pop("health_timeout"), kw.pop("health_retries"), kw.pop("health_start_period")
+        ),
     }

@@ -6,6 +6,7 @@ name) and read everything else from the engine and the job's state record, so
 they work after the job file was edited, broken or deleted. python-on-whales
 and tenacity are imported only when an engine call needs them.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,11 @@ def attached(job: str, name: str | None):
     except EngineError as exc:
         raise Failure(str(exc), ENGINE_PROBLEM) from None
     if found is None:
-        raise Failure(f"no job '{project}' on this engine (no containers, no state record); "
-                      "start it with `nos2compose up`, or give its project name with --name", ENGINE_PROBLEM)
+        raise Failure(
+            f"no job '{project}' on this engine (no containers, no state record); "
+            "start it with `nos2compose up`, or give its project name with --name",
+            ENGINE_PROBLEM,
+        )
     return found, engine
 
 
@@ -48,7 +52,9 @@ def chosen_ops(plan, ops: tuple[str, ...], group: str | None) -> list:
     if group is not None:
         found = [g for g in plan.groups if g.name == group]
         if not found:
-            raise Failure(f"no group '{group}' in job {plan.project} (groups: {', '.join(g.name for g in plan.groups)})")
+            raise Failure(
+                f"no group '{group}' in job {plan.project} (groups: {', '.join(g.name for g in plan.groups)})"
+            )
         return list(found[0].ops)
     out = []
     for op_id in ops:
@@ -81,29 +87,67 @@ def _masked_definition(doc) -> dict | None:
     return masked(data) if problem is None and isinstance(data, dict) else None
 
 
-@click.command(epilog="""\b
+@click.command(
+    epilog="""\b
 Examples:
   nos2compose up job.json              # run in the foreground, following the logs
   nos2compose up job.json -d           # return once the job is ready
   nos2compose up compose/ -d           # run hand-edited group files from `convert -o`
   nos2compose up job.json --barrier exit   # wait for each group to exit, as a Nosana node does
-""")
+"""
+)
 @click.argument("job")
-@click.option("--name", default=None, metavar="NAME",
-              help="Compose project name (default: from the job file's name, or the group files' `name:`).")
-@click.option("-d", "--detach", is_flag=True, help="Return as soon as the last group is ready, leaving the job running.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=3600, show_default=True, metavar="S",
-              help="Seconds a group may take to get ready; ops not ready by then are marked failed.")
+@click.option(
+    "--name",
+    default=None,
+    metavar="NAME",
+    help="Compose project name (default: from the job file's name, or the group files' `name:`).",
+)
+@click.option(
+    "-d", "--detach", is_flag=True, help="Return as soon as the last group is ready, leaving the job running."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=3600,
+    show_default=True,
+    metavar="S",
+    help="Seconds a group may take to get ready; ops not ready by then are marked failed.",
+)
 @click.option("--no-gpu", is_flag=True, help="Run without GPU requests (on a machine without an NVIDIA GPU).")
-@click.option("--barrier", type=click.Choice(["ready", "exit"]), default="ready", show_default=True,
-              help="When the next group starts: once this one is ready (healthy services, running services, "
-                   "finished tasks), or once every op of it has exited (what a Nosana node does).")
-@click.option("--abort-on-failure", is_flag=True, help="Stop the whole job when an op fails (a node lets the others go on).")
-@click.option("--pull", type=click.Choice(["missing", "always", "never"]), default="missing", show_default=True,
-              help="When to pull images.")
-@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default=None, help="Job file format (default: by file name).")
-@click.option("--api", "api_port", type=click.IntRange(1, 65535), default=None, metavar="PORT",
-              help="While up runs in the foreground, also serve the node API and status page on 127.0.0.1:PORT (as `serve`).")
+@click.option(
+    "--barrier",
+    type=click.Choice(["ready", "exit"]),
+    default="ready",
+    show_default=True,
+    help="When the next group starts: once this one is ready (healthy services, running services, "
+    "finished tasks), or once every op of it has exited (what a Nosana node does).",
+)
+@click.option(
+    "--abort-on-failure", is_flag=True, help="Stop the whole job when an op fails (a node lets the others go on)."
+)
+@click.option(
+    "--pull",
+    type=click.Choice(["missing", "always", "never"]),
+    default="missing",
+    show_default=True,
+    help="When to pull images.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "yaml"]),
+    default=None,
+    help="Job file format (default: by file name).",
+)
+@click.option(
+    "--api",
+    "api_port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    metavar="PORT",
+    help="While up runs in the foreground, also serve the node API and status page on 127.0.0.1:PORT (as `serve`).",
+)
 @health_options
 def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt, api_port, **health):
     """Run JOB's groups in order on the local Docker engine and report each op's state.
@@ -125,18 +169,27 @@ def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt,
     from ..runtime.up import run_up
 
     if api_port is not None and detach:
-        raise click.UsageError("--api serves while `up` runs in the foreground; with -d, run `nos2compose serve` instead")
+        raise click.UsageError(
+            "--api serves while `up` runs in the foreground; with -d, run `nos2compose serve` instead"
+        )
     with tempfile.TemporaryDirectory(prefix="nos2compose-") as workdir:
         opened = open_job(job, name, fmt, Path(workdir), probe_options(health))
         engine = engine_for(opened.plan.project)
-        options = UpOptions(detach=detach, timeout=timeout, barrier=barrier, abort_on_failure=abort_on_failure,
-                            pull=pull, workdir=workdir)
+        options = UpOptions(
+            detach=detach,
+            timeout=timeout,
+            barrier=barrier,
+            abort_on_failure=abort_on_failure,
+            pull=pull,
+            workdir=workdir,
+        )
         start_api = None
         if api_port is not None:
             from .serve import start_api as serve_api
 
             def start_api():
                 serve_api(opened.plan, engine, opened.job_definition, api_port)
+
         try:
             status = run_up(opened, engine, options, say, lambda line: click.echo(line, err=True), no_gpu, start_api)
         except EngineError as exc:
@@ -147,7 +200,9 @@ def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt,
 @click.command()
 @click.argument("job")
 @click.option("--name", default=None, metavar="NAME", help="Compose project name, if not the default.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object keyed by op id, like the node API's GET /job/<id>/ops.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object keyed by op id, like the node API's GET /job/<id>/ops."
+)
 def ps(job, name, as_json):
     """Show every op of JOB with its group, state, health, exit code and URLs.
 
@@ -167,9 +222,23 @@ def ps(job, name, as_json):
     except Exception as exc:  # the engine failed mid-way: one line, never a traceback
         raise Failure(f"cannot read the job's containers: {exc}", ENGINE_PROBLEM) from None
     if as_json:
-        click.echo(json.dumps({s.op.id: {"status": s.state, "group": s.op.group, "health": s.health or None,
-                                         "exit_code": s.exit_code, "urls": s.urls(), "reason": s.reason or None,
-                                         "results": results.get(s.op.id, {})} for s in current}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    s.op.id: {
+                        "status": s.state,
+                        "group": s.op.group,
+                        "health": s.health or None,
+                        "exit_code": s.exit_code,
+                        "urls": s.urls(),
+                        "reason": s.reason or None,
+                        "results": results.get(s.op.id, {}),
+                    }
+                    for s in current
+                },
+                indent=2,
+            )
+        )
         return
     for line in status_table(current, results):
         click.echo(line)
@@ -202,9 +271,15 @@ def logs(job, ops, name, follow, tail):
 
 
 def _op_or_group(command):
-    command = click.option("--group", "group", default=None, metavar="G", help="Every op of execution group G.")(command)
-    command = click.option("--op", "ops", multiple=True, metavar="OP", help="The op with this id (repeatable).")(command)
-    command = click.option("--name", default=None, metavar="NAME", help="Compose project name, if not the default.")(command)
+    command = click.option("--group", "group", default=None, metavar="G", help="Every op of execution group G.")(
+        command
+    )
+    command = click.option("--op", "ops", multiple=True, metavar="OP", help="The op with this id (repeatable).")(
+        command
+    )
+    command = click.option("--name", default=None, metavar="NAME", help="Compose project name, if not the default.")(
+        command
+    )
     return click.argument("job")(command)
 
 

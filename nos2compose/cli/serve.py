@@ -1,44 +1,64 @@
 """`serve`: the node API's job routes and a status page for a job started with `up` (Starlette, imported here only)."""
+
 from __future__ import annotations
 
 import os
 
 import click
 
-
-
 TOKEN_ENV = "NOS2COMPOSE_API_TOKEN"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def start_api(plan, engine, job_definition: dict | None, port: int, host: str = "127.0.0.1", token: str | None = None,
-              foreground: bool = False) -> None:
+def start_api(
+    plan,
+    engine,
+    job_definition: dict | None,
+    port: int,
+    host: str = "127.0.0.1",
+    token: str | None = None,
+    foreground: bool = False,
+) -> None:
     from ..api.app import create_app, serve, serve_in_background
     from ..api.node import LocalNode
 
     token = token or os.environ.get(TOKEN_ENV) or None
     if host not in LOCAL_HOSTS and token is None:
-        click.echo(f"warning: serving on {host} without --token: anyone who can reach it can stop and restart the job", err=True)
+        click.echo(
+            f"warning: serving on {host} without --token: anyone who can reach it can stop and restart the job",
+            err=True,
+        )
     app = create_app(LocalNode(plan, engine, job_definition), token, host)
     where = f"http://{host}:{port}/"
-    click.echo(f"node API and status page: {where}" + ("?token=…" if token else "") + f"  (job id: {plan.project})", err=True)
+    click.echo(
+        f"node API and status page: {where}" + ("?token=…" if token else "") + f"  (job id: {plan.project})", err=True
+    )
     if foreground:
         serve(app, host, port)
     else:
         serve_in_background(app, host, port)
 
 
-@click.command(epilog="""\b
+@click.command(
+    epilog="""\b
 Examples:
   nos2compose up job.json -d && nos2compose serve job.json
   curl http://127.0.0.1:8642/job/job/ops
   curl -X POST http://127.0.0.1:8642/job/job/group/serve/operation/web/restart
-""")
+"""
+)
 @click.argument("job")
 @click.option("--name", default=None, metavar="NAME", help="Compose project name, if not the default.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8642, show_default=True, help="Port to listen on.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep it local unless you set --token).")
-@click.option("--token", default=None, metavar="TOKEN", help=f"Require `Authorization: Bearer TOKEN` on every route (or set {TOKEN_ENV}).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to bind (keep it local unless you set --token)."
+)
+@click.option(
+    "--token",
+    default=None,
+    metavar="TOKEN",
+    help=f"Require `Authorization: Bearer TOKEN` on every route (or set {TOKEN_ENV}).",
+)
 def serve(job, name, port, host, token):
     """Serve a Nosana node's job routes and a status page for JOB, started with `up`.
 
@@ -53,6 +73,3 @@ def serve(job, name, port, host, token):
 
     found, engine = attached(job, name)
     start_api(found.plan, engine, found.record.get("job_definition"), port, host, token, foreground=True)
-
-
-

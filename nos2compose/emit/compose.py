@@ -5,15 +5,16 @@ lives in one Compose project, so all ops share the project's network and reach
 each other by op id. `job_document` orders groups with depends_on barriers;
 `group_documents` writes one file per group for a runner to bring up in turn.
 """
+
 from __future__ import annotations
 
 import json
 
 from .. import contract as c
+from .. import scripts
 from ..contract import Variable
 from ..model import Job, RunOp, Template
 from ..plan.layout import Layout
-from .. import scripts
 from .healthcheck import check_kinds, healthcheck, probe_config
 from .render import render
 
@@ -54,8 +55,11 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
     mounts = [{"type": "volume", "source": m.volume, "target": m.dest} for m in op.mounts]
     for n, r in enumerate(op.resources, 1):  # fetched into a shared cache volume, or a directory the user has
         local = layout.mounted.get(r.target)
-        mounts.append({"type": "bind", "source": local, "target": r.target} if local else
-                      {"type": "volume", "source": layout.cache_of(op, n), "target": r.target})
+        mounts.append(
+            {"type": "bind", "source": local, "target": r.target}
+            if local
+            else {"type": "volume", "source": layout.cache_of(op, n), "target": r.target}
+        )
     if mounts:  # the long syntax: a `:` in a destination stays part of the path
         svc["volumes"] = mounts
     if check is not None:  # the probe script, carried once by the file
@@ -84,8 +88,10 @@ def _extension(op: RunOp) -> dict:
     """What the supervisor needs that Compose has no key for: results to extract, stop_if_dependent_stops."""
     out: dict = {}
     if op.results:
-        out[c.RESULTS_KEY] = {r.key: {"regex": r.regex, **({"logType": list(r.streams)} if r.streams is not None else {})}
-                              for r in op.results}
+        out[c.RESULTS_KEY] = {
+            r.key: {"regex": r.regex, **({"logType": list(r.streams)} if r.streams is not None else {})}
+            for r in op.results
+        }
     if op.stop_if_dependent_stops:
         out[c.STOP_IF_DEPENDENT_STOPS_KEY] = True
     if op.env_from:
@@ -116,13 +122,18 @@ def fetchers(op: RunOp, layout: Layout, group_order: int) -> dict:
         r = f.resource
         if r.kind == "Ollama":
             model = json.loads(r.spec)["model"]
-            svc: dict = {"image": layout.ollama_image or op.image,
-                         "entrypoint": ["/bin/sh", c.SCRIPT_PATHS[c.OLLAMA_CONFIG]], "command": [model],
-                         "volumes": [{"type": "volume", "source": f.cache, "target": "/root/.ollama"}],
-                         "configs": [_script(c.OLLAMA_CONFIG)]}
+            svc: dict = {
+                "image": layout.ollama_image or op.image,
+                "entrypoint": ["/bin/sh", c.SCRIPT_PATHS[c.OLLAMA_CONFIG]],
+                "command": [model],
+                "volumes": [{"type": "volume", "source": f.cache, "target": "/root/.ollama"}],
+                "configs": [_script(c.OLLAMA_CONFIG)],
+            }
         else:
-            svc = {"image": layout.fetch_image,
-                   "command": ["python3", c.SCRIPT_PATHS[c.FETCH_CONFIG], r.kind.lower(), "/cache", r.spec]}
+            svc = {
+                "image": layout.fetch_image,
+                "command": ["python3", c.SCRIPT_PATHS[c.FETCH_CONFIG], r.kind.lower(), "/cache", r.spec],
+            }
             if r.secrets:
                 svc["environment"] = {env: Variable(layout.secret_variables[(op.id, f.n, env)]) for env, _ in r.secrets}
             svc["volumes"] = [{"type": "volume", "source": f.cache, "target": "/cache"}]

@@ -1,4 +1,5 @@
 """Compose documents -> file text: the header every generated file starts with, then the YAML."""
+
 from __future__ import annotations
 
 from ..model import Job
@@ -15,8 +16,10 @@ def job_file(job: Job, layout: Layout, source: str) -> str:
 def group_files(job: Job, layout: Layout, source: str) -> list[tuple[str, str]]:
     """(file name, text) for each group that runs something, names sorting in group order."""
     docs = group_documents(job, layout, source)
-    return [(layout.files[group], dump(doc, _header(job, layout, source, (order, group, len(docs)))))
-            for order, (group, doc) in enumerate(docs)]
+    return [
+        (layout.files[group], dump(doc, _header(job, layout, source, (order, group, len(docs)))))
+        for order, (group, doc) in enumerate(docs)
+    ]
 
 
 def _header(job: Job, layout: Layout, source: str, part: tuple[int, str, int] | None) -> str:
@@ -32,5 +35,7 @@ def _header(job: Job, layout: Layout, source: str, part: tuple[int, str, int] | 
     if published:
         lines.append("Published on the host:")
         for op, e in published:
-            lines.append(f"  {layout.services[op.id]}: http://127.0.0.1:{layout.ports[(op.id, e.port)]} -> port {e.port}")
+            lines.append(
+                f"  {layout.services[op.id]}: http://127.0.0.1:{layout.ports[(op.id, e.port)]} -> port {e.port}"
+            )
     return "\n".join(lines)

@@ -11,6 +11,7 @@ The healthcheck reads as the check it makes: `sh /nos2compose/probe.sh http
 probe only as an argument, never as shell text. The script itself is carried
 once per file, as a top-level `configs:` entry (contract.PROBE_CONFIG).
 """
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,9 @@ KNOWN_CURL_IMAGE = re.compile(r"(^|/)curl([:@]|$)")
 
 def check_kinds(op: RunOp) -> frozenset[str]:
     """The kinds of check the op makes ("http", "websocket"): what its probe must contain."""
-    return frozenset("websocket" if isinstance(c, WebSocketCheck) else "http" for e in op.expose for c in e.health_checks)
+    return frozenset(
+        "websocket" if isinstance(c, WebSocketCheck) else "http" for e in op.expose for c in e.health_checks
+    )
 
 
 def probe_args(op: RunOp, host: str) -> list[str]:
@@ -35,8 +38,12 @@ def probe_args(op: RunOp, host: str) -> list[str]:
             if isinstance(check, WebSocketCheck):
                 args += ["websocket", f"--url=ws://{host}:{exposed.port}/", f"--expect-text={check.expected_response}"]
             else:
-                args += ["http", f"--method={check.method}", f"--url=http://{host}:{exposed.port}{check.path}",
-                         f"--expect-status={check.expected_status}"]
+                args += [
+                    "http",
+                    f"--method={check.method}",
+                    f"--url=http://{host}:{exposed.port}{check.path}",
+                    f"--expect-status={check.expected_status}",
+                ]
                 args += [f"--header={name}: {value}" for name, value in check.headers]
                 if check.body is not None:
                     args.append(f"--body={check.body}")
@@ -50,8 +57,13 @@ def healthcheck(op: RunOp, timing: HealthTiming = HealthTiming(), host: str = "1
     args = probe_args(op, host)
     if not args:
         return None
-    return {"test": ["CMD", "sh", SCRIPT_PATHS[PROBE_CONFIG], *args], "interval": timing.interval, "timeout": timing.timeout,
-            "retries": timing.retries, "start_period": timing.start_period}
+    return {
+        "test": ["CMD", "sh", SCRIPT_PATHS[PROBE_CONFIG], *args],
+        "interval": timing.interval,
+        "timeout": timing.timeout,
+        "retries": timing.retries,
+        "start_period": timing.start_period,
+    }
 
 
 def probe_config(image: str | None) -> str:

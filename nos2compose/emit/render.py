@@ -1,5 +1,6 @@
 """The one place job text becomes file text: every `$` of the job is written as `$$`, so Compose never
 interpolates it; the only `${…}` a file holds are the generated variables of contract.py."""
+
 from __future__ import annotations
 
 from typing import Any

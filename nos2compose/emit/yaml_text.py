@@ -6,6 +6,7 @@ what Compose documents hold is supported: mappings, lists, strings, integers,
 booleans. Strings are plain only when that is unambiguous in YAML 1.1 and 1.2;
 everything else is double-quoted with JSON escapes (valid YAML).
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,7 @@ def scalar(value: Any) -> str:
 def _string(value: str) -> str:
     if _PLAIN.fullmatch(value) and value.lower() not in _RESERVED and not value.startswith("//"):
         return value
-    return _UNSAFE.sub(lambda m: "\\u%04x" % ord(m.group()), json.dumps(value, ensure_ascii=False))
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
 def _block(value: str, indent: int) -> str | None:
@@ -47,13 +48,15 @@ def _block(value: str, indent: int) -> str | None:
     if "\n" not in value.rstrip("\n") or value.endswith("\n\n") or _UNSAFE.search(value):
         return None
     lines = value.rstrip("\n").split("\n")
-    if lines[0][:1] in ("", " ", "\t") or any(l != l.rstrip() or "\r" in l or (l and l[0] == "\t") for l in lines):
+    if lines[0][:1] in ("", " ", "\t"):
+        return None
+    if any(line != line.rstrip() or "\r" in line or line[:1] == "\t" for line in lines):
         return None
     if any(ord(c) < 32 and c != "\t" for c in value.replace("\n", "")):
         return None
     pad = " " * indent
     head = "|" if value.endswith("\n") else "|-"
-    return head + "\n" + "".join(f"{pad}{l}\n" if l else "\n" for l in lines)
+    return head + "\n" + "".join(f"{pad}{line}\n" if line else "\n" for line in lines)
 
 
 def dump(data: dict, header: str = "") -> str:
@@ -84,7 +87,7 @@ def _sequence(items: list, indent: int, out: list[str]) -> None:
         if isinstance(item, dict) and item:
             start = len(out)
             _mapping(item, indent + 2, out)
-            out[start] = f"{pad}- " + out[start][indent + 2:]
+            out[start] = f"{pad}- " + out[start][indent + 2 :]
         elif isinstance(item, list) and item:
             out.append(f"{pad}-\n")
             _sequence(item, indent + 2, out)

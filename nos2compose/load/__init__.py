@@ -5,6 +5,7 @@ reproduced locally), or rejected; nothing is dropped silently. Literals in an
 op's args are resolved first, so the model holds final values (and Templates
 where a value is known only at run time).
 """
+
 from .authentication import RegistryLogin
 from .job import Loaded, read_job
 

@@ -1,4 +1,5 @@
 """`authentication.docker`: a registry login for the op's image, kept in memory only."""
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple
@@ -29,13 +30,22 @@ def read_authentication(sh: Shape, raw: Any, path: Path, op_id: str, image: Any)
         docker = sh.obj(auth["docker"], (*path, "docker"), op_id)
         if docker is not None:
             sh.known_keys(docker, (*path, "docker"), DOCKER_KEYS, op_id)
-            fields = {key: sh.string(docker[key], (*path, "docker", key), op_id) for key in DOCKER_KEYS if key in docker}
+            fields = {
+                key: sh.string(docker[key], (*path, "docker", key), op_id) for key in DOCKER_KEYS if key in docker
+            }
             if fields.get("username") and fields.get("password"):
-                logins.append(RegistryLogin(op_id, fields.get("server") or registry_of(image),
-                                            fields["username"], fields["password"]))
-    sh.diags.warning(path, "`nos2compose up` logs in to the registry before the pull (the password goes to `docker login` "
-                           "on its standard input, never into a Compose file or the terminal); with plain "
-                           "`docker compose`, run `docker login` yourself", op_id)
+                logins.append(
+                    RegistryLogin(
+                        op_id, fields.get("server") or registry_of(image), fields["username"], fields["password"]
+                    )
+                )
+    sh.diags.warning(
+        path,
+        "`nos2compose up` logs in to the registry before the pull (the password goes to `docker login` "
+        "on its standard input, never into a Compose file or the terminal); with plain "
+        "`docker compose`, run `docker login` yourself",
+        op_id,
+    )
     return tuple(logins)
 
 

@@ -4,6 +4,7 @@ Errors here are what the node refuses when it runs the job (unknown, cross-group
 or self dependencies) or can never run (duplicate ids, cycles). Warnings mark
 each place where a local run behaves differently from a Nosana node.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,6 @@ from typing import Any
 
 from ..diagnostics import Diagnostics
 from ..model import Job, VolumeOp
-
 
 MAX_DEPTH = 100
 _NOT_IN_COMPOSE = re.compile("[\ud800-\udfff\ufffe\uffff]")
@@ -37,7 +37,10 @@ def check_text(data: Any, diags: Diagnostics) -> bool:
                     continue
                 stack.append((item, path + (key,), depth + 1))
                 if _NOT_IN_COMPOSE.search(key):
-                    diags.error(path + (key,), "holds a character Compose files cannot carry (a lone surrogate, U+FFFE or U+FFFF)")
+                    diags.error(
+                        path + (key,),
+                        "holds a character Compose files cannot carry (a lone surrogate, U+FFFE or U+FFFF)",
+                    )
                     ok = False
         elif isinstance(value, list):
             stack.extend((item, path + (i,), depth + 1) for i, item in enumerate(value))
@@ -48,7 +51,9 @@ def check_text(data: Any, diags: Diagnostics) -> bool:
             diags.error(path, "a number far too large for any field of a job")
             ok = False
         elif value is not None and not isinstance(value, (str, int, float, bool)):
-            diags.error(path, f"expected a JSON value, found {type(value).__name__} (YAML dates and other tags: quote them)")
+            diags.error(
+                path, f"expected a JSON value, found {type(value).__name__} (YAML dates and other tags: quote them)"
+            )
             ok = False
     return ok
 
@@ -63,7 +68,10 @@ def check_ids(raw_ops: list[Any], diags: Diagnostics) -> None:
         if " " in op_id:
             diags.error(("ops", index, "id"), f"op id '{op_id}' contains a space; Nosana refuses that")
         if op_id in first:
-            diags.error(("ops", index, "id"), f"op id '{op_id}' is used twice (first at $.ops[{first[op_id]}].id); ids must be unique")
+            diags.error(
+                ("ops", index, "id"),
+                f"op id '{op_id}' is used twice (first at $.ops[{first[op_id]}].id); ids must be unique",
+            )
         else:
             first[op_id] = index
 
@@ -79,7 +87,12 @@ def check_dependencies(job: Job, diags: Diagnostics) -> None:
             elif target is None:
                 diags.error(path, f"depends on '{dep}', which is not an op of this job", op.id)
             elif target.group != op.group:
-                diags.error(path, f"depends on '{dep}' in group '{target.group}', but depends_on may only name ops of the same group ('{op.group}'), as the node requires", op.id)
+                diags.error(
+                    path,
+                    f"depends on '{dep}' in group '{target.group}', but depends_on may only name ops of the same "
+                    f"group ('{op.group}'), as the node requires",
+                    op.id,
+                )
     _check_cycles(job, diags)
 
 
@@ -102,9 +115,12 @@ def _check_cycles(job: Job, diags: Diagnostics) -> None:
                 stack.pop()
                 trail.pop()
             elif dep in graph and state.get(dep) == 1:
-                cycle = trail[trail.index(dep):] + [dep]
-                diags.error(("ops", index[node], "execution", "depends_on"),
-                            "dependency cycle: " + " -> ".join(cycle) + " (the job would wait forever)", node)
+                cycle = trail[trail.index(dep) :] + [dep]
+                diags.error(
+                    ("ops", index[node], "execution", "depends_on"),
+                    "dependency cycle: " + " -> ".join(cycle) + " (the job would wait forever)",
+                    node,
+                )
             elif dep in graph and not state.get(dep):
                 state[dep] = 1
                 stack.append((dep, iter(graph[dep])))
@@ -116,8 +132,12 @@ def check_volumes(job: Job, diags: Diagnostics) -> None:
     for op in job.run_ops:
         for i, mount in enumerate(op.mounts):
             if mount.volume not in created:
-                diags.warning(op.path + ("args", "volumes", i, "name"),
-                              f"no container/create-volume op creates volume '{mount.volume}'; it is declared anyway and starts empty", op.id)
+                diags.warning(
+                    op.path + ("args", "volumes", i, "name"),
+                    f"no container/create-volume op creates volume '{mount.volume}'; "
+                    "it is declared anyway and starts empty",
+                    op.id,
+                )
 
 
 def check_images(job: Job, diags: Diagnostics) -> None:
@@ -132,11 +152,19 @@ def warn_local_differences(job: Job, diags: Diagnostics) -> None:
     last_group = _last_run_group(job)
     for op in job.run_ops:
         if op.id in dependencies and op.expose and not op.has_health_checks:
-            diags.warning(op.path + ("args", "expose"),
-                          "a dependency that exposes ports without health checks never reports startup success on a node, so its dependents never start there; locally they start once it is running", op.id)
+            diags.warning(
+                op.path + ("args", "expose"),
+                "a dependency that exposes ports without health checks never reports startup success on a node, "
+                "so its dependents never start there; locally they start once it is running",
+                op.id,
+            )
         if op.expose and op.group != last_group:
-            diags.warning(op.path + ("args", "expose"),
-                          f"a service (it exposes ports) in group '{op.group}', which is not the last: on a node the next group waits until it exits; locally the next group starts once it is ready", op.id)
+            diags.warning(
+                op.path + ("args", "expose"),
+                f"a service (it exposes ports) in group '{op.group}', which is not the last: on a node the next "
+                "group waits until it exits; locally the next group starts once it is ready",
+                op.id,
+            )
 
 
 def _last_run_group(job: Job) -> str | None:

@@ -1,4 +1,5 @@
 """`expose`: ports (a number, {port, type, health_checks}, an array of those, or a literal) and their health checks."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,7 +28,11 @@ def check_raw_expose(sh: Shape, raw: Any, path: Path, op_id: str) -> None:
             sh.wrong(here, "a port number (or a literal such as %%global.variables.PORT%%)", item, op_id)
         elif isinstance(item, dict) and SPREAD in item:
             check_spread_marker(sh, item, here, op_id)
-        elif item is None or isinstance(item, (bool, list)) or (isinstance(raw, list) and isinstance(item, dict) and not item):
+        elif (
+            item is None
+            or isinstance(item, (bool, list))
+            or (isinstance(raw, list) and isinstance(item, dict) and not item)
+        ):
             sh.wrong(here, "a port number, {port, type?, health_checks?}, or a literal", item, op_id)
 
 
@@ -57,10 +62,15 @@ def read_expose(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[Expose, ..
     seen: dict[int, Path] = {}
     for i, item in enumerate(items):
         here = (*path, i) if isinstance(raw, list) else path
-        if isinstance(item, str) and ("%%" in item or isinstance(item, Template)) or isinstance(item, dict) and SPREAD in item:
+        if (isinstance(item, str) and ("%%" in item or isinstance(item, Template))) or (
+            isinstance(item, dict) and SPREAD in item
+        ):
             continue  # a run-time literal (its ports come later), or a malformed one (reported already)
-        if isinstance(item, str) and not (item.strip().isascii() and item.strip().isdigit()) or item is None \
-                or isinstance(item, (bool, list)):
+        if (
+            (isinstance(item, str) and not (item.strip().isascii() and item.strip().isdigit()))
+            or item is None
+            or isinstance(item, (bool, list))
+        ):
             if not any(d.path == here and d.is_error for d in sh.diags.items):  # a literal's value, no port
                 sh.wrong(here, "a port number (the literal's value is none)", item, op_id)
             continue
@@ -117,9 +127,14 @@ def _health_check(sh: Shape, raw: Any, path: Path, op_id: str) -> HealthCheck | 
         text = sh.string(obj["expected_response"], (*path, "expected_response"), op_id)
         return WebSocketCheck(text, continuous) if text is not None else None
     sh.known_keys(obj, path, ["type", "path", "method", "expected_status", "headers", "body", "continuous"], op_id)
-    present = [sh.required(obj, key, path, what, op_id) for key, what in
-               (("path", "the URL path to request"), ("method", "GET, POST, PUT or DELETE"),
-                ("expected_status", "the HTTP status that means healthy"))]
+    present = [
+        sh.required(obj, key, path, what, op_id)
+        for key, what in (
+            ("path", "the URL path to request"),
+            ("method", "GET, POST, PUT or DELETE"),
+            ("expected_status", "the HTTP status that means healthy"),
+        )
+    ]
     if not all(present):
         return None
     url_path = sh.string(obj["path"], (*path, "path"), op_id)
@@ -128,7 +143,11 @@ def _health_check(sh: Shape, raw: Any, path: Path, op_id: str) -> HealthCheck | 
     headers = sh.string_map(obj["headers"], (*path, "headers"), op_id) if "headers" in obj else {}
     body = None
     if "body" in obj and method in ("POST", "PUT"):
-        body = obj["body"] if isinstance(obj["body"], str) else json.dumps(obj["body"], separators=(",", ":"), ensure_ascii=False)
+        body = (
+            obj["body"]
+            if isinstance(obj["body"], str)
+            else json.dumps(obj["body"], separators=(",", ":"), ensure_ascii=False)
+        )
     if url_path is None or method is None or status is None or headers is None:
         return None
     return HttpCheck(url_path, method, status, tuple(headers.items()), body, continuous)

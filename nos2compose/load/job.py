@@ -3,6 +3,7 @@
 `read_job` reads as the order it works in: the top level, then each op (ops.py),
 which reads its args (run_args.py) with the literals resolved (literals.py).
 """
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple
@@ -47,8 +48,9 @@ def read_job(data: Any, diags: Diagnostics, job_name: str, service_names: dict[s
         _meta(shape, top["meta"])
     global_ = _global(shape, top["global"]) if "global" in top else {}
     _extras(shape, top)
-    literals = LiteralContext(job_name, dict(global_.get("variables") or {}), service_names,
-                              *_groups_and_results(top.get("ops")))
+    literals = LiteralContext(
+        job_name, dict(global_.get("variables") or {}), service_names, *_groups_and_results(top.get("ops"))
+    )
     if "ops" not in top:
         diags.error((), "missing required key 'ops' (the job's operations)")
         return None
@@ -127,7 +129,9 @@ def _extras(shape: Shape, top: dict) -> None:
             if "public_keys" in ssh:
                 shape.strings(ssh["public_keys"], ("ssh", "public_keys"))
             if not diags.strict:
-                diags.warning(("ssh",), "ssh access is not set up locally; use `docker exec` into the op's container instead")
+                diags.warning(
+                    ("ssh",), "ssh access is not set up locally; use `docker exec` into the op's container instead"
+                )
 
 
 def _logistics(sh: Shape, raw: Any) -> None:
@@ -152,7 +156,9 @@ def _logistics(sh: Shape, raw: Any) -> None:
                 sh.known_keys(args, (*here, "args"), ["endpoint"])
                 if "endpoint" in args:
                     sh.string(args["endpoint"], (*here, "args", "endpoint"))
-    sh.diags.warning(path, "logistics (how a confidential job's ops and results travel) has no local equivalent; ignored")
+    sh.diags.warning(
+        path, "logistics (how a confidential job's ops and results travel) has no local equivalent; ignored"
+    )
 
 
 def _groups_and_results(raw_ops: Any) -> tuple[dict[str, int], dict[str, set]]:

@@ -5,11 +5,13 @@ before anything runs are resolved here, at convert time, with the node's rules
 for splicing and parsing; the rest (results, endpoints) are only known at run
 time and are reported as such, never left in the output silently.
 """
+
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..contract import Placeholder
 from ..diagnostics import Diagnostics, Path
@@ -37,8 +39,14 @@ class Unresolved(Exception):
 class LiteralContext:
     """What convert time knows: the job's variables, its local name and its service names."""
 
-    def __init__(self, job_name: str, variables: dict[str, Any], service_names: dict[str, str],
-                 group_order: dict[str, int] | None = None, result_keys: dict[str, set] | None = None):
+    def __init__(
+        self,
+        job_name: str,
+        variables: dict[str, Any],
+        service_names: dict[str, str],
+        group_order: dict[str, int] | None = None,
+        result_keys: dict[str, set] | None = None,
+    ):
         self.job_name = job_name
         self.variables = variables
         self.service_names = service_names  # op id -> Compose service name
@@ -59,8 +67,11 @@ class LiteralContext:
         if key not in self.result_keys.get(op_id, ()):
             raise Unresolved(literal, "unknown", f"op '{op_id}' declares no result '{key}'")
         if self.group_order.get(op_id, 0) >= user_group:
-            raise Unresolved(literal, "unknown", f"results of op '{op_id}' exist only once it has exited, so only ops of "
-                                                 "a later group can use them")
+            raise Unresolved(
+                literal,
+                "unknown",
+                f"results of op '{op_id}' exist only once it has exited, so only ops of a later group can use them",
+            )
         return op_id, key
 
     def value(self, literal: str) -> Any:
@@ -79,7 +90,12 @@ class LiteralContext:
                 return self.job_name
             if rest == ["frps_address"]:
                 raise Unresolved(literal, RUN_TIME, "the node's tunnel server address has no local equivalent")
-            raise Unresolved(literal, "malformed", "not a literal Nosana knows (global.variables.X, global.job, global.host, global.project, global.frps_address)")
+            raise Unresolved(
+                literal,
+                "malformed",
+                "not a literal Nosana knows "
+                "(global.variables.X, global.job, global.host, global.project, global.frps_address)",
+            )
         # ops.<id>.<what>...: the id part stops at the first dot, as on the node
         if len(rest) >= 2 and rest[0]:
             op_id, what = rest[0], rest[1:]
@@ -93,7 +109,9 @@ class LiteralContext:
                         raise Unresolved(literal, "malformed", "the endpoint's port must be a number")
                     return f"http://{self.service_names[op_id]}:{what[1]}"  # reachable from every op of the job
                 raise Unresolved(literal, RESULT, f"its value is only known at run time (results of op '{op_id}')")
-        raise Unresolved(literal, "malformed", "not a literal Nosana knows (ops.ID.host, ops.ID.endpoint.PORT, ops.ID.results.KEY)")
+        raise Unresolved(
+            literal, "malformed", "not a literal Nosana knows (ops.ID.host, ops.ID.endpoint.PORT, ops.ID.results.KEY)"
+        )
 
 
 def _parsed(value: Any) -> Any:
@@ -164,7 +182,7 @@ class Resolver:
         parts: list = []
         at = 0
         for m in LITERAL.finditer(text):
-            parts.append(text[at:m.start()])
+            parts.append(text[at : m.start()])
             at = m.end()
             try:
                 value = self._lookup(m.group(1), path)
@@ -288,7 +306,11 @@ class Resolver:
         if want is dict and isinstance(value, dict):
             return value
         kind = "an array" if want is list else "an object"
-        self.diags.error(path, f"__spread__ of {literal}: expected its value to be {kind}, found {json.dumps(value)[:60]}", self.op_id)
+        self.diags.error(
+            path,
+            f"__spread__ of {literal}: expected its value to be {kind}, found {json.dumps(value)[:60]}",
+            self.op_id,
+        )
         self.failed = True
         return None
 

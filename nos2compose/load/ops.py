@@ -2,6 +2,7 @@
 
 A container/run op's args are read by run_args.py.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,11 +32,13 @@ def read_op(context: JobContext, raw: Any, index: int) -> tuple[Op, tuple] | Non
         return None
     op_id = obj.get("id") if isinstance(obj.get("id"), str) else None
     sh.known_keys(obj, path, OP_KEYS, op_id)
-    ok = all([
-        sh.required(obj, "type", path, f'"{RUN}" or "{CREATE_VOLUME}"', op_id),
-        sh.required(obj, "id", path, "the op's unique id", op_id),
-        sh.required(obj, "args", path, "the op's arguments", op_id),
-    ])
+    ok = all(
+        [
+            sh.required(obj, "type", path, f'"{RUN}" or "{CREATE_VOLUME}"', op_id),
+            sh.required(obj, "id", path, "the op's unique id", op_id),
+            sh.required(obj, "args", path, "the op's arguments", op_id),
+        ]
+    )
     if "id" in obj:
         sh.string(obj["id"], (*path, "id"), op_id)
     kind = sh.one_of(obj["type"], (*path, "type"), [RUN, CREATE_VOLUME], op_id) if "type" in obj else None
@@ -65,10 +68,16 @@ def _execution(sh: Shape, raw: Any, path: Path, op_id: str | None) -> dict | Non
         deps = sh.strings(ex["depends_on"], (*path, "depends_on"), op_id)
         out["depends_on"] = tuple(deps or ())
     if "timeout" in ex and sh.number(ex["timeout"], (*path, "timeout"), op_id) is not None:
-        sh.diags.strict_rule((*path, "timeout"), "execution.timeout is in Nosana's schema but its validator rejects it, "
-                             "and the node does not use it", "ignored", op_id)
+        sh.diags.strict_rule(
+            (*path, "timeout"),
+            "execution.timeout is in Nosana's schema but its validator rejects it, and the node does not use it",
+            "ignored",
+            op_id,
+        )
     if "stop_if_dependent_stops" in ex and "depends_on" not in ex:
-        sh.diags.strict_rule((*path, "stop_if_dependent_stops"), "stop_if_dependent_stops without depends_on", "ignored", op_id)
+        sh.diags.strict_rule(
+            (*path, "stop_if_dependent_stops"), "stop_if_dependent_stops without depends_on", "ignored", op_id
+        )
     if "stop_if_dependent_stops" in ex:
         value = sh.boolean(ex["stop_if_dependent_stops"], (*path, "stop_if_dependent_stops"), op_id)
         out["stop_if_dependent_stops"] = bool(value)
@@ -86,7 +95,9 @@ def _create_volume(sh: Shape, args: dict, path: Path, op_id: str, index: int, gr
     if name is None:
         return None
     if not VOLUME_NAME.fullmatch(name):
-        sh.diags.error((*apath, "name"), f"volume name '{name}' is not a valid Docker volume name (letters, digits, _ . -)", op_id)
+        sh.diags.error(
+            (*apath, "name"), f"volume name '{name}' is not a valid Docker volume name (letters, digits, _ . -)", op_id
+        )
         return None
     return VolumeOp(op_id, index, group, name)
 
@@ -115,8 +126,12 @@ def _results(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[ResultSpec, .
         if regex is not None:
             problem = compile_error(regex)
             if problem is not None:
-                sh.diags.warning(here, f"a JavaScript regex that Python cannot compile ({problem.split(': ')[-1]}); like the node, "
-                                       "nos2compose reports the error text as the result's value", op_id)
+                sh.diags.warning(
+                    here,
+                    f"a JavaScript regex that Python cannot compile ({problem.split(': ')[-1]}); like the node, "
+                    "nos2compose reports the error text as the result's value",
+                    op_id,
+                )
             streams = tuple(t for t in types if t in ("stdout", "stderr")) if types else None
             specs.append(ResultSpec(key, regex, streams))
     return tuple(specs)

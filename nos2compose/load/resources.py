@@ -1,5 +1,6 @@
 """`resources`: what the node fetches before the op starts (S3 prefixes and buckets, Hugging Face repos,
 Ollama models), checked against the variant of Nosana's schema each one picks."""
+
 from __future__ import annotations
 
 import json
@@ -11,14 +12,25 @@ from .expose import check_spread_marker
 from .literals import REMOVE_IF_EMPTY, SPREAD
 from .shape import Shape
 
-_S3 = {"type": ("string", True), "target": ("string", True), "url": ("string", False),
-       "allowWrite": ("bool", False), "IAM": ("iam", False)}
+_S3 = {
+    "type": ("string", True),
+    "target": ("string", True),
+    "url": ("string", False),
+    "allowWrite": ("bool", False),
+    "IAM": ("iam", False),
+}
 RESOURCE_FIELDS = {  # the five shapes of Nosana's Resources schema: key -> (kind, required)
     "S3": {**_S3, "files": ("strings", False)},
     "S3-bucket": {**_S3, "bucket": ("string", True)},
     "S3-buckets": {**_S3, "buckets": ("buckets", True)},
-    "HF": {"type": ("string", True), "target": ("string", True), "repo": ("string", True),
-           "revision": ("string", False), "files": ("strings", False), "accessToken": ("string", False)},
+    "HF": {
+        "type": ("string", True),
+        "target": ("string", True),
+        "repo": ("string", True),
+        "revision": ("string", False),
+        "files": ("strings", False),
+        "accessToken": ("string", False),
+    },
     "Ollama": {"type": ("string", True), "model": ("string", True), "target": ("string", False)},
 }
 IAM_KEYS = ("REGION", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY")
@@ -37,9 +49,12 @@ def read_resources(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[Resourc
         if item == REMOVE_IF_EMPTY:
             continue
         if isinstance(item, Template) and item.placeholders:
-            sh.diags.warning(here, f"resources spliced from {item.placeholders[0].literal} are known only when the op "
-                                   "starts: the node fetches them then; nos2compose cannot, so the op starts without them",
-                             op_id)
+            sh.diags.warning(
+                here,
+                f"resources spliced from {item.placeholders[0].literal} are known only when the op "
+                "starts: the node fetches them then; nos2compose cannot, so the op starts without them",
+                op_id,
+            )
             continue
         obj = sh.obj(item, here, op_id)
         if obj is None:
@@ -60,8 +75,10 @@ def _resource(sh: Shape, obj: dict, path: Path, op_id: str) -> str | None:
     else:
         kind = "S3"
         variant = "S3-bucket" if "bucket" in obj else "S3-buckets" if "buckets" in obj else "S3"
-        if sh.required(obj, "type", path, '"S3", "HF" or "Ollama"', op_id) and \
-                sh.one_of(obj["type"], (*path, "type"), ["S3", "HF", "Ollama"], op_id) is None:
+        if (
+            sh.required(obj, "type", path, '"S3", "HF" or "Ollama"', op_id)
+            and sh.one_of(obj["type"], (*path, "type"), ["S3", "HF", "Ollama"], op_id) is None
+        ):
             return None
     fields = RESOURCE_FIELDS[variant]
     sh.known_keys(obj, path, fields, op_id)
@@ -121,9 +138,11 @@ def resource(kind: str, obj: dict) -> Resource:
     secrets: list[tuple[str, str]] = []
     if isinstance(obj.get("IAM"), dict):
         iam = obj["IAM"]
-        secrets += [("N2C_S3_ACCESS_KEY_ID", iam.get("ACCESS_KEY_ID", "")),
-                    ("N2C_S3_SECRET_ACCESS_KEY", iam.get("SECRET_ACCESS_KEY", "")),
-                    ("N2C_S3_REGION", iam.get("REGION", ""))]
+        secrets += [
+            ("N2C_S3_ACCESS_KEY_ID", iam.get("ACCESS_KEY_ID", "")),
+            ("N2C_S3_SECRET_ACCESS_KEY", iam.get("SECRET_ACCESS_KEY", "")),
+            ("N2C_S3_REGION", iam.get("REGION", "")),
+        ]
     if isinstance(obj.get("accessToken"), str):
         secrets.append(("N2C_HF_TOKEN", obj["accessToken"]))
     target = obj.get("target") or OLLAMA_STORE

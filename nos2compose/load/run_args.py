@@ -1,4 +1,5 @@
 """A container/run op's args -> RunOp: literals resolved first, then each field read, global fallbacks applied."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,27 +8,50 @@ from ..diagnostics import Path
 from ..model import RunOp, Template
 from ..results import ResultSpec
 from .authentication import read_authentication
-from .expose import expose_from, read_expose, check_raw_expose
+from .expose import check_raw_expose, expose_from, read_expose
 from .job import JobContext
 from .literals import resolve_args
 from .resources import read_resources
 from .shape import Shape
 
-RUN_KEYS = ("image", "cmd", "entrypoint", "env", "gpu", "work_dir", "volumes", "aliases", "expose",
-            "private", "restart_policy", "resources", "authentication")
+RUN_KEYS = (
+    "image",
+    "cmd",
+    "entrypoint",
+    "env",
+    "gpu",
+    "work_dir",
+    "volumes",
+    "aliases",
+    "expose",
+    "private",
+    "restart_policy",
+    "resources",
+    "authentication",
+)
 OLD_RUN_KEYS = ("output", "required_vram")
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 
 
-def read_run(context: JobContext, raw_args: dict, path: Path, op_id: str, index: int, group: str,
-             execution: dict, results: tuple[ResultSpec, ...] = ()) -> tuple[RunOp, tuple] | None:
+def read_run(
+    context: JobContext,
+    raw_args: dict,
+    path: Path,
+    op_id: str,
+    index: int,
+    group: str,
+    execution: dict,
+    results: tuple[ResultSpec, ...] = (),
+) -> tuple[RunOp, tuple] | None:
     """The op and the registry logins its image needs, or None when it cannot run (errors reported)."""
     sh, g = context.shape, context.global_
     apath = (*path, "args")
     sh.known_keys({k: v for k, v in raw_args.items() if k not in OLD_RUN_KEYS}, apath, RUN_KEYS, op_id)
     for key in OLD_RUN_KEYS:
         if key in raw_args:
-            sh.diags.strict_rule((*apath, key), f"'{key}' is an older field that newer validators reject", "ignored", op_id)
+            sh.diags.strict_rule(
+                (*apath, key), f"'{key}' is an older field that newer validators reject", "ignored", op_id
+            )
     args = resolve_args(raw_args, apath, context.literals, sh.diags, op_id)
 
     image = _image(sh, args, g, apath, op_id)
@@ -46,23 +70,43 @@ def read_run(context: JobContext, raw_args: dict, path: Path, op_id: str, index:
     expose = read_expose(sh, args["expose"], (*apath, "expose"), op_id) if "expose" in args else ()
     mounts = _mounts(sh, args["volumes"], (*apath, "volumes"), op_id) if "volumes" in args else ()
     aliases = _aliases(sh, args["aliases"], (*apath, "aliases"), op_id) if "aliases" in args else ()
-    restart = _restart(sh, args["restart_policy"], (*apath, "restart_policy"), op_id) if "restart_policy" in args else None
+    restart = (
+        _restart(sh, args["restart_policy"], (*apath, "restart_policy"), op_id) if "restart_policy" in args else None
+    )
     if "private" in args and sh.boolean(args["private"], (*apath, "private"), op_id):
-        sh.diags.warning((*apath, "private"), "private only changes how the node makes the public URL; "
-                                              "locally every port is published on 127.0.0.1 only", op_id)
+        sh.diags.warning(
+            (*apath, "private"),
+            "private only changes how the node makes the public URL; locally every port is published on 127.0.0.1 only",
+            op_id,
+        )
     resources = read_resources(sh, args["resources"], (*apath, "resources"), op_id) if "resources" in args else ()
-    logins = (read_authentication(sh, args["authentication"], (*apath, "authentication"), op_id, args.get("image"))
-              if "authentication" in args else ())
+    logins = (
+        read_authentication(sh, args["authentication"], (*apath, "authentication"), op_id, args.get("image"))
+        if "authentication" in args
+        else ()
+    )
     if image is None or expose is None:
         return None
     op = RunOp(
-        id=op_id, index=index, group=group, image=image,
+        id=op_id,
+        index=index,
+        group=group,
+        image=image,
         depends_on=execution.get("depends_on", ()),
-        cmd=cmd, entrypoint=entrypoint, work_dir=work_dir,
-        env=tuple(env.items()), gpu=gpu, expose=expose, mounts=mounts,
-        aliases=aliases, restart=restart, results=results,
+        cmd=cmd,
+        entrypoint=entrypoint,
+        work_dir=work_dir,
+        env=tuple(env.items()),
+        gpu=gpu,
+        expose=expose,
+        mounts=mounts,
+        aliases=aliases,
+        restart=restart,
+        results=results,
         stop_if_dependent_stops=execution.get("stop_if_dependent_stops", False),
-        expose_from=expose_from(args.get("expose")), env_from=env_from, resources=resources,
+        expose_from=expose_from(args.get("expose")),
+        env_from=env_from,
+        resources=resources,
     )
     return op, logins
 
@@ -114,8 +158,10 @@ def _mounts(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple:
         if obj is None:
             continue
         sh.known_keys(obj, here, ["name", "dest"], op_id)
-        if not (sh.required(obj, "name", here, "a create-volume op's volume name", op_id)
-                and sh.required(obj, "dest", here, "the path in the container", op_id)):
+        if not (
+            sh.required(obj, "name", here, "a create-volume op's volume name", op_id)
+            and sh.required(obj, "dest", here, "the path in the container", op_id)
+        ):
             continue
         name = sh.string(obj["name"], (*here, "name"), op_id)
         dest = sh.string(obj["dest"], (*here, "dest"), op_id)
@@ -131,8 +177,13 @@ def _aliases(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[str, ...]:
     value = sh.string_or_strings(raw, path, op_id)
     if value is None:
         return ()
-    items = value.split(",") if isinstance(value, str) and not isinstance(value, Template) else \
-        [value] if isinstance(value, str) else value
+    items = (
+        value.split(",")
+        if isinstance(value, str) and not isinstance(value, Template)
+        else [value]
+        if isinstance(value, str)
+        else value
+    )
     return tuple(dict.fromkeys(a if isinstance(a, Template) else a.strip() for a in items if a.strip()))
 
 

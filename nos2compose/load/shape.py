@@ -3,10 +3,12 @@
 Every reader returns the value when it has the right type, else None after
 recording an error, so the loader can go on and report every problem at once.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..diagnostics import Diagnostics, Path, describe_value
 
@@ -42,8 +44,9 @@ class Shape:
         self.wrong(path, "a number", value, op)
         return None
 
-    def integer(self, value: Any, path: Path, low: int, high: int, what: str, op: str | None = None,
-                text_ok: bool = False) -> int | None:
+    def integer(
+        self, value: Any, path: Path, low: int, high: int, what: str, op: str | None = None, text_ok: bool = False
+    ) -> int | None:
         """A whole number in [low, high]; with text_ok, strings of digits (values of literals) count too."""
         if text_ok and isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             value = int(value.strip())

@@ -2,6 +2,7 @@
 
 `plan_job` owns every name a generated file uses; emit/ only renders what it decided.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,9 @@ class PlanOptions(NamedTuple):
     resource_dirs: tuple[tuple[str, str], ...] = ()  # (target, host directory): mounted instead of fetched
 
 
-def plan_job(job: Job, names: dict[str, str], placeholders: list[Placeholder], options: PlanOptions = PlanOptions()) -> Layout:
+def plan_job(
+    job: Job, names: dict[str, str], placeholders: list[Placeholder], options: PlanOptions = PlanOptions()
+) -> Layout:
     """The layout of a checked job; raises NoFreePort when its ports cannot all be published."""
     members = job.run_ops_by_group()
     mounted = dict(options.resource_dirs)
@@ -36,13 +39,23 @@ def plan_job(job: Job, names: dict[str, str], placeholders: list[Placeholder], o
         members=members,
         files=file_names(list(members)),
         probes=probe_names(job, names) if options.health_probe == "sidecar" else {},
-        fetchers={op.id: tuple(Fetcher(contract.fetch_service(names[op.id], n), n, r, contract.cache_volume(r.kind, r.keyed))
-                               for n, r in enumerate(op.resources, 1) if r.target not in mounted)
-                  for op in job.run_ops if op.resources},
+        fetchers={
+            op.id: tuple(
+                Fetcher(contract.fetch_service(names[op.id], n), n, r, contract.cache_volume(r.kind, r.keyed))
+                for n, r in enumerate(op.resources, 1)
+                if r.target not in mounted
+            )
+            for op in job.run_ops
+            if op.resources
+        },
         mounted=mounted,
         variables=variable_names([*placeholders, *(p for op in job.run_ops for p in op.expose_from)]),
-        secret_variables={(op.id, n, env): contract.secret_variable(op.id, n, env)
-                          for op in job.run_ops for n, r in enumerate(op.resources, 1) for env, _ in r.secrets},
+        secret_variables={
+            (op.id, n, env): contract.secret_variable(op.id, n, env)
+            for op in job.run_ops
+            for n, r in enumerate(op.resources, 1)
+            for env, _ in r.secrets
+        },
         timing=options.timing,
         probe_image=options.probe_image,
         fetch_image=options.fetch_image,

@@ -1,4 +1,5 @@
 """What the planner decided, for the emitter to render: names, ports, helpers, variables, file names."""
+
 from __future__ import annotations
 
 from typing import NamedTuple

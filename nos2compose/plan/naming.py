@@ -4,10 +4,11 @@ Ops keep their id as service name whenever Compose allows it, so
 `http://<op-id>:<port>` works as on the node; other ids get a stable,
 readable replacement.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 SERVICE_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")  # compose-spec's pattern for service keys
 _PROJECT_BAD = re.compile(r"[^a-z0-9_-]+")

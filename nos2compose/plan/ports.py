@@ -4,6 +4,7 @@ Each port is published on the host as itself when it can be; a port that an
 earlier op already took moves up to the next port that no op of the job asks
 for (three ops exposing 80 get 80, 81 and 82 unless one of those is wanted).
 """
+
 from __future__ import annotations
 
 from ..model import Job

@@ -10,14 +10,16 @@ python-on-whales is imported on first use only: `containers()` (all `ps`
 needs) runs `docker compose ps` itself, because importing python-on-whales
 alone costs about as much as the whole `ps` may take.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
 
 from .. import contract
 from .states import Container
@@ -72,8 +74,10 @@ class DockerEngine:
     def __init__(self, project: str):
         self.project = project
         if shutil.which("docker") is None:
-            raise EngineError("the docker command is not installed (nos2compose runs jobs through it)",
-                              "install Docker Engine and its Compose v2 plugin, then try again")
+            raise EngineError(
+                "the docker command is not installed (nos2compose runs jobs through it)",
+                "install Docker Engine and its Compose v2 plugin, then try again",
+            )
         self._docker = None
 
     @property
@@ -96,30 +100,40 @@ class DockerEngine:
         from python_on_whales.exceptions import DockerException
         from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-        @retry(retry=retry_if_exception_type(DockerException), stop=stop_after_attempt(3),
-               wait=wait_exponential(multiplier=0.3, max=2), reraise=True)
+        @retry(
+            retry=retry_if_exception_type(DockerException),
+            stop=stop_after_attempt(3),
+            wait=wait_exponential(multiplier=0.3, max=2),
+            reraise=True,
+        )
         def info():
             return self.docker.info()
 
         try:
             details = info()
         except DockerException as exc:
-            raise EngineError(f"cannot reach the Docker engine ({_first_line(exc)})",
-                              "start it (`sudo systemctl start docker`, or `dockerd &` as root) or point DOCKER_HOST at it")
+            raise EngineError(
+                f"cannot reach the Docker engine ({_first_line(exc)})",
+                "start it (`sudo systemctl start docker`, or `dockerd &` as root) or point DOCKER_HOST at it",
+            ) from None
         try:
             self.docker.compose.version()
         except DockerException:
-            raise EngineError("Docker Compose v2 is missing (`docker compose version` failed)",
-                              "install the Compose v2 plugin (Debian/Ubuntu: docker-compose-plugin)")
+            raise EngineError(
+                "Docker Compose v2 is missing (`docker compose version` failed)",
+                "install the Compose v2 plugin (Debian/Ubuntu: docker-compose-plugin)",
+            ) from None
         if need_gpu_for and "nvidia" not in (details.runtimes or {}):
             ops = ", ".join(need_gpu_for)
-            raise EngineError(f"op {ops} asks for a GPU, but this Docker engine has no NVIDIA runtime",
-                              "install the NVIDIA Container Toolkit, or add --no-gpu to run the job without GPU requests")
+            raise EngineError(
+                f"op {ops} asks for a GPU, but this Docker engine has no NVIDIA runtime",
+                "install the NVIDIA Container Toolkit, or add --no-gpu to run the job without GPU requests",
+            )
 
     # -- the job's containers ------------------------------------------------------------
 
     def up(self, files: list[Path], pull: str, services: list[str] | None = None) -> None:
-        """`docker compose up -d --no-deps SERVICES` for (part of) one group; raises EngineError with Compose's own words.
+        """`docker compose up -d --no-deps SERVICES` for (part of) one group; EngineError in Compose's own words.
 
         The supervisor orders the services itself (see Supervisor._start), hence --no-deps.
         """
@@ -128,15 +142,19 @@ class DockerEngine:
 
         transient = lambda exc: isinstance(exc, DockerException) and bool(TRANSIENT.search(_first_line(exc)))  # noqa: E731
 
-        @retry(retry=retry_if_exception(transient), stop=stop_after_attempt(3),
-               wait=wait_exponential(multiplier=1, max=8), reraise=True)
+        @retry(
+            retry=retry_if_exception(transient),
+            stop=stop_after_attempt(3),
+            wait=wait_exponential(multiplier=1, max=8),
+            reraise=True,
+        )
         def up():
             self._files(files).compose.up(services, detach=True, quiet=True, pull=pull, dependencies=services is None)
 
         try:
             up()
         except DockerException as exc:
-            raise EngineError(_first_line(exc))
+            raise EngineError(_first_line(exc)) from None
 
     def caches(self) -> list[str]:
         return sorted(v.name for v in self.docker.volume.list(filters={"label": f"{contract.CACHE_LABEL}=1"}))
@@ -152,14 +170,20 @@ class DockerEngine:
         try:
             self.docker.login(server=server, username=username, password=password)
         except DockerException:
-            raise EngineError(f"docker login to {server or 'Docker Hub'} as {username} failed")
+            raise EngineError(f"docker login to {server or 'Docker Hub'} as {username} failed") from None
 
     def containers(self) -> list[Container]:
         """Every container of the project, in one engine call (python-on-whales would inspect one by one)."""
-        proc = subprocess.run(["docker", "compose", "--project-name", self.project, "ps", "--all", "--format", PS_FORMAT],
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            ["docker", "compose", "--project-name", self.project, "ps", "--all", "--format", PS_FORMAT],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if proc.returncode != 0:
-            raise EngineError(f"cannot list the job's containers ({_last_line(proc.stderr) or 'docker compose ps failed'})")
+            raise EngineError(
+                f"cannot list the job's containers ({_last_line(proc.stderr) or 'docker compose ps failed'})"
+            )
         return parse_ps(proc.stdout)
 
     def inspect_all(self) -> list[dict]:
@@ -172,9 +196,14 @@ class DockerEngine:
         out = []
         for c in json.loads(run(self.docker.client_config.docker_cmd + ["container", "inspect", *ids])):
             state = c.get("State") or {}
-            out.append({"service": ((c.get("Config") or {}).get("Labels") or {}).get("com.docker.compose.service"),
-                        "id": c.get("Id"), "started": _epoch_ms(state.get("StartedAt")),
-                        "finished": _epoch_ms(state.get("FinishedAt"))})
+            out.append(
+                {
+                    "service": ((c.get("Config") or {}).get("Labels") or {}).get("com.docker.compose.service"),
+                    "id": c.get("Id"),
+                    "started": _epoch_ms(state.get("StartedAt")),
+                    "finished": _epoch_ms(state.get("FinishedAt")),
+                }
+            )
         return out
 
     def stop(self, services: list[str] | None = None, timeout: int = 10) -> None:
@@ -218,7 +247,9 @@ class DockerEngine:
         from python_on_whales.exceptions import DockerException
 
         try:
-            text = self.docker.compose.logs(services=[service], tail=None if lines is None else str(lines), no_log_prefix=True)
+            text = self.docker.compose.logs(
+                services=[service], tail=None if lines is None else str(lines), no_log_prefix=True
+            )
         except DockerException:
             return []
         out = text.splitlines()
@@ -227,9 +258,14 @@ class DockerEngine:
 
 # Compose's "k=v,k=v" rendering of labels cannot be split safely, so each label nos2compose reads is asked for
 # by name, JSON-quoted, after the row: one line per container, fields apart by tabs (JSON never holds a raw tab).
-_PS_LABELS = (contract.OP_LABEL, contract.GROUP_LABEL, contract.GROUP_ORDER_LABEL, contract.PROBE_FOR_LABEL,
-              contract.FETCH_FOR_LABEL)
-PS_FORMAT = "{{json .}}" + "".join('\t{{json (.Label "%s")}}' % label for label in _PS_LABELS)
+_PS_LABELS = (
+    contract.OP_LABEL,
+    contract.GROUP_LABEL,
+    contract.GROUP_ORDER_LABEL,
+    contract.PROBE_FOR_LABEL,
+    contract.FETCH_FOR_LABEL,
+)
+PS_FORMAT = "{{json .}}" + "".join(f'\t{{{{json (.Label "{label}")}}}}' for label in _PS_LABELS)
 
 
 def parse_ps(text: str) -> list[Container]:
@@ -240,12 +276,27 @@ def parse_ps(text: str) -> list[Container]:
             continue
         row, *labels = (json.loads(field) for field in line.split("\t"))
         op, group, order, probe_for, fetch_for = (labels + [""] * len(_PS_LABELS))[: len(_PS_LABELS)]
-        published = {p["PublishedPort"] for p in row.get("Publishers") or []
-                     if p.get("PublishedPort") and p.get("URL") in ("127.0.0.1", "0.0.0.0", "")}
-        rows.append(Container(
-            row.get("Service", ""), row.get("State", ""), row.get("Health", ""), int(row.get("ExitCode") or 0),
-            row.get("Status", ""), probe_for, row.get("ID", ""), tuple(sorted(published)),
-            op=op, group=group, group_order=order, fetch_for=fetch_for))
+        published = {
+            p["PublishedPort"]
+            for p in row.get("Publishers") or []
+            if p.get("PublishedPort") and p.get("URL") in ("127.0.0.1", "0.0.0.0", "")
+        }
+        rows.append(
+            Container(
+                row.get("Service", ""),
+                row.get("State", ""),
+                row.get("Health", ""),
+                int(row.get("ExitCode") or 0),
+                row.get("Status", ""),
+                probe_for,
+                row.get("ID", ""),
+                tuple(sorted(published)),
+                op=op,
+                group=group,
+                group_order=order,
+                fetch_for=fetch_for,
+            )
+        )
     return rows
 
 
@@ -265,8 +316,13 @@ def gpu_memory_mib() -> list[int] | None:
     if shutil.which("nvidia-smi") is None:
         return None
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
-                             capture_output=True, text=True, timeout=10, check=True).stdout
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
         return [int(float(v)) for v in out.split()]
     except (subprocess.SubprocessError, ValueError, OSError):
         return None

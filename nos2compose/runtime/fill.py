@@ -7,6 +7,7 @@ environment), optionally `_chunked`. Text values reach Compose as environment
 variables; splices are written into a Compose override file that replaces just
 the lists concerned, so hand edits of the group file are kept.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,7 @@ def value_of(placeholder: contract.Placeholder, results: dict[str, dict]) -> Any
         try:
             found = [json.loads("".join(found))]
         except ValueError:
-            raise Unfilled(f"{literal}: the chunks do not join into JSON")
+            raise Unfilled(f"{literal}: the chunks do not join into JSON") from None
         splice = splice[: -len("_chunked")]
     values = flatten([_parsed(v) for v in found])
     if splice == "text":
@@ -59,7 +60,10 @@ def value_of(placeholder: contract.Placeholder, results: dict[str, dict]) -> Any
         elif splice == "pairs" and isinstance(v, dict) and "key" in v and "value" in v:
             merged[str(v["key"])] = v["value"]
         else:
-            raise Unfilled(f"{literal}: expected {'an object' if splice == 'object' else 'an array of {key, value}'}, found {json.dumps(v)[:60]}")
+            raise Unfilled(
+                f"{literal}: expected {'an object' if splice == 'object' else 'an array of {key, value}'}, "
+                f"found {json.dumps(v)[:60]}"
+            )
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in merged.items()}
 
 
@@ -77,12 +81,15 @@ def _splice(items: list, values: dict[str, Any]) -> list:
     """List items naming an `items` placeholder become one item per value (templates like ports kept)."""
     out = []
     for item in items:
-        names = [n for n in contract.references(item) if isinstance(values.get(n), list)] if isinstance(item, str) else []
+        names = (
+            [n for n in contract.references(item) if isinstance(values.get(n), list)] if isinstance(item, str) else []
+        )
         if not names:
             out.append(item)
             continue
         for v in values[names[0]]:
-            out.append(contract.substitute(item, lambda name, v=v: v.replace("$", "$$") if name == names[0] else None))
+            one = lambda name, v=v, wanted=names[0]: v.replace("$", "$$") if name == wanted else None  # noqa: E731
+            out.append(contract.substitute(item, one))
     return out
 
 

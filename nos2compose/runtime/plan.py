@@ -4,6 +4,7 @@ A plan is read from Compose group files, whether nos2compose just generated them
 from a job or the user hand-edited a directory written by `convert -o`: the
 files are the truth, so hand edits are respected, never regenerated.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,8 +42,8 @@ class PlannedGroup(NamedTuple):
     order: int
     file: Path
     ops: tuple[PlannedOp, ...]
-    runtime: dict = {}  # variable -> Placeholder: results filled in when the group starts
-    services: dict = {}  # the file's services, as written (for those fills)
+    runtime: dict = {}  # noqa: RUF012 (never mutated)  variable -> Placeholder: results filled in at group start
+    services: dict = {}  # noqa: RUF012 (never mutated)  the file's services, as written (for those fills)
 
 
 class Plan(NamedTuple):
@@ -73,20 +74,26 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
         try:
             doc = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise PlanError(f"{path}: cannot read it as a Compose file ({exc})")
+            raise PlanError(f"{path}: cannot read it as a Compose file ({exc})") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("services"), dict):
             raise PlanError(f"{path}: not a Compose file with services")
         docs.append((path, doc))
     projects = {doc.get("name") for _, doc in docs}
     if len(projects) != 1 or None in projects:
-        raise PlanError("the group files must all name the same project (top-level `name:`); regenerate them with `nos2compose convert JOB -o DIR`")
+        raise PlanError(
+            "the group files must all name the same project (top-level `name:`); "
+            "regenerate them with `nos2compose convert JOB -o DIR`"
+        )
     docs.sort(key=lambda pd: (_order(_meta(pd[1]).get(c.ORDER_KEY)), pd[0].name))
     groups = []
     for order, (path, doc) in enumerate(docs):
         group = str(_meta(doc).get(c.GROUP_KEY, path.stem))
         services = doc["services"]
-        probes = {str(_labels(svc).get(c.PROBE_FOR_LABEL)): name for name, svc in services.items()
-                  if c.PROBE_FOR_LABEL in _labels(svc)}
+        probes = {
+            str(_labels(svc).get(c.PROBE_FOR_LABEL)): name
+            for name, svc in services.items()
+            if c.PROBE_FOR_LABEL in _labels(svc)
+        }
         fetchers: dict[str, list[str]] = {}
         for name, svc in services.items():
             target = _labels(svc).get(c.FETCH_FOR_LABEL)

@@ -13,14 +13,16 @@ One JSON file per project under the user's state directory
 exclusive lock, so two commands at once never lose each other's changes. It never
 holds a credential: the job definition is stored masked.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..results import ResultSpec
 from .plan import Plan, PlannedGroup, PlannedOp
@@ -90,6 +92,7 @@ def remove(project: str) -> None:
 
 # -- what goes in it ------------------------------------------------------------------------
 
+
 def begin(project: str, plan: Plan, job_definition: dict | None) -> None:
     """`up` starts: the plan as it runs now; earlier notes of ops it will start again are dropped by `note`."""
 
@@ -120,9 +123,13 @@ def note(project: str, op_id: str, state: str | None, reason: str = "", containe
 
 
 def plan_to_json(plan: Plan) -> dict:
-    return {"project": plan.project, "groups": [
-        {"name": g.name, "order": g.order, "file": str(g.file), "ops": [_op_to_json(op) for op in g.ops]}
-        for g in plan.groups]}
+    return {
+        "project": plan.project,
+        "groups": [
+            {"name": g.name, "order": g.order, "file": str(g.file), "ops": [_op_to_json(op) for op in g.ops]}
+            for g in plan.groups
+        ],
+    }
 
 
 def _op_to_json(op: PlannedOp) -> dict:
@@ -143,7 +150,9 @@ def plan_from_json(data: dict) -> Plan | None:
                 fields["ports"] = tuple(tuple(p) for p in raw["ports"])
                 fields["depends"] = tuple(raw["depends"])
                 fields["fetch"] = tuple(raw["fetch"])
-                fields["results"] = tuple(ResultSpec(k, r, tuple(s) if s is not None else None) for k, r, s in raw["results"])
+                fields["results"] = tuple(
+                    ResultSpec(k, r, tuple(s) if s is not None else None) for k, r, s in raw["results"]
+                )
                 ops.append(PlannedOp(**fields))
             groups.append(PlannedGroup(g["name"], g["order"], Path(g["file"]), tuple(ops)))
         return Plan(data["project"], tuple(groups), {})

@@ -1,9 +1,10 @@
 """What the user sees of a job: the status table, results read from the logs, logs followed live."""
+
 from __future__ import annotations
 
 import re
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from .states import OpStatus
 
@@ -33,20 +34,29 @@ def results_of(engine, statuses: list[OpStatus]) -> dict[str, dict]:
     """{op id: results} for every op that has exited and declares results (read from its log, as the node does)."""
     from ..results import extract
 
-    return {s.op.id: extract(s.op.results, engine.stream_lines(s.container_id))
-            for s in statuses if s.op.results and s.exited and s.container_id}
+    return {
+        s.op.id: extract(s.op.results, engine.stream_lines(s.container_id))
+        for s in statuses
+        if s.op.results and s.exited and s.container_id
+    }
 
 
 def status_table(statuses: list[OpStatus], results: dict[str, dict] | None = None) -> list[str]:
     rows = [("OP", "GROUP", "STATE", "HEALTH", "EXIT", "URLS") + (("RESULTS",) if results else ())]
     for s in statuses:
-        row = (s.op.id, s.op.group, s.state, s.health or "-",
-               "-" if s.exit_code is None else str(s.exit_code), " ".join(s.urls()) or "-")
+        row = (
+            s.op.id,
+            s.op.group,
+            s.state,
+            s.health or "-",
+            "-" if s.exit_code is None else str(s.exit_code),
+            " ".join(s.urls()) or "-",
+        )
         if results:
             row += (_short(results.get(s.op.id)),)
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() for row in rows]
 
 
 def _short(found: dict | None, width: int = 60) -> str:

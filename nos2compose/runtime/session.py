@@ -5,6 +5,7 @@ it; every other command finds the job by its project name alone and reads the
 rest from the engine and the job's state record, so it still works after the
 job file was edited, broken or deleted.
 """
+
 from __future__ import annotations
 
 import re
@@ -92,8 +93,16 @@ def plan_from_labels(project: str, engine: Engine) -> Plan:
         if c.probe_for or c.fetch_for:
             continue
         op_id, group = c.op or c.service, c.group or "default"
-        op = PlannedOp(op_id, c.service, group, bool(c.health) or op_id in probes, tuple((p, p) for p in c.published),
-                       False, probe=probes.get(op_id), fetch=tuple(fetchers.get(op_id, ())))
+        op = PlannedOp(
+            op_id,
+            c.service,
+            group,
+            bool(c.health) or op_id in probes,
+            tuple((p, p) for p in c.published),
+            False,
+            probe=probes.get(op_id),
+            fetch=tuple(fetchers.get(op_id, ())),
+        )
         groups.setdefault(group, []).append(op)
         order.setdefault(group, int(c.group_order) if c.group_order.isdigit() else 0)
     ordered = sorted(groups, key=lambda g: (order[g], g))
@@ -123,6 +132,15 @@ def act(engine: Engine, plan: Plan, ops: list[PlannedOp], action: str, timeout: 
             record.note(plan.project, op.id, None)
 
 
-__all__ = ["Attached", "EngineError", "Opened", "PlanError", "act", "attach", "directory_project", "open_compiled",
-           "open_directory", "statuses"]
-
+__all__ = [
+    "Attached",
+    "EngineError",
+    "Opened",
+    "PlanError",
+    "act",
+    "attach",
+    "directory_project",
+    "open_compiled",
+    "open_directory",
+    "statuses",
+]

@@ -5,6 +5,7 @@ starting, healthy and unhealthy. docs/supervisor.md maps them to the node
 API's words. Nothing here talks to the engine: it reads rows the engine
 boundary returned, so it is tested without Docker.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -12,7 +13,15 @@ from typing import NamedTuple
 from .plan import PlannedOp
 
 PENDING, STARTING, RUNNING, HEALTHY, UNHEALTHY, COMPLETED, FAILED, STOPPED = (
-    "pending", "starting", "running", "healthy", "unhealthy", "completed", "failed", "stopped")
+    "pending",
+    "starting",
+    "running",
+    "healthy",
+    "unhealthy",
+    "completed",
+    "failed",
+    "stopped",
+)
 ENDED = (COMPLETED, FAILED, STOPPED)
 
 
@@ -49,7 +58,6 @@ class OpStatus(NamedTuple):
         ports = self.published or tuple(host for host, _ in self.op.ports)
         return [f"http://127.0.0.1:{port}" for port in ports]
 
-
     @property
     def exited(self) -> bool:
         return self.state in ENDED and self.exit_code is not None
@@ -63,15 +71,20 @@ def op_status(op: PlannedOp, container: Container | None, probe: Container | Non
         container = container._replace(health="starting")
     if container is None:
         return OpStatus(op, PENDING, present=False)
-    return _status(op, container)._replace(container_id=container.id, published=container.published,
-                                           container_state=container.state)
+    return _status(op, container)._replace(
+        container_id=container.id, published=container.published, container_state=container.state
+    )
 
 
 def _status(op: PlannedOp, container: Container) -> OpStatus:
     if container.state in ("exited", "dead"):
         code = container.exit_code
-        return OpStatus(op, COMPLETED if code == 0 and container.state == "exited" else FAILED, code,
-                        reason="" if code == 0 else f"exited with code {code}")
+        return OpStatus(
+            op,
+            COMPLETED if code == 0 and container.state == "exited" else FAILED,
+            code,
+            reason="" if code == 0 else f"exited with code {code}",
+        )
     if container.state in ("created", "restarting"):
         return OpStatus(op, STARTING)
     if container.state == "running" and op.has_health_check:
@@ -145,8 +158,12 @@ def with_record(statuses: list[OpStatus], notes: dict) -> list[OpStatus]:
     for s in statuses:
         note = notes.get(s.op.id) if isinstance(notes, dict) else None
         kind = note.get("state") if isinstance(note, dict) else None
-        if kind == STOPPED and s.container_id and s.state in (COMPLETED, FAILED) \
-                and str(note.get("container", "")).startswith(s.container_id):
+        if (
+            kind == STOPPED
+            and s.container_id
+            and s.state in (COMPLETED, FAILED)
+            and str(note.get("container", "")).startswith(s.container_id)
+        ):
             s = s._replace(state=STOPPED, reason=str(note.get("reason") or "stopped on request"))
         elif kind == FAILED and s.container_state in ("", "created"):
             s = s._replace(state=FAILED, reason=str(note.get("reason") or "failed"))

@@ -5,18 +5,20 @@ Like a Nosana node it starts one group at a time and lets failed ops be
 counts as done once it is *ready* (barrier "ready"); barrier "exit" waits, as
 the node does, until every op of the group has exited.
 """
+
 from __future__ import annotations
 
 import json
-import re
 import signal
 import threading
 import time
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from .plan import Plan, PlannedGroup
 from .report import follow_logs, results_of, status_table
 from .states import COMPLETED, FAILED, OpStatus, is_ready, started, statuses_of, succeeded
+
 POLL = 0.2  # seconds between looks at the engine while waiting for a group
 SETTLE = 3.0  # a task of the last group still running after this counts as started, for -d
 LOG_TAIL = 10  # log lines shown with a failure
@@ -40,9 +42,17 @@ class Interrupted(Exception):
 class Supervisor:
     """Runs one plan against one engine; `say` prints a line (the CLI passes click.echo)."""
 
-    def __init__(self, plan: Plan, engine, say: Callable[[str], None], clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, logins: list | None = None, secrets: dict | None = None,
-                 note: Callable[[str, str | None, str], None] | None = None):
+    def __init__(
+        self,
+        plan: Plan,
+        engine,
+        say: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        logins: list | None = None,
+        secrets: dict | None = None,
+        note: Callable[[str, str | None, str], None] | None = None,
+    ):
         self.plan, self.engine, self.say = plan, engine, say
         self.note = note or (lambda op_id, state, reason: None)  # writes the job's state record
         self.logins = list(logins or [])  # RegistryLogin from the job's `authentication`, in memory only
@@ -79,7 +89,12 @@ class Supervisor:
         """execution.stop_if_dependent_stops: stop an op once an op it depends on has ended."""
         by_service = {s.op.service: s for s in statuses}
         for s in statuses:
-            if not s.op.stop_if_dependent_stops or s.op.id in self._stopped_with_dependency or s.exited or not s.present:
+            if (
+                not s.op.stop_if_dependent_stops
+                or s.op.id in self._stopped_with_dependency
+                or s.exited
+                or not s.present
+            ):
                 continue
             ended = [by_service[d].op.id for d in s.op.depends if d in by_service and by_service[d].exited]
             if ended:
@@ -199,7 +214,7 @@ class Supervisor:
         ready = []
         for op in ops:
             ok = True
-            for login in (l for l in self.logins if l.op == op.id):
+            for login in (line for line in self.logins if line.op == op.id):
                 key = (login.server, login.username)
                 if key in self._logged_in:
                     continue
@@ -243,7 +258,9 @@ class Supervisor:
                             self._fail(op.id, str(problem))
                 os.environ[var] = "0"  # keeps the file loadable; the op using it is not started
         for var, value in values.items():
-            os.environ[var] = " ".join(value) if isinstance(value, list) else json.dumps(value) if isinstance(value, dict) else value
+            os.environ[var] = (
+                " ".join(value) if isinstance(value, list) else json.dumps(value) if isinstance(value, dict) else value
+            )
         text = override(group.services, values)
         if text is None or options.workdir is None:
             return []
@@ -253,8 +270,11 @@ class Supervisor:
 
     def _group_done(self, group: PlannedGroup, statuses: list[OpStatus], options: UpOptions, last: bool) -> bool:
         mine = [s for s in statuses if s.op in group.ops]
-        return bool(mine) and all(s.state != "pending" and succeeded(s) for s in mine) and all(
-            is_ready(s, options.barrier, last, 0.0, SETTLE) for s in mine)
+        return (
+            bool(mine)
+            and all(s.state != "pending" and succeeded(s) for s in mine)
+            and all(is_ready(s, options.barrier, last, 0.0, SETTLE) for s in mine)
+        )
 
     def _wait(self, ops, options: UpOptions, last: bool, deadline: float, started_only: bool = False) -> bool:
         """Until every op passes the barrier (or, with started_only, reports startup success), or the
@@ -268,12 +288,14 @@ class Supervisor:
             if started_only:
                 ready = [started(s) for s in statuses]
             else:
-                ready = [is_ready(s, options.barrier, last, now - self.running_since.get(s.op.id, now), SETTLE)
-                         for s in statuses]
+                ready = [
+                    is_ready(s, options.barrier, last, now - self.running_since.get(s.op.id, now), SETTLE)
+                    for s in statuses
+                ]
             if all(ready):
                 return not any(s.state == FAILED for s in statuses)
             if now >= deadline:
-                for s, r in zip(statuses, ready):
+                for s, r in zip(statuses, ready, strict=False):
                     if not r:
                         what = "its health check did not pass" if s.op.has_health_check else "it did not get ready"
                         self._fail(s.op.id, f"{what} within {options.timeout:g} s (--timeout)")

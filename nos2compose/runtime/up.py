@@ -3,12 +3,13 @@
 The CLI parses options and prints; everything `up` does between compiling the job
 and returning its exit status is here, so `up` reads as one short function.
 """
+
 from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from . import record
 from .engine import Engine, gpu_memory_mib
@@ -16,8 +17,15 @@ from .session import Opened
 from .supervisor import Interrupted, Supervisor, UpOptions, handle_signals
 
 
-def run_up(opened: Opened, engine: Engine, options: UpOptions, say: Callable[[str], None], warn: Callable[[str], None],
-           no_gpu: bool = False, start_api: Callable[[], None] | None = None) -> int:
+def run_up(
+    opened: Opened,
+    engine: Engine,
+    options: UpOptions,
+    say: Callable[[str], None],
+    warn: Callable[[str], None],
+    no_gpu: bool = False,
+    start_api: Callable[[], None] | None = None,
+) -> int:
     """Run the job until it is ready (-d) or has ended; returns the exit status. EngineError when the engine
     cannot run it at all (no engine, no Compose, no GPU runtime)."""
     plan = opened.plan
@@ -27,8 +35,14 @@ def run_up(opened: Opened, engine: Engine, options: UpOptions, say: Callable[[st
     record.begin(plan.project, plan, opened.job_definition)
     if start_api is not None:
         start_api()
-    supervisor = Supervisor(plan, engine, say, logins=opened.logins, secrets=opened.secrets,
-                            note=lambda op_id, state, reason: record.note(plan.project, op_id, state, reason))
+    supervisor = Supervisor(
+        plan,
+        engine,
+        say,
+        logins=opened.logins,
+        secrets=opened.secrets,
+        note=lambda op_id, state, reason: record.note(plan.project, op_id, state, reason),
+    )
     handle_signals()
     overrides = no_gpu_overrides(plan, Path(options.workdir)) if no_gpu and options.workdir else {}
     try:
@@ -55,8 +69,13 @@ def no_gpu_overrides(plan, directory: Path) -> dict[str, list[Path]]:
             continue
         lines = ["services:"]
         for op in gpu_ops:
-            lines += [f"  {json.dumps(op.service)}:", "    deploy:", "      resources:", "        reservations:",
-                      "          devices: !reset []"]
+            lines += [
+                f"  {json.dumps(op.service)}:",
+                "    deploy:",
+                "      resources:",
+                "        reservations:",
+                "          devices: !reset []",
+            ]
         path = directory / f"no-gpu-{group.order:03d}.yaml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         out[group.name] = [path]
@@ -74,5 +93,7 @@ def _vram_warning(meta: dict, warn: Callable[[str], None]) -> None:
         return
     have = gpu_memory_mib()
     if have and max(have) < need_mib:
-        warn(f"warning: the job asks for {need_mib} MiB of GPU memory (meta.system_requirements); "
-             f"the largest GPU here has {max(have)} MiB, so the model may not fit")
+        warn(
+            f"warning: the job asks for {need_mib} MiB of GPU memory (meta.system_requirements); "
+            f"the largest GPU here has {max(have)} MiB, so the model may not fit"
+        )

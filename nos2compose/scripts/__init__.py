@@ -6,6 +6,7 @@
 - ollama_pull.sh: pulls an Ollama model.
 A generated file carries each script it uses once, as a top-level `configs:` entry.
 """
+
 from __future__ import annotations
 
 import re

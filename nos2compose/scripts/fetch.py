@@ -21,8 +21,19 @@ prints one line to stderr, never a secret, and exits 1.
 It uses the standard library only (Python >= 3.8): the fetch image needs nothing but python3.
 Generated files carry it once, as a top-level `configs:` entry mounted into the fetchers.
 """
-import datetime, hashlib, hmac, http.client, json, os, shutil, sys, time
-import urllib.error, urllib.parse, urllib.request
+
+import datetime
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import shutil
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -69,12 +80,12 @@ def with_retries(url, action):
         except urllib.error.HTTPError as e:
             e.close()
             if (e.code < 500 and e.code != 429) or attempt == RETRIES:
-                raise Fail("HTTP %d %s: GET %s" % (e.code, e.reason, url), e.code)
+                raise Fail("HTTP %d %s: GET %s" % (e.code, e.reason, url), e.code) from None
             why = "HTTP %d" % e.code
         except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
             why = str(getattr(e, "reason", None) or e) or type(e).__name__
             if attempt == RETRIES:
-                raise Fail("GET %s failed: %s" % (url, why))
+                raise Fail("GET %s failed: %s" % (url, why)) from None
         print("retrying GET %s after %s" % (url, why), file=sys.stderr, flush=True)
         time.sleep(attempt)
 
@@ -83,6 +94,7 @@ def get_bytes(url, auth):
     def action():
         with open_url(url, auth) as r:
             return r.read()
+
     return with_retries(url, action)
 
 
@@ -109,6 +121,7 @@ class Sink:
             if want is not None and want.isdigit() and int(want) != size:
                 raise OSError("incomplete body: %d of %s bytes" % (size, want))
             return size
+
         try:
             size = with_retries(url, action)
         except BaseException:
@@ -121,6 +134,7 @@ class Sink:
 
 
 # ---- S3 ----
+
 
 def s3_signer(region):
     kid = os.environ.get("N2C_S3_ACCESS_KEY_ID") or ""
@@ -136,8 +150,16 @@ def s3_signer(region):
         pairs = sorted((enc(k, ""), enc(v, "")) for k, v in urllib.parse.parse_qsl(p.query, keep_blank_values=True))
         hdrs = {"host": p.netloc, "x-amz-content-sha256": UNSIGNED, "x-amz-date": amz}
         names = ";".join(sorted(hdrs))
-        canonical = "\n".join(["GET", p.path or "/", "&".join(k + "=" + v for k, v in pairs),
-                               "".join(k + ":" + hdrs[k] + "\n" for k in sorted(hdrs)), names, UNSIGNED])
+        canonical = "\n".join(
+            [
+                "GET",
+                p.path or "/",
+                "&".join(k + "=" + v for k, v in pairs),
+                "".join(k + ":" + hdrs[k] + "\n" for k in sorted(hdrs)),
+                names,
+                UNSIGNED,
+            ]
+        )
         scope = "/".join([amz[:8], region, "s3", "aws4_request"])
         to_sign = "\n".join(["AWS4-HMAC-SHA256", amz, scope, hashlib.sha256(canonical.encode()).hexdigest()])
         key = ("AWS4" + secret).encode()
@@ -146,6 +168,7 @@ def s3_signer(region):
         sig = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
         auth = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (kid, scope, names, sig)
         return {"x-amz-content-sha256": UNSIGNED, "x-amz-date": amz, "Authorization": auth}
+
     return sign
 
 
@@ -197,7 +220,7 @@ def s3_prefix(sink, base, prefix, files, auth, root=False):
     if not keys:
         raise Fail("no objects found under %s/%s" % (base, head))
     for k in keys:
-        sink.download(base + "/" + enc(k), k[len(head):], auth)
+        sink.download(base + "/" + enc(k), k[len(head) :], auth)
 
 
 def s3_url(sink, url, files, endpoint, auth):
@@ -240,6 +263,7 @@ def fetch_s3(sink, spec):
 
 # ---- Hugging Face ----
 
+
 def fetch_hf(sink, spec):
     repo = spec.get("repo")
     if not isinstance(repo, str) or not repo.strip("/"):
@@ -254,7 +278,7 @@ def fetch_hf(sink, spec):
         try:
             files = [s["rfilename"] for s in json.loads(get_bytes(url, auth)).get("siblings", [])]
         except (ValueError, TypeError, KeyError, AttributeError):
-            raise Fail("unexpected reply from the Hugging Face API: GET %s" % url)
+            raise Fail("unexpected reply from the Hugging Face API: GET %s" % url) from None
         if not files:
             raise Fail("no files in Hugging Face repo: GET %s" % url)
     for f in files:
@@ -267,7 +291,7 @@ def fetch(argv):
     try:
         spec = json.loads(argv[3])
     except ValueError as e:
-        raise Fail("SPEC_JSON is not JSON: %s" % e)
+        raise Fail("SPEC_JSON is not JSON: %s" % e) from None
     if not isinstance(spec, dict):
         raise Fail("SPEC_JSON must be a JSON object")
     content = {k: v for k, v in spec.items() if k not in NOT_CONTENT}

@@ -3,6 +3,7 @@
 Run as `python3 - METHOD URL HASBODY BODY [HEADER...]` by probe.sh; prints the status code.
 The path is sent exactly as the job wrote it (no normalization).
 """
+
 import http.client
 import sys
 

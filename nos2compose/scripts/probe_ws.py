@@ -2,6 +2,7 @@
 
 Run as `python3 - ws://HOST:PORT/PATH EXPECTED` by probe.sh; exit 0 when it does.
 """
+
 import base64
 import os
 import socket
@@ -13,8 +14,12 @@ hostport, slash, path = url.split("://", 1)[1].partition("/")
 host, _, port = hostport.rpartition(":")
 s = socket.create_connection((host, int(port)), timeout=5)
 key = base64.b64encode(os.urandom(16)).decode()
-s.sendall((f"GET {slash + path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+s.sendall(
+    (
+        f"GET {slash + path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+)
 data, end = b"", time.time() + 5
 while time.time() < end:
     try:
