@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from ..importer.command import import_command
 from .cache import cache
 from .convert import convert, schema, validate
 from .run import down, logs, ps, restart, stop, up
@@ -41,5 +42,5 @@ def _utf8_output() -> None:
                 pass
 
 
-for command in (convert, validate, schema, up, ps, logs, stop, restart, down, serve, cache):
+for command in (convert, validate, schema, up, ps, logs, stop, restart, down, serve, cache, import_command):
     main.add_command(command)

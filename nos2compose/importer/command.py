@@ -1,0 +1,170 @@
+"""`nos2compose import`: a Docker Compose project -> a Nosana job definition (JSON).
+
+Thin: Compose loads the project (project.py), the pure mapping turns it into a
+job (mapping.py), and this prints the warnings and writes the job.
+Exit status: 0 success (warnings allowed); 1 Docker Compose is missing; 2 bad
+input, or any warning with --strict.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ..diagnostics import Diagnostic
+
+BAD_INPUT = 2
+
+EPILOG = """\b
+Examples:
+  nos2compose import > job.json                  # compose.yaml (and .env) in this directory
+  nos2compose import compose.yaml compose.gpu.yaml -o job.json
+  nos2compose import -f stack.yaml --profile gpu --env-file prod.env
+  nos2compose import --strict -o job.json        # in CI: fail on anything the job cannot keep
+  nos2compose import --group-by single           # every service in one group
+
+\b
+Each service with an image becomes a container/run op named after it; published
+and exposed ports become `expose`, curl/wget healthchecks against localhost become
+http health checks, GPU requests become `gpu: true`, named volumes become
+create-volume ops. What a node cannot do (bind mounts, host ports, build:,
+capabilities, limits, ...) is a warning naming the service and key.
+docs/import.md lists every key.
+"""
+
+
+class _Stop(click.ClickException):
+    """Ends the command with one line on stderr and an exit status; never a traceback."""
+
+    def __init__(self, message: str, status: int = BAD_INPUT):
+        super().__init__(message)
+        self.exit_code = status
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+@click.command(
+    "import", epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
+@click.argument("file_args", metavar="[FILE]...", nargs=-1, type=str)
+@click.option(
+    "-f",
+    "--file",
+    "file_opts",
+    multiple=True,
+    metavar="FILE",
+    help="A Compose file (repeatable; later files override earlier ones, as with docker compose -f). "
+    "FILE arguments come first, then -f files. None: Compose finds compose.yaml or "
+    "docker-compose.yml itself, with the .env beside it.",
+)
+@click.option(
+    "--project-directory",
+    metavar="DIR",
+    default=None,
+    help="The project's working directory, as for docker compose (relative paths and .env are found there).",
+)
+@click.option(
+    "--env-file",
+    "env_files",
+    multiple=True,
+    metavar="FILE",
+    help="Variables for interpolation, instead of the project's .env (repeatable).",
+)
+@click.option(
+    "--profile", "profiles", multiple=True, metavar="PROFILE", help="Include the services of this profile (repeatable)."
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the job here instead of standard output.",
+)
+@click.option(
+    "--group-by",
+    type=click.Choice(["dependencies", "single"]),
+    default="dependencies",
+    show_default=True,
+    help="dependencies: services tied by service_started/service_healthy share an execution group, "
+    "other services get groups of their own. single: one group, except where "
+    "service_completed_successfully needs an earlier one.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat every warning as an error (exit 2): the job keeps everything or is not written.",
+)
+def import_command(
+    file_args: tuple[str, ...],
+    file_opts: tuple[str, ...],
+    project_directory: str | None,
+    env_files: tuple[str, ...],
+    profiles: tuple[str, ...],
+    output: Path | None,
+    group_by: str,
+    strict: bool,
+) -> None:
+    """Turn a Docker Compose project into a Nosana job definition.
+
+    Docker Compose itself reads the files (`docker compose config`): interpolation,
+    .env, extends, include, anchors and profiles work exactly as with docker compose.
+    The job is written as JSON; every key the job cannot keep is a warning on
+    standard error, naming the service and the key.
+    """
+    from .mapping import job_from_project  # loaded when `import` runs, not on every command's start
+    from .project import ImportProblem, load_project
+
+    files = [*file_args, *file_opts]
+    base = _project_dir(files, project_directory)
+    compose_warnings: list[str] = []
+    try:
+        project = load_project(
+            files, project_directory, list(env_files), list(profiles), on_warning=compose_warnings.append
+        )
+    except ImportProblem as problem:
+        raise _Stop(_shorten(problem.message, base), problem.status) from None
+    job, diags = job_from_project(project, group_by=group_by, strict=strict)
+
+    where = f"project {project.get('name', '?')}"
+    severity = "error" if strict else "warning"
+    for message in compose_warnings:
+        click.echo(f"{severity}: docker compose: {_shorten(message, base)}", err=True)
+    for d in diags.items:
+        click.echo(_line(d, where, base), err=True)
+    if job is None or (strict and compose_warnings):
+        sys.exit(BAD_INPUT)
+
+    text = json.dumps(job, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise _Stop(f"{output}: cannot write the job ({exc.strerror})") from None
+
+
+def _line(d: Diagnostic, where: str, base: Path) -> str:
+    return f"{d.severity}: {where}: {_shorten(d.describe(), base)}"
+
+
+def _project_dir(files: list[str], project_directory: str | None) -> Path:
+    """Where Compose resolves relative paths: --project-directory, else the first file's directory, else here."""
+    if project_directory:
+        return Path(project_directory).resolve()
+    if files and files[0] != "-":
+        return Path(files[0]).resolve().parent
+    return Path.cwd()
+
+
+def _shorten(text: str, base: Path) -> str:
+    """Host paths under the project's directory, written relative to it (./models)."""
+    if base == Path(base.anchor):
+        return text
+    return text.replace(str(base) + os.sep, "./")
