@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from .diagnostics import Diagnostics
 from .load import checks, read_job
 from .model import Job
-from .plan import HealthTiming, Layout, NoFreePort, PlanOptions, plan_job, service_names
+from .plan import Layout, NoFreePort, PlanOptions, plan_job, service_names
 
 
 class Options(NamedTuple):
@@ -21,17 +21,7 @@ class Options(NamedTuple):
     strict: bool = False
     # convert and up need every literal's value now; validate only notes run-time ones
     to_run: bool = True
-    health_probe: str = "container"  # or "sidecar": probe from a service of its own, as the node does
-    probe_image: str = "curlimages/curl:8.11.1"
-    timing: HealthTiming = HealthTiming()
-    fetch_image: str = "python:3.12-alpine"  # fetches S3 and Hugging Face resources
-    ollama_image: str | None = None  # pulls Ollama models (None: the op's own image)
-    resource_dirs: tuple[tuple[str, str], ...] = ()  # (target, host directory): mounted instead of fetched
-
-    def plan_options(self) -> PlanOptions:
-        return PlanOptions(
-            self.health_probe, self.probe_image, self.timing, self.fetch_image, self.ollama_image, self.resource_dirs
-        )
+    plan: PlanOptions = PlanOptions()  # how health checks are probed and resources fetched
 
 
 class Result:
@@ -102,7 +92,7 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     checks.warn_local_differences(job, diags)
     _note_renamed_services(job, names, diags)
     try:  # names, ports, helpers, variables
-        result.layout = plan_job(job, names, list(loaded.literals.first_use), options.plan_options())
+        result.layout = plan_job(job, names, list(loaded.literals.first_use), options.plan)
     except NoFreePort as exc:
         diags.error(("ops",), str(exc))
         return result

@@ -19,7 +19,7 @@ def cache() -> None:
 @cache.command("ls")
 def cache_ls() -> None:
     """List the cache volumes."""
-    from .run import engine_for
+    from .jobs import engine_for
 
     for name in engine_for("nos2compose").caches():
         click.echo(name)
@@ -28,7 +28,7 @@ def cache_ls() -> None:
 @cache.command("clear")
 def cache_clear() -> None:
     """Remove every cache volume (those in use by a container stay; run `down` first)."""
-    from .run import engine_for
+    from .jobs import engine_for
 
     engine = engine_for("nos2compose")
     names = engine.caches()

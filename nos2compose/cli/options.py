@@ -139,15 +139,17 @@ def health_options(func):
 
 def probe_options(kw: dict) -> dict:
     """The compiler options the health flags stand for (pops them from a command's keyword arguments)."""
-    from ..plan import HealthTiming
+    from ..plan import HealthTiming, PlanOptions
 
-    return {
-        "fetch_image": kw.pop("fetch_image"),
-        "ollama_image": kw.pop("ollama_image"),
-        "resource_dirs": kw.pop("resource_dirs"),
-        "health_probe": kw.pop("health_probe"),
-        "probe_image": kw.pop("probe_image"),
-        "timing": HealthTiming(
-            kw.pop("health_interval"), kw.pop("health_timeout"), kw.pop("health_retries"), kw.pop("health_start_period")
-        ),
-    }
+    timing = HealthTiming(
+        kw.pop("health_interval"), kw.pop("health_timeout"), kw.pop("health_retries"), kw.pop("health_start_period")
+    )
+    plan = PlanOptions(
+        health_probe=kw.pop("health_probe"),
+        probe_image=kw.pop("probe_image"),
+        timing=timing,
+        fetch_image=kw.pop("fetch_image"),
+        ollama_image=kw.pop("ollama_image"),
+        resource_dirs=kw.pop("resource_dirs"),
+    )
+    return {"plan": plan}

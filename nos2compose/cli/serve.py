@@ -69,7 +69,7 @@ def serve(job, name, port, host, token):
     An unknown job answers 400 `invalid job id`; restarts outside the active group are refused.
     The status page at / lists every op and has stop/restart buttons. /openapi.json describes it all.
     """
-    from .run import attached
+    from .jobs import attached
 
     found, engine = attached(job, name)
     start_api(found.plan, engine, found.record.get("job_definition"), port, host, token, foreground=True)

@@ -10,20 +10,12 @@ from typing import Any, NamedTuple
 
 from ..diagnostics import Diagnostics, Path
 from ..model import Job, Op
+from .context import JobContext
 from .literals import LiteralContext
 from .shape import Shape
 
 TOP_KEYS = ("version", "type", "ops", "meta", "global", "logistics", "deployment_id")
 GLOBAL_KEYS = ("image", "gpu", "entrypoint", "env", "work_dir", "variables")
-
-
-class JobContext(NamedTuple):
-    """What every op's reader needs from the job around it."""
-
-    shape: Shape
-    job_name: str
-    global_: dict[str, Any]  # global.* as checked: the fallbacks of every op
-    literals: LiteralContext
 
 
 class Loaded(NamedTuple):

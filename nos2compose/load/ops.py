@@ -11,7 +11,7 @@ from typing import Any
 from ..diagnostics import Path
 from ..model import Op, VolumeOp
 from ..results import ResultSpec, compile_error
-from .job import JobContext
+from .context import JobContext
 from .shape import Shape
 
 RUN, CREATE_VOLUME = "container/run", "container/create-volume"

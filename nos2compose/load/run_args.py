@@ -8,8 +8,8 @@ from ..diagnostics import Path
 from ..model import RunOp, Template
 from ..results import ResultSpec
 from .authentication import read_authentication
+from .context import JobContext
 from .expose import check_raw_expose, expose_from, read_expose
-from .job import JobContext
 from .literals import resolve_args
 from .resources import read_resources
 from .shape import Shape

@@ -8,6 +8,7 @@ from helpers import job, run_op
 from nos2compose import contract
 from nos2compose.compiler import Options, compile_job
 from nos2compose.contract import Placeholder
+from nos2compose.plan import PlanOptions
 from nos2compose.runtime.plan import read_plan
 
 
@@ -44,7 +45,7 @@ def test_what_emit_writes_runtime_reads_back(tmp_path):
         resources=[{"type": "HF", "repo": "org/model", "target": "/models"}],
     )
     second["execution"] = {"group": "later"}
-    result = compile_job(job(first, second), Options(name="p", health_probe="sidecar"))
+    result = compile_job(job(first, second), Options(name="p", plan=PlanOptions(health_probe="sidecar")))
     assert result.ok, [d.describe() for d in result.diagnostics.items]
     files = [(tmp_path / name, text) for name, text in result.group_files()]
     plan = read_plan(files)
