@@ -85,7 +85,6 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
         return result
     job = result.job = loaded.job
     result.logins = list(loaded.logins)
-    _report_run_time_literals(loaded.literals.run_time, job, options, diags)
     checks.check_dependencies(job, diags)  # same group, known, acyclic
     checks.check_volumes(job, diags)
     checks.check_images(job, diags)
@@ -111,19 +110,9 @@ def _note_runtime_values(first_use: dict, layout: Layout, diags: Diagnostics) ->
             path,
             f"{placeholder.literal} is a result of an earlier op: the Compose files hold "
             f"${{{layout.variables[placeholder]}}}, which `nos2compose up` fills in when this op's group "
-            "starts (plain `docker compose` leaves it empty)",
+            "starts (plain `docker compose` stops, naming it, until it is set)",
             op_id,
         )
-
-
-def _report_run_time_literals(found: list, job: Job, options: Options, diags: Diagnostics) -> None:
-    for path, literal in found:
-        op_id = next((op.id for op in job.ops if op.index == path[1]), None)
-        message = f"literal %%{literal}%% is only known at run time on the node; nos2compose cannot fill it in yet"
-        if options.to_run:
-            diags.error(path, message + ", so this job cannot be converted or run locally", op_id)
-        else:
-            diags.warning(path, message + "; `convert` and `up` will refuse this job", op_id)
 
 
 def _note_renamed_services(job: Job, names: dict[str, str], diags: Diagnostics) -> None:

@@ -38,10 +38,12 @@ EXTENSION = "x-nos2compose"
 JOB_KEY, SOURCE_KEY, GROUPS_KEY, GROUP_KEY, ORDER_KEY = "job", "source", "groups", "group", "order"
 RUNTIME_KEY = "runtime"  # {VAR: {op, key, splice}}: results `up` fills in
 SECRETS_KEY = "secrets"  # [VAR]: credentials `up` supplies through the environment
+CREATE_VOLUMES_KEY = "create_volumes"  # {op id: {group, name}}: create-volume ops whose volume the file creates
 # per service
 RESULTS_KEY = "results"  # {key: {regex, logType?}}
 STOP_IF_DEPENDENT_STOPS_KEY = "stop_if_dependent_stops"
 ENVIRONMENT_FROM_KEY = "environment_from"  # ["${VAR}"]: objects merged into the environment at group start
+UNRESOLVED_KEY = "unresolved"  # [message]: literals the node cannot resolve; `up` fails the op before it starts
 
 # -- scripts, carried once per file as top-level configs ----------------------------------------
 
@@ -94,6 +96,7 @@ def secret_variable(op_id: str, n: int, env: str) -> str:
 
 SPLICES = {
     "text": "",
+    "embedded": "_TEXT",
     "items": "_ITEMS",
     "object": "_OBJECT",
     "pairs": "_PAIRS",

@@ -106,6 +106,8 @@ class RunOp(NamedTuple):
     expose_from: tuple[Placeholder, ...] = ()  # exposed ports that come from earlier ops' results
     env_from: tuple[Placeholder, ...] = ()  # env objects spread from earlier ops' results
     resources: tuple[Resource, ...] = ()
+    unresolved: tuple[str, ...] = ()  # the node's messages for literals it cannot resolve: the op fails at its start
+    grouped: bool = True  # execution.group given (else the op's group is its own id)
 
     @property
     def path(self) -> Path:

@@ -1,16 +1,19 @@
-"""An op's `results`, extracted from its log as a Nosana node does.
+"""An op's `results`, extracted from its log as a Nosana node does (extractResultsFromLogs.ts).
 
 The node matches each log line of the selected streams against a JavaScript
-regular expression, without the global flag, and appends the whole match then
-each capture group to that key's list. A regex that does not compile makes the
-key's value the error text. Python runs the regex here: JavaScript's named
-groups `(?<name>…)` are translated; a JavaScript regex Python cannot compile
-(variable-width lookbehind, for one) gives its error text, as on the node.
+regular expression, without the global flag (`line.match(new RegExp(regex))`),
+and appends the whole match then each capture group to that key's list; a group
+that took no part is JavaScript's undefined, stored as null. A regex that does
+not compile makes the key's value the error text. The node runs JavaScript's
+engine; here the `regex` package stands in for it, because it has what
+JavaScript has and Python's `re` lacks: variable-width lookbehind, and named
+groups spelled `(?<name>…)`. ASCII classes (`\\d`, `\\w`, `\\b`) as in
+JavaScript without the u flag.
 """
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -21,35 +24,53 @@ class ResultSpec(NamedTuple):
     streams: tuple[str, ...] | None = None  # logType; None: every stream
 
 
-def python_regex(js: str) -> str:
-    """JavaScript's `(?<name>` named groups in Python's spelling; lookbehinds stay as they are."""
-    return re.sub(r"\(\?<(?![=!])", "(?P<", js)
+_JS_WORDS = (  # the reason JavaScript gives, for the reasons `regex` gives (the common ones)
+    ("missing )", "Unterminated group"),
+    ("unbalanced parenthesis", "Unmatched ')'"),
+    ("nothing to repeat", "Nothing to repeat"),
+    ("multiple repeat", "Nothing to repeat"),
+    ("unterminated character set", "Unterminated character class"),
+    ("bad escape (end of pattern)", "\\ at end of pattern"),
+    ("unknown group", "Invalid named capture referenced"),
+    ("missing group name", "Invalid capture group name"),
+    ("bad character range", "Range out of order in character class"),
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(js: str):
+    """The compiled pattern, or the error text the node would give (SyntaxError: Invalid regular expression …)."""
+    import regex
+
+    source = "/*" if js == "*" else js  # the node's own special case
+    try:
+        return regex.compile(source, regex.ASCII | regex.VERSION0)
+    except (regex.error, RecursionError, OverflowError, MemoryError) as exc:
+        reason = str(getattr(exc, "msg", None) or exc).split(" at position")[0]
+        reason = next((js_words for ours, js_words in _JS_WORDS if reason.startswith(ours)), reason)
+        return f"SyntaxError: Invalid regular expression: /{source}/: {reason}"
 
 
 def compile_error(js: str) -> str | None:
-    try:
-        re.compile(python_regex(js))
-        return None
-    except re.error as exc:
-        return f"Invalid regular expression: /{js}/: {exc}"
+    found = _compiled(js)
+    return found if isinstance(found, str) else None
 
 
-def extract(specs: Iterable[ResultSpec], lines: list[tuple[str, str]]) -> dict[str, list[str] | str]:
+def extract(specs: Iterable[ResultSpec], lines: list[tuple[str, str]]) -> dict[str, list | str]:
     """{key: [whole match, group 1, …, whole match, …]} over the lines (stream, text), in log order."""
-    out: dict[str, list[str] | str] = {}
+    out: dict[str, list | str] = {}
     for spec in specs:
-        problem = compile_error(spec.regex)
-        if problem is not None:
-            out[spec.key] = problem
+        pattern = _compiled(spec.regex)
+        if isinstance(pattern, str):
+            out[spec.key] = pattern
             continue
-        pattern = re.compile(python_regex(spec.regex))
-        found: list[str] = []
+        found: list = []
         for stream, text in lines:
-            if spec.streams is not None and stream not in spec.streams:
+            if (spec.streams is not None and stream not in spec.streams) or not text:
                 continue
             m = pattern.search(text)
             if m:
                 found.append(m.group(0))
-                found.extend(g if g is not None else "" for g in m.groups())
+                found.extend(m.groups())  # a group that took no part: None, as the node stores undefined
         out[spec.key] = found
     return out

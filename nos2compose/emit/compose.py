@@ -96,6 +96,8 @@ def _extension(op: RunOp) -> dict:
         out[c.STOP_IF_DEPENDENT_STOPS_KEY] = True
     if op.env_from:
         out[c.ENVIRONMENT_FROM_KEY] = [Template([p]) for p in op.env_from]
+    if op.unresolved:
+        out[c.UNRESOLVED_KEY] = list(op.unresolved)
     return out
 
 
@@ -151,8 +153,8 @@ def _depends_on(op: RunOp, by_id: dict[str, RunOp], layout: Layout, barrier: lis
         deps[layout.gate(dep)] = {"condition": barrier_condition(dep)}
     for dep_id in op.depends_on:
         dep = by_id.get(dep_id)
-        if dep is None:  # a create-volume op: its volume exists before any container starts
-            continue
+        if dep is None or dep.group != op.group:  # a create-volume op (its volume exists before any container
+            continue  # starts), or an ungrouped op of an earlier group (the group order already waits for it)
         deps[layout.gate(dep)] = {"condition": "service_healthy" if dep.has_health_checks else "service_started"}
     return deps
 
@@ -235,6 +237,7 @@ def job_document(job: Job, layout: Layout, source: str) -> dict:
         barriers[group] = previous
         previous = ops
     meta = {c.JOB_KEY: job.name, c.SOURCE_KEY: source, c.GROUPS_KEY: list(layout.run_groups)}
+    meta.update(_create_volumes([v for vs in layout.volume_ops.values() for v in vs]))
     return _document(job, layout, list(job.run_ops), meta, barriers)
 
 
@@ -243,5 +246,11 @@ def group_documents(job: Job, layout: Layout, source: str) -> list[tuple[str, di
     out = []
     for order, (group, ops) in enumerate(layout.members.items()):
         meta = {c.JOB_KEY: job.name, c.GROUP_KEY: group, c.ORDER_KEY: order, c.SOURCE_KEY: source}
+        meta.update(_create_volumes(layout.volume_ops.get(group, ())))
         out.append((group, _document(job, layout, ops, meta, {})))
     return out
+
+
+def _create_volumes(ops) -> dict:
+    """The create-volume ops a file stands for, so `ps` and the API show them as the node does."""
+    return {c.CREATE_VOLUMES_KEY: {op.id: {"group": op.group, "name": op.name} for op in ops}} if ops else {}

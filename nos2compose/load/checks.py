@@ -86,6 +86,15 @@ def check_dependencies(job: Job, diags: Diagnostics) -> None:
                 diags.error(path, "an op cannot depend on itself", op.id)
             elif target is None:
                 diags.error(path, f"depends on '{dep}', which is not an op of this job", op.id)
+            elif target.group != op.group and not getattr(target, "grouped", True) and not op.grouped:
+                diags.warning(
+                    path,
+                    f"depends on '{dep}', and neither has an execution group: the node accepts this (it compares the "
+                    f"groups as written), then runs each op in a group of its own, starting '{op.id}' once '{dep}' "
+                    f"reports startup success and again when its own group's turn comes; `nos2compose up` runs "
+                    f"'{op.id}' once, in its own group (give both the same execution.group to run them together)",
+                    op.id,
+                )
             elif target.group != op.group:
                 diags.error(
                     path,

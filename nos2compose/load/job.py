@@ -153,11 +153,13 @@ def _logistics(sh: Shape, raw: Any) -> None:
     )
 
 
-def _groups_and_results(raw_ops: Any) -> tuple[dict[str, int], dict[str, set]]:
-    """From the raw ops, before they are read: each op's group position and result keys (for literals)."""
+def _groups_and_results(raw_ops: Any) -> tuple[dict[str, int], dict[str, set], dict[str, set]]:
+    """From the raw ops, before they are read: each op's group position, result keys and exposed ports
+    (what literals may name)."""
     order: dict[str, int] = {}
     groups: dict[str, int] = {}
     keys: dict[str, set] = {}
+    exposed: dict[str, set] = {}
     for raw in raw_ops if isinstance(raw_ops, list) else ():
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
             continue
@@ -166,7 +168,11 @@ def _groups_and_results(raw_ops: Any) -> tuple[dict[str, int], dict[str, set]]:
         order[raw["id"]] = groups.setdefault(group, len(groups))
         if isinstance(raw.get("results"), dict):
             keys[raw["id"]] = set(raw["results"])
-    return order, keys
+        expose = raw.get("args", {}).get("expose") if isinstance(raw.get("args"), dict) else None
+        items = expose if isinstance(expose, list) else [expose]
+        ports = {str(e.get("port") if isinstance(e, dict) else e) for e in items}
+        exposed[raw["id"]] = {p for p in ports if p and p != "None" and "%%" not in p}
+    return order, keys, exposed
 
 
 def _meta_value_ok(value: Any) -> bool:

@@ -128,7 +128,7 @@ def _results(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[ResultSpec, .
             if problem is not None:
                 sh.diags.warning(
                     here,
-                    f"a JavaScript regex that Python cannot compile ({problem.split(': ')[-1]}); like the node, "
+                    f"a regex that does not compile ({problem.split(': ')[-1]}); like the node, "
                     "nos2compose reports the error text as the result's value",
                     op_id,
                 )

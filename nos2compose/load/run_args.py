@@ -10,7 +10,7 @@ from ..results import ResultSpec
 from .authentication import read_authentication
 from .context import JobContext
 from .expose import check_raw_expose, expose_from, read_expose
-from .literals import resolve_args
+from .literals import env_string, resolve_args
 from .resources import read_resources
 from .shape import Shape
 
@@ -60,7 +60,7 @@ def read_run(
     if entrypoint is None and "entrypoint" not in args and "entrypoint" in g:
         entrypoint = as_command(g["entrypoint"], shell=False)
     work_dir = sh.string(args["work_dir"], (*apath, "work_dir"), op_id) if "work_dir" in args else g.get("work_dir")
-    env, env_from = _env(sh, args, g, apath, op_id, context.job_name)
+    env, env_from = _env(sh, args, raw_args.get("env"), g, apath, op_id, context.job_name)
     gpu = bool(g.get("gpu"))
     if "gpu" in args:
         gpu = bool(sh.boolean(args["gpu"], (*apath, "gpu"), op_id)) or gpu
@@ -107,6 +107,8 @@ def read_run(
         expose_from=expose_from(args.get("expose")),
         env_from=env_from,
         resources=resources,
+        unresolved=tuple(context.literals.unresolved.get(op_id, ())),
+        grouped=isinstance(execution.get("group"), str),
     )
     return op, logins
 
@@ -121,11 +123,19 @@ def _image(sh: Shape, args: dict, g: dict, apath: Path, op_id: str) -> str | Non
     return None
 
 
-def _env(sh: Shape, args: dict, g: dict, apath: Path, op_id: str, job_name: str) -> tuple[dict, tuple]:
+def _env(sh: Shape, args: dict, raw_env, g: dict, apath: Path, op_id: str, job_name: str) -> tuple[dict, tuple]:
     """{...global.env, ...args.env, NOSANA_ID}, as the node merges it; objects spread from results apart."""
     env = dict(g.get("env") or {})
     if "env" in args:
-        env.update(sh.string_map(args["env"], (*apath, "env"), op_id) or {})
+        given = raw_env if isinstance(raw_env, dict) else {}
+        resolved = sh.obj(args["env"], (*apath, "env"), op_id) or {}
+        # what a literal or a spread brought may be a number, a boolean or JSON: the node makes it a string
+        # (finalizeEnv.ts); a value the job itself gives must be a string
+        resolved = {
+            k: env_string(v) if isinstance(given.get(k, ""), str) and not isinstance(v, str) else v
+            for k, v in resolved.items()
+        }
+        env.update(sh.string_map(resolved, (*apath, "env"), op_id) or {})
     env["NOSANA_ID"] = job_name
     spread = tuple(k.whole for k in env if isinstance(k, Template) and k.whole is not None)
     return {k: v for k, v in env.items() if not (isinstance(k, Template) and k.whole is not None)}, spread

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from .. import contract
 from ..contract import Placeholder
-from ..model import Job
+from ..model import Job, VolumeOp
 from .layout import Fetcher, HealthTiming, Layout
 from .naming import service_names, unique
 from .ports import NoFreePort, host_ports
@@ -56,6 +56,7 @@ def plan_job(
             for n, r in enumerate(op.resources, 1)
             for env, _ in r.secrets
         },
+        volume_ops=volume_hosts(job, list(members)),
         timing=options.timing,
         probe_image=options.probe_image,
         fetch_image=options.fetch_image,
@@ -82,6 +83,18 @@ def probe_names(job: Job, names: dict[str, str]) -> dict[str, str]:
         if op.has_health_checks:
             out[op.id] = unique(contract.probe_service(names[op.id]), taken, "-")
     return out
+
+
+def volume_hosts(job: Job, run_groups: list[str]) -> dict[str, tuple[VolumeOp, ...]]:
+    """Which group file stands for each create-volume op: the first group that runs something at or after the
+    op's own group (a create-volume op has no container, so only a file that runs something can report it)."""
+    out: dict[str, list[VolumeOp]] = {group: [] for group in run_groups}
+    position = {group: n for n, group in enumerate(job.groups)}
+    for op in job.ops:
+        if isinstance(op, VolumeOp) and run_groups:
+            later = [g for g in run_groups if position[g] >= position[op.group]]
+            out[later[0] if later else run_groups[-1]].append(op)
+    return {group: tuple(ops) for group, ops in out.items()}
 
 
 def file_names(groups: list[str]) -> dict[str, str]:

@@ -39,6 +39,7 @@ class Layout(NamedTuple):
     mounted: dict[str, str]  # resource target -> a host directory that already holds it (--resource-dir)
     variables: dict[Placeholder, str]  # result placeholder -> the Compose variable `up` fills in
     secret_variables: dict[tuple[str, int, str], str]  # (op id, resource n, fetcher env) -> Compose variable
+    volume_ops: dict[str, tuple]  # run group -> the create-volume ops (VolumeOp) its file stands for
     timing: HealthTiming = HealthTiming()
     probe_image: str = ""
     fetch_image: str = "python:3.12-alpine"

@@ -14,57 +14,42 @@ import json
 from typing import Any
 
 from .. import contract
-from ..load.literals import flatten
+from ..load.literals import as_text, env_string, flatten, json_if_it_looks_like, spread_value
 
 LIST_FIELDS = ("command", "entrypoint", "ports")
 
 
 class Unfilled(Exception):
-    """A literal with no value: the op using it fails, as on the node."""
-
-
-def _parsed(text: Any) -> Any:
-    if isinstance(text, str) and text[:1] in ("[", "{"):
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-    return text
+    """A literal with no value, or a value the node cannot use: the op fails, as on the node."""
 
 
 def value_of(placeholder: contract.Placeholder, results: dict[str, dict]) -> Any:
-    """The value of one placeholder from the results of the ops that have exited."""
-    op, key, splice, literal = placeholder.op, placeholder.key, placeholder.splice, placeholder.literal
-    if op not in results:
-        raise Unfilled(f"{literal} has no value: op '{op}' has not exited (or declares no results)")
-    found = results[op].get(key)
-    if isinstance(found, str):  # the regex's compile error, as the node gives it
-        raise Unfilled(f"{literal}: {found}")
-    if not found:
-        raise Unfilled(f"{literal} has no value: no line of op '{op}' matched its regex")
-    if splice.endswith("_chunked"):
-        try:
-            found = [json.loads("".join(found))]
-        except ValueError:
-            raise Unfilled(f"{literal}: the chunks do not join into JSON") from None
-        splice = splice[: -len("_chunked")]
-    values = flatten([_parsed(v) for v in found])
-    if splice == "text":
-        return " ".join(v if isinstance(v, str) else json.dumps(v) for v in values)
-    if splice == "items":
-        return [v if isinstance(v, str) else json.dumps(v) for v in values]
-    merged: dict = {}
-    for v in values:
-        if splice == "object" and isinstance(v, dict):
-            merged.update(v)
-        elif splice == "pairs" and isinstance(v, dict) and "key" in v and "value" in v:
-            merged[str(v["key"])] = v["value"]
-        else:
-            raise Unfilled(
-                f"{literal}: expected {'an object' if splice == 'object' else 'an array of {key, value}'}, "
-                f"found {json.dumps(v)[:60]}"
-            )
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in merged.items()}
+    """The value of one placeholder from the results of the ops that have exited, with the node's rules
+    (interpolateOperation.ts and transformCollections.ts): an exited op has every declared key, [] when
+    nothing matched; a regex that did not compile gives its error text."""
+    op, key, splice = placeholder.op, placeholder.key, placeholder.splice
+    found = results.get(op, {}).get(key)
+    if found is None:
+        raise Unfilled(f'Unresolved literal: "{placeholder.literal}" (opId="{op}", path="results.{key}")')
+    # a group that took no part is null: the node's tokens leave it out
+    raw = [found] if isinstance(found, str) else [json_if_it_looks_like(v) for v in found if v is not None]
+    if splice == "text":  # the whole value of a string field: one item as itself, else the items joined
+        return env_string(raw[0]) if len(raw) == 1 else as_text(raw)
+    if splice == "embedded":  # inside a longer string
+        return as_text(raw)
+    if splice == "items_chunked":  # {__spread__, chunked} in an array: the strings joined, then parsed
+        value, problem = spread_value(raw, list, False, True)
+        if problem is not None:
+            raise Unfilled(problem)
+        return [env_string(v) for v in value]
+    if splice == "items":  # a whole array item, or {__spread__} in an array: each value an item
+        return [env_string(v) for v in flatten(raw)]
+    # {__spread__} / {__pairs__} in an object: the value is first made one string field's value
+    one = raw[0] if len(raw) == 1 else as_text(raw)
+    value, problem = spread_value(one, dict, splice.startswith("pairs"), False)
+    if problem is not None:
+        raise Unfilled(problem)
+    return {k: env_string(v) for k, v in value.items()}
 
 
 def used_vars(value: Any) -> set[str]:

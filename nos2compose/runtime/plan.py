@@ -25,6 +25,9 @@ class PlannedOp(NamedTuple):
     results: tuple = ()  # ResultSpec: what to extract from its log once it exits
     stop_if_dependent_stops: bool = False
     fetch: tuple[str, ...] = ()  # init services that fetch its resources before it starts
+    unresolved: tuple[str, ...] = ()  # the node's messages for literals it cannot resolve: fails at its start
+    volume: str = ""  # a create-volume op: the volume's name (it has no container of its own)
+    host: tuple[str, ...] = ()  # a create-volume op: the services of the file that creates its volume
 
     @property
     def is_service(self) -> bool:
@@ -44,6 +47,7 @@ class PlannedGroup(NamedTuple):
     ops: tuple[PlannedOp, ...]
     runtime: dict = {}  # noqa: RUF012 (never mutated)  variable -> Placeholder: results filled in at group start
     services: dict = {}  # noqa: RUF012 (never mutated)  the file's services, as written (for those fills)
+    volumes: tuple[PlannedOp, ...] = ()  # create-volume ops whose volumes this file creates (no container)
 
 
 class Plan(NamedTuple):
@@ -53,7 +57,8 @@ class Plan(NamedTuple):
 
     @property
     def ops(self) -> list[PlannedOp]:
-        return [op for g in self.groups for op in g.ops]
+        """Every op, create-volume ops included, in group order."""
+        return [op for g in self.groups for op in (*g.volumes, *g.ops)]
 
     def op(self, op_id: str) -> PlannedOp | None:
         return next((op for op in self.ops if op.id == op_id), None)
@@ -117,7 +122,16 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
             ops.append(op._replace(depends=tuple(dict.fromkeys(deps)), fetch=tuple(fetchers.get(op.id, ()))))
         records = _meta(doc).get(c.RUNTIME_KEY) if isinstance(_meta(doc).get(c.RUNTIME_KEY), dict) else {}
         runtime = {str(var): p for var, p in ((var, c.Placeholder.from_record(r)) for var, r in records.items()) if p}
-        groups.append(PlannedGroup(group, order, path, tuple(ops), runtime, services))
+        hosts = tuple(op.service for op in ops)
+        volumes = _meta(doc).get(c.CREATE_VOLUMES_KEY)
+        volume_ops = tuple(
+            PlannedOp(
+                str(op_id), "", str(v.get("group", op_id)), False, (), False, volume=str(v.get("name", "")), host=hosts
+            )
+            for op_id, v in (volumes.items() if isinstance(volumes, dict) else ())
+            if isinstance(v, dict)
+        )
+        groups.append(PlannedGroup(group, order, path, tuple(ops), runtime, services, volume_ops))
     return Plan(projects.pop(), tuple(groups), meta or {})
 
 
@@ -154,6 +168,9 @@ def _planned_op(service: str, svc: dict, group: str) -> PlannedOp:
     return PlannedOp(
         results=_result_specs(ext.get(c.RESULTS_KEY)),
         stop_if_dependent_stops=ext.get(c.STOP_IF_DEPENDENT_STOPS_KEY) is True,
+        unresolved=tuple(
+            str(m) for m in ext.get(c.UNRESOLVED_KEY) or () if isinstance(ext.get(c.UNRESOLVED_KEY), list)
+        ),
         id=str(labels.get(c.OP_LABEL, service)),
         service=service,
         group=str(labels.get(c.GROUP_LABEL, group)),

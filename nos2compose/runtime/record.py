@@ -104,7 +104,9 @@ def begin(project: str, plan: Plan, job_definition: dict | None) -> None:
     update(project, change)
 
 
-def note(project: str, op_id: str, state: str | None, reason: str = "", container: str = "") -> None:
+def note(
+    project: str, op_id: str, state: str | None, reason: str = "", container: str = "", exit_code: int | None = None
+) -> None:
     """Record that an op failed before it had a container, or was stopped on request; None clears it.
 
     Best effort: where the state directory cannot be written, the engine alone answers later."""
@@ -114,7 +116,13 @@ def note(project: str, op_id: str, state: str | None, reason: str = "", containe
         if state is None:
             ops.pop(op_id, None)
         else:
-            ops[op_id] = {"state": state, "reason": reason, "container": container, "at": int(time.time() * 1000)}
+            ops[op_id] = {
+                "state": state,
+                "reason": reason,
+                "container": container,
+                "exit_code": exit_code,
+                "at": int(time.time() * 1000),
+            }
 
     try:
         update(project, change)
@@ -126,7 +134,13 @@ def plan_to_json(plan: Plan) -> dict:
     return {
         "project": plan.project,
         "groups": [
-            {"name": g.name, "order": g.order, "file": str(g.file), "ops": [_op_to_json(op) for op in g.ops]}
+            {
+                "name": g.name,
+                "order": g.order,
+                "file": str(g.file),
+                "ops": [_op_to_json(op) for op in g.ops],
+                "volumes": [_op_to_json(op) for op in g.volumes],
+            }
             for g in plan.groups
         ],
     }
@@ -144,17 +158,18 @@ def plan_from_json(data: dict) -> Plan | None:
     try:
         groups = []
         for g in data["groups"]:
-            ops = []
-            for raw in g["ops"]:
-                fields = dict(raw)
-                fields["ports"] = tuple(tuple(p) for p in raw["ports"])
-                fields["depends"] = tuple(raw["depends"])
-                fields["fetch"] = tuple(raw["fetch"])
-                fields["results"] = tuple(
-                    ResultSpec(k, r, tuple(s) if s is not None else None) for k, r, s in raw["results"]
-                )
-                ops.append(PlannedOp(**fields))
-            groups.append(PlannedGroup(g["name"], g["order"], Path(g["file"]), tuple(ops)))
+            ops = tuple(_op_from_json(raw) for raw in g["ops"])
+            volumes = tuple(_op_from_json(raw) for raw in g.get("volumes") or ())
+            groups.append(PlannedGroup(g["name"], g["order"], Path(g["file"]), ops, volumes=volumes))
         return Plan(data["project"], tuple(groups), {})
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _op_from_json(raw: dict) -> PlannedOp:
+    fields = dict(raw)
+    for key in ("depends", "fetch", "unresolved", "host"):
+        fields[key] = tuple(raw.get(key) or ())
+    fields["ports"] = tuple(tuple(p) for p in raw["ports"])
+    fields["results"] = tuple(ResultSpec(k, r, tuple(s) if s is not None else None) for k, r, s in raw["results"])
+    return PlannedOp(**fields)

@@ -143,6 +143,10 @@ def statuses_of(ops: list[PlannedOp], containers: list[Container]) -> list[OpSta
     probes = {c.probe_for: c for c in containers if c.probe_for}
     out = []
     for op in ops:
+        if op.volume:  # a create-volume op: done (exit 0, as on the node) once its file's group has begun
+            begun = any(service in by_service for service in op.host)
+            out.append(OpStatus(op, COMPLETED, 0) if begun else OpStatus(op, PENDING, present=False))
+            continue
         probe = by_service.get(op.probe) if op.probe else probes.get(op.id)
         if probe is not None and not op.probe:
             op = op._replace(probe=probe.service, has_health_check=True)
@@ -166,6 +170,11 @@ def with_record(statuses: list[OpStatus], notes: dict) -> list[OpStatus]:
         ):
             s = s._replace(state=STOPPED, reason=str(note.get("reason") or "stopped on request"))
         elif kind == FAILED and s.container_state in ("", "created"):
-            s = s._replace(state=FAILED, reason=str(note.get("reason") or "failed"))
+            code = note.get("exit_code")
+            s = s._replace(
+                state=FAILED,
+                reason=str(note.get("reason") or "failed"),
+                exit_code=code if isinstance(code, int) else None,
+            )
         out.append(s)
     return out

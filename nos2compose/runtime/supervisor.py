@@ -51,10 +51,10 @@ class Supervisor:
         sleep: Callable[[float], None] = time.sleep,
         logins: list | None = None,
         secrets: dict | None = None,
-        note: Callable[[str, str | None, str], None] | None = None,
+        note: Callable[..., None] | None = None,
     ):
         self.plan, self.engine, self.say = plan, engine, say
-        self.note = note or (lambda op_id, state, reason: None)  # writes the job's state record
+        self.note = note or (lambda op_id, state, reason, exit_code=None: None)  # writes the job's state record
         self.logins = list(logins or [])  # RegistryLogin from the job's `authentication`, in memory only
         self._logged_in: set = set()
         self.secrets = dict(secrets or {})  # resource credentials, handed to Compose as environment only
@@ -65,10 +65,11 @@ class Supervisor:
         self._deadline = 0.0
         self._stopped_with_dependency: set[str] = set()
 
-    def _fail(self, op_id: str, reason: str) -> None:
-        """An op the supervisor itself failed (it never ran, or never got ready): kept in the state record."""
+    def _fail(self, op_id: str, reason: str, exit_code: int | None = None) -> None:
+        """An op the supervisor itself failed (it never ran, or never got ready): kept in the state record,
+        with the exit code the node reports for it where it has one (0 for a literal it cannot resolve)."""
         self.failures[op_id] = reason
-        self.note(op_id, FAILED, reason)
+        self.note(op_id, FAILED, reason, exit_code)
 
     # -- looking -------------------------------------------------------------------------
 
@@ -155,6 +156,9 @@ class Supervisor:
             for op in (op for op in layer if op.id not in finished):
                 bad = [d for d in op.depends if d in failed]
                 if op.id in self.failures:  # a literal it needs has no value
+                    ok = False
+                elif op.unresolved:  # as on the node: fails before it starts, with the node's words, exit code 0
+                    self._fail(op.id, "; ".join(op.unresolved), exit_code=0)
                     ok = False
                 elif bad:  # on a node it would wait forever for a startup success that never comes
                     self._fail(op.id, f"not started: its dependency {', '.join(bad)} failed")

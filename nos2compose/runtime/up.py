@@ -41,7 +41,9 @@ def run_up(
         say,
         logins=opened.logins,
         secrets=opened.secrets,
-        note=lambda op_id, state, reason: record.note(plan.project, op_id, state, reason),
+        note=lambda op_id, state, reason, exit_code=None: record.note(
+            plan.project, op_id, state, reason, exit_code=exit_code
+        ),
     )
     handle_signals()
     overrides = no_gpu_overrides(plan, Path(options.workdir)) if no_gpu and options.workdir else {}

@@ -55,7 +55,7 @@ def test_what_emit_writes_runtime_reads_back(tmp_path):
     assert [r.key for r in plan.groups[0].ops[0].results] == ["port"]
     assert set(plan.groups[1].runtime.values()) == {
         Placeholder("first", "port", "items"),
-        Placeholder("first", "port", "text"),
+        Placeholder("first", "port", "embedded"),
     }
     doc = yaml.safe_load(files[1][1])
     svc = doc["services"]["second"]

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+import yaml
 from helpers import run_cli
 
 GOOD_OP = {"type": "container/run", "id": "web", "args": {"image": "nginx", "expose": 80}}
@@ -128,53 +129,6 @@ ERRORS = {
         ["dependency cycle: "],
         None,
     ),
-    "unknown-variable": (
-        job({"type": "container/run", "id": "a", "args": {"image": "%%global.variables.IMG%%"}}),
-        ["$.ops[0].args.image", "literal %%global.variables.IMG%%: global.variables has no 'IMG'"],
-        None,
-    ),
-    "malformed-literal": (
-        job({"type": "container/run", "id": "a", "args": {"image": "x", "cmd": ["%%global.nope%%"]}}),
-        ["$.ops[0].args.cmd[0]", "%%global.nope%%: not a literal Nosana knows"],
-        None,
-    ),
-    "literal-to-unknown-op": (
-        job({"type": "container/run", "id": "a", "args": {"image": "x", "env": {"H": "%%ops.b.host%%"}}}),
-        ["$.ops[0].args.env.H", "there is no op 'b'"],
-        None,
-    ),
-    "result-of-same-group": (
-        job(
-            {
-                "type": "container/run",
-                "id": "a",
-                "args": {"image": "x"},
-                "results": {"p": "port: (\\d+)"},
-                "execution": {"group": "g"},
-            },
-            {
-                "type": "container/run",
-                "id": "b",
-                "args": {"image": "x", "cmd": ["--port", "%%ops.a.results.p%%"]},
-                "execution": {"group": "g"},
-            },
-        ),
-        ["$.ops[1].args.cmd[1]", "results of op 'a' exist only once it has exited"],
-        None,
-    ),
-    "result-not-declared": (
-        job(
-            {"type": "container/run", "id": "a", "args": {"image": "x"}},
-            {"type": "container/run", "id": "b", "args": {"image": "x", "env": {"P": "%%ops.a.results.p%%"}}},
-        ),
-        ["$.ops[1].args.env.P", "op 'a' declares no result 'p'"],
-        None,
-    ),
-    "frps-address": (
-        job({"type": "container/run", "id": "a", "args": {"image": "x", "env": {"F": "%%global.frps_address%%"}}}),
-        ["$.ops[0].args.env.F", "%%global.frps_address%% is only known at run time"],
-        None,
-    ),
     "bad-health-check": (
         job(
             {
@@ -212,6 +166,52 @@ ERRORS = {
     "bad-restart-policy": (
         job({"type": "container/run", "id": "a", "args": {"image": "x", "restart_policy": "sometimes"}}),
         ["$.ops[0].args.restart_policy"],
+        None,
+    ),
+}
+
+
+UNRESOLVED = {  # what the node cannot resolve: a warning; the op fails at its start, on the node and under `up`
+    "unknown-variable": (
+        job({"type": "container/run", "id": "a", "args": {"image": "%%global.variables.IMG%%"}}),
+        ["$.ops[0].args.image", "literal %%global.variables.IMG%% cannot be resolved (global.variables has no 'IMG')"],
+        None,
+    ),
+    "malformed-literal": (
+        job({"type": "container/run", "id": "a", "args": {"image": "x", "cmd": ["%%global.nope%%"]}}),
+        ["$.ops[0].args.cmd[0]", "literal %%global.nope%% cannot be resolved (not a value the node knows"],
+        None,
+    ),
+    "literal-to-unknown-op": (
+        job({"type": "container/run", "id": "a", "args": {"image": "x", "env": {"H": "%%ops.b.host%%"}}}),
+        ["$.ops[0].args.env.H", "cannot be resolved (there is no op 'b' in this job)"],
+        None,
+    ),
+    "result-of-same-group": (
+        job(
+            {
+                "type": "container/run",
+                "id": "a",
+                "args": {"image": "x"},
+                "results": {"p": "port: (\\d+)"},
+                "execution": {"group": "g"},
+            },
+            {
+                "type": "container/run",
+                "id": "b",
+                "args": {"image": "x", "cmd": ["--port", "%%ops.a.results.p%%"]},
+                "execution": {"group": "g"},
+            },
+        ),
+        ["$.ops[1].args.cmd[1]", "cannot be resolved (results of op 'a' exist only once it has exited"],
+        None,
+    ),
+    "result-not-declared": (
+        job(
+            {"type": "container/run", "id": "a", "args": {"image": "x"}},
+            {"type": "container/run", "id": "b", "args": {"image": "x", "env": {"P": "%%ops.a.results.p%%"}}},
+        ),
+        ["$.ops[1].args.env.P", "cannot be resolved (op 'a' declares no result 'p')"],
         None,
     ),
 }
@@ -313,3 +313,22 @@ def test_bad_name_is_a_usage_error(tmp_path):
 def test_check_needs_an_output_directory(tmp_path):
     result = run(tmp_path, job(), "--check")
     assert result.exit_code == 2 and "-o DIR" in result.stderr
+
+
+@pytest.mark.parametrize("case", sorted(UNRESOLVED))
+def test_what_the_node_cannot_resolve_warns_and_fails_only_that_op(tmp_path, case):
+    definition, (path, message), _ = UNRESOLVED[case]
+    (tmp_path / "job.json").write_text(json.dumps(definition))
+    converted = run_cli("convert", "job.json", cwd=tmp_path)
+    assert converted.exit_code == 0, converted.stderr
+    warning = next(line for line in converted.stderr.splitlines() if f": {path} " in line and message in line)
+    assert warning.startswith("warning: job.json:") and "on a node this op fails before it starts" in warning
+    assert "Unresolved literal:" in warning  # the node's own words
+    marked = [
+        svc["x-nos2compose"]["unresolved"]
+        for svc in yaml.safe_load(converted.stdout)["services"].values()
+        if "unresolved" in svc.get("x-nos2compose", {})
+    ]
+    assert len(marked) == 1 and marked[0][0].startswith('Unresolved literal: "%%')
+    assert run_cli("validate", "job.json", cwd=tmp_path).exit_code == 0
+    assert run_cli("convert", "--error-on-warning", "job.json", cwd=tmp_path).exit_code == 2
