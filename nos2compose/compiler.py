@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from .diagnostics import Diagnostics
 from .load import checks, read_job
 from .model import Job
-from .plan import Layout, NoFreePort, PlanOptions, plan_job, service_names
+from .plan import Layout, PlanOptions, PortProblem, plan_job, service_names
 
 
 class Options(NamedTuple):
@@ -92,7 +92,7 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     _note_renamed_services(job, names, diags)
     try:  # names, ports, helpers, variables
         result.layout = plan_job(job, names, list(loaded.literals.first_use), options.plan)
-    except NoFreePort as exc:
+    except PortProblem as exc:
         diags.error(("ops",), str(exc))
         return result
     _note_runtime_values(loaded.literals.first_use, result.layout, diags)

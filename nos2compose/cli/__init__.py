@@ -1,24 +1,45 @@
 """The `nos2compose` command: thin over the compiler (convert, validate, schema), the runtime's use cases
 (up, ps, logs, stop, restart, down, serve, cache) and the importer (import).
 
-Each command module imports only what it needs at the top; heavy libraries load inside the
-commands that use them, so `convert` never pays for the engine or the web server.
+Commands are loaded when they are run (or listed by --help), and each loads heavy libraries inside
+itself, so `ps` never pays for the compiler and `convert` never for the engine or the web server.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-from ..importer.command import import_command
-from .cache import cache
-from .convert import convert, schema, validate
-from .run import down, logs, ps, restart, stop, up
-from .serve import serve
+COMMANDS = {  # name -> module:attribute, in the order --help lists them
+    "convert": "nos2compose.cli.convert:convert",
+    "validate": "nos2compose.cli.convert:validate",
+    "schema": "nos2compose.cli.convert:schema",
+    "import": "nos2compose.importer.command:import_command",
+    "up": "nos2compose.cli.run:up",
+    "ps": "nos2compose.cli.run:ps",
+    "logs": "nos2compose.cli.run:logs",
+    "stop": "nos2compose.cli.run:stop",
+    "restart": "nos2compose.cli.run:restart",
+    "down": "nos2compose.cli.run:down",
+    "serve": "nos2compose.cli.serve:serve",
+    "cache": "nos2compose.cli.cache:cache",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name: str):
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="nos2compose")
 def main() -> None:
     """Turn Nosana job definitions into Docker Compose files, and run them locally.
@@ -40,7 +61,3 @@ def _utf8_output() -> None:
                 reconfigure(encoding="utf-8", errors="backslashreplace")
             except (ValueError, OSError):
                 pass
-
-
-for command in (convert, validate, schema, up, ps, logs, stop, restart, down, serve, cache, import_command):
-    main.add_command(command)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..compiler import Options, Result, compile_job
-from ..diagnostics import Diagnostic
 from ..plan.naming import project_name
-from ..source.document import Document
-from ..source.reader import SourceError, read_source
+
+if TYPE_CHECKING:
+    from ..compiler import Result
+    from ..diagnostics import Diagnostic
+    from ..source.document import Document
 
 BAD_INPUT = 2
 ENGINE_PROBLEM = 1
@@ -44,6 +46,8 @@ def display(job: str) -> str:
 
 def read_document(job: str, fmt: str | None) -> Document:
     """The job's text, read within the input limit and decoded as UTF-8 whatever the locale."""
+    from ..source.reader import SourceError, read_source
+
     try:
         return read_source("<stdin>", sys.stdin, fmt) if job == "-" else read_source(job, job, fmt)
     except SourceError as exc:
@@ -87,6 +91,8 @@ def compile_file(
     extra: dict | None = None,
 ) -> tuple[Result, Document]:
     """Read and compile JOB, printing its diagnostics (only errors when quiet); Failure on errors."""
+    from ..compiler import Options, compile_job
+
     project = project_of(job, name)
     doc = read_document(job, fmt)
     data, syntax_error = doc.parse()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import click
+
 from .common import ENGINE_PROBLEM, Failure, project_of
 
 
@@ -14,8 +16,9 @@ def engine_for(project: str):
         raise Failure(str(exc), ENGINE_PROBLEM) from None
 
 
-def attached(job: str, name: str | None):
-    """(attached job, engine) for a command that acts on a running job; Failure naming the project if unknown."""
+def attached(job: str, name: str | None, required: bool = True):
+    """(attached job, engine) for a command on a job `up` started; a job the engine and the state record do not
+    know is a Failure naming the project, or (not required) None, after a one-line note."""
     from ..runtime.engine import EngineError
     from ..runtime.session import attach
 
@@ -25,6 +28,9 @@ def attached(job: str, name: str | None):
         found = attach(project, engine)
     except EngineError as exc:
         raise Failure(str(exc), ENGINE_PROBLEM) from None
+    if found is None and not required:
+        click.echo(f"note: no job {project} on this engine (no containers, no state record)", err=True)
+        return None, engine
     if found is None:
         raise Failure(
             f"no job '{project}' on this engine (no containers, no state record); "

@@ -59,6 +59,19 @@ def _resource_dirs(_ctx, param, values):
     return tuple(out)
 
 
+PUBLISH = re.compile(r"^(?P<op>[^:=]+):(?P<port>\d{1,5})=(?P<host>\d{1,5})$")
+
+
+def _publish(_ctx, param, values):
+    out = []
+    for value in values:
+        m = PUBLISH.match(value)
+        if not m or not (1 <= int(m["port"]) <= 65535 and 1 <= int(m["host"]) <= 65535):
+            raise click.BadParameter(f"'{value}' is not OP:PORT=HOSTPORT (e.g. web:8080=18080)", param=param)
+        out.append((m["op"], int(m["port"]), int(m["host"])))
+    return tuple(out)
+
+
 def health_options(func):
     """How health checks are probed and timed (convert and up share them)."""
     options = [
@@ -131,6 +144,14 @@ def health_options(func):
             metavar="TARGET=DIR",
             help="Mount DIR, which already holds a resource, at TARGET instead of fetching it (repeatable).",
         ),
+        click.option(
+            "--publish",
+            "publish",
+            multiple=True,
+            callback=_publish,
+            metavar="OP:PORT=HOSTPORT",
+            help="Publish op OP's exposed PORT on 127.0.0.1:HOSTPORT instead of the port chosen for it (repeatable).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -151,5 +172,6 @@ def probe_options(kw: dict) -> dict:
         fetch_image=kw.pop("fetch_image"),
         ollama_image=kw.pop("ollama_image"),
         resource_dirs=kw.pop("resource_dirs"),
+        publish=kw.pop("publish"),
     )
     return {"plan": plan}

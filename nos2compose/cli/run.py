@@ -170,7 +170,11 @@ def ps(job, name, as_json):
     from ..runtime.report import results_of, status_table
     from ..runtime.session import statuses
 
-    found, engine = attached(job, name)
+    found, engine = attached(job, name, required=False)
+    if found is None:
+        if as_json:
+            click.echo("{}")
+        return
     try:
         current = statuses(found, engine)
         results = results_of(engine, current)
@@ -211,8 +215,10 @@ def logs(job, ops, name, follow, tail):
 
     from ..runtime.report import follow_logs
 
-    found, engine = attached(job, name)
-    chosen = chosen_ops(found.plan, ops, None) if ops else found.plan.ops
+    found, engine = attached(job, name, required=False)
+    if found is None:
+        return
+    chosen = [op for op in (chosen_ops(found.plan, ops, None) if ops else found.plan.ops) if not op.volume]
     if follow:
         try:
             for t in follow_logs(engine, chosen, say, threading.Lock()):
@@ -225,7 +231,19 @@ def logs(job, ops, name, follow, tail):
             click.echo(f"{op.id} | {line}")
 
 
+GRACE = click.option(
+    "-t",
+    "--timeout",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="S",
+    help="Seconds to wait for a container to stop before it is killed (default: its stop_grace_period, else 10, "
+    "as `docker compose stop` and a Nosana node).",
+)
+
+
 def _op_or_group(command):
+    command = GRACE(command)
     command = click.option("--group", "group", default=None, metavar="G", help="Every op of execution group G.")(
         command
     )
@@ -240,19 +258,23 @@ def _op_or_group(command):
 
 @click.command()
 @_op_or_group
-def stop(job, name, ops, group):
-    """Stop ops of JOB (--op OP or --group G), as the node API's operation and group stop; they read `stopped`."""
-    _act(job, name, ops, group, "stop")
+def stop(job, name, ops, group, timeout):
+    """Stop ops of JOB (--op OP or --group G), as the node API's operation and group stop; they read `stopped`.
+
+    Each container gets its stop signal (SIGTERM unless the image says otherwise) and, after its grace
+    period, SIGKILL: a shell as the first process ignores SIGTERM, so such an op takes the whole 10 s.
+    """
+    _act(job, name, ops, group, "stop", timeout)
 
 
 @click.command()
 @_op_or_group
-def restart(job, name, ops, group):
+def restart(job, name, ops, group, timeout):
     """Restart ops of JOB (--op OP or --group G), as the node API's operation and group restart."""
-    _act(job, name, ops, group, "restart")
+    _act(job, name, ops, group, "restart", timeout)
 
 
-def _act(job, name, ops, group, action):
+def _act(job, name, ops, group, action, timeout):
     from ..runtime.session import act
 
     if bool(ops) == (group is not None):
@@ -260,7 +282,7 @@ def _act(job, name, ops, group, action):
     found, engine = attached(job, name)
     chosen = chosen_ops(found.plan, ops, group)
     try:
-        act(engine, found.plan, chosen, action)
+        act(engine, found.plan, chosen, action, timeout)
     except Exception as exc:  # the engine refused: one line
         raise Failure(f"{action} failed: {exc}", ENGINE_PROBLEM) from None
     what = f"group {group}" if group else ", ".join(ops)
@@ -271,7 +293,8 @@ def _act(job, name, ops, group, action):
 @click.argument("job")
 @click.option("--name", default=None, metavar="NAME", help="Compose project name, if not the default.")
 @click.option("-v", "--volumes", is_flag=True, help="Also remove the job's volumes (the shared resource cache stays).")
-def down(job, name, volumes):
+@GRACE
+def down(job, name, volumes, timeout):
     """Remove every container and the network of JOB (and its volumes with -v), and its state record.
 
     Only JOB's name is used, so `down` still works after the job file was edited or deleted.
@@ -281,8 +304,12 @@ def down(job, name, volumes):
     project = project_of(job, name)
     engine = engine_for(project)
     try:
-        engine.down(volumes)
+        had = bool(engine.containers()) or record.read(project) is not None
+        engine.down(volumes, timeout)
     except Exception as exc:  # the engine refused: one line
         raise Failure(f"down failed: {exc}", ENGINE_PROBLEM) from None
     record.remove(project)
+    if not had:
+        click.echo(f"note: no job {project} on this engine: nothing to remove")
+        return
     click.echo(f"removed job {project}" + (" and its volumes" if volumes else ""))

@@ -19,6 +19,13 @@ def start_api(
     token: str | None = None,
     foreground: bool = False,
 ) -> None:
+    from ..runtime.preflight import port_taken
+    from .common import ENGINE_PROBLEM, Failure
+
+    if port_taken(port, host if host != "localhost" else "127.0.0.1"):
+        raise Failure(
+            f"port {port} on {host} is already in use; free it, or serve on another with --port", ENGINE_PROBLEM
+        )
     from ..api.app import create_app, serve, serve_in_background
     from ..api.node import LocalNode
 
@@ -68,6 +75,7 @@ def serve(job, name, port, host, token):
       POST /job/<job>/group/<group>/operation/<op>/stop|restart, /group/<group>/stop|restart, /stop
     An unknown job answers 400 `invalid job id`; restarts outside the active group are refused.
     The status page at / lists every op and has stop/restart buttons. /openapi.json describes it all.
+    Exit status: 0 after Ctrl-C; 1 when the port is taken, the engine cannot be reached or no such job runs.
     """
     from .jobs import attached
 

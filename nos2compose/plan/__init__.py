@@ -13,9 +13,9 @@ from ..contract import Placeholder
 from ..model import Job, VolumeOp
 from .layout import Fetcher, HealthTiming, Layout
 from .naming import service_names, unique
-from .ports import NoFreePort, host_ports
+from .ports import PortProblem, host_ports
 
-__all__ = ["HealthTiming", "Layout", "NoFreePort", "PlanOptions", "plan_job", "service_names"]
+__all__ = ["HealthTiming", "Layout", "PlanOptions", "PortProblem", "plan_job", "service_names"]
 
 
 class PlanOptions(NamedTuple):
@@ -25,17 +25,18 @@ class PlanOptions(NamedTuple):
     fetch_image: str = "python:3.12-alpine"  # fetches S3 and Hugging Face resources
     ollama_image: str | None = None  # pulls Ollama models (None: the op's own image)
     resource_dirs: tuple[tuple[str, str], ...] = ()  # (target, host directory): mounted instead of fetched
+    publish: tuple[tuple[str, int, int], ...] = ()  # (op id, container port, host port): --publish
 
 
 def plan_job(
     job: Job, names: dict[str, str], placeholders: list[Placeholder], options: PlanOptions = PlanOptions()
 ) -> Layout:
-    """The layout of a checked job; raises NoFreePort when its ports cannot all be published."""
+    """The layout of a checked job; raises PortProblem when its ports cannot all be published as asked."""
     members = job.run_ops_by_group()
     mounted = dict(options.resource_dirs)
     return Layout(
         services=names,
-        ports=host_ports(job),
+        ports=host_ports(job, options.publish),
         members=members,
         files=file_names(list(members)),
         probes=probe_names(job, names) if options.health_probe == "sidecar" else {},

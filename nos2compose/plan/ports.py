@@ -3,6 +3,7 @@
 Each port is published on the host as itself when it can be; a port that an
 earlier op already took moves up to the next port that no op of the job asks
 for (three ops exposing 80 get 80, 81 and 82 unless one of those is wanted).
+`--publish OP:PORT=HOSTPORT` fixes a port's host port first.
 """
 
 from __future__ import annotations
@@ -12,28 +13,40 @@ from ..model import Job
 FIRST_FALLBACK = 1024
 
 
-class NoFreePort(Exception):
-    """Every host port is asked for already (a job no machine could run)."""
+class PortProblem(Exception):
+    """The ports cannot be published as asked (no free port left, or a --publish that names no exposed port)."""
 
 
-def host_ports(job: Job) -> dict[tuple[str, int], int]:
+def host_ports(job: Job, fixed: tuple[tuple[str, int, int], ...] = ()) -> dict[tuple[str, int], int]:
     """(op id, container port) -> host port."""
-    wanted = {e.port for op in job.run_ops for e in op.expose}
-    taken: set[int] = set()
+    exposed = {(op.id, e.port) for op in job.run_ops for e in op.expose}
+    pinned: dict[tuple[str, int], int] = {}
+    for op_id, port, host in fixed:
+        if (op_id, port) not in exposed:
+            raise PortProblem(f"--publish {op_id}:{port}={host}: op '{op_id}' exposes no port {port}")
+        if host in pinned.values():
+            raise PortProblem(f"--publish {op_id}:{port}={host}: host port {host} is published twice")
+        pinned[(op_id, port)] = host
+    wanted = {e.port for op in job.run_ops for e in op.expose} | set(pinned.values())
+    taken: set[int] = set(pinned.values())
     out: dict[tuple[str, int], int] = {}
     cursor: dict[int, int] = {}  # where the last search for a port stopped, so big jobs stay linear
     for op in job.run_ops:
-        for exposed in op.expose:
-            port = exposed.port
+        for exposed_port in op.expose:
+            key = (op.id, exposed_port.port)
+            if key in pinned:
+                out[key] = pinned[key]
+                continue
+            port = exposed_port.port
             if port in taken:
                 candidate, tries = cursor.get(port, port) + 1, 0
                 while candidate in taken or candidate in wanted or candidate > 65535:
                     candidate = FIRST_FALLBACK if candidate > 65535 else candidate + 1
                     tries += 1
                     if tries > 65536:
-                        raise NoFreePort(f"no free host port left for port {exposed.port} of op '{op.id}'")
+                        raise PortProblem(f"no free host port left for port {port} of op '{op.id}'")
                 cursor[port] = candidate
                 port = candidate
             taken.add(port)
-            out[(op.id, exposed.port)] = port
+            out[key] = port
     return out

@@ -56,10 +56,13 @@ class Engine(Protocol):
     def preflight(self, need_gpu_for: list[str]) -> None: ...
     def up(self, files: list[Path], pull: str, services: list[str] | None = None) -> None: ...
     def containers(self) -> list[Container]: ...
+    def missing_images(self, images: list[str]) -> set[str]: ...
+    def pull(self, files: list[Path], services: list[str]) -> None: ...
+    def health_log(self, container_id: str) -> str: ...
     def inspect_all(self) -> list[dict]: ...
-    def stop(self, services: list[str] | None = None, timeout: int = 10) -> None: ...
-    def restart(self, services: list[str] | None = None, timeout: int = 10) -> None: ...
-    def down(self, volumes: bool) -> None: ...
+    def stop(self, services: list[str] | None = None, timeout: int | None = None) -> None: ...
+    def restart(self, services: list[str] | None = None, timeout: int | None = None) -> None: ...
+    def down(self, volumes: bool, timeout: int | None = None) -> None: ...
     def login(self, server: str | None, username: str, password: str) -> None: ...
     def follow_logs(self, service: str) -> Iterator[str]: ...
     def stream_lines(self, container_id: str) -> list[tuple[str, str]]: ...
@@ -186,6 +189,50 @@ class DockerEngine:
             )
         return parse_ps(proc.stdout)
 
+    def missing_images(self, images: list[str]) -> set[str]:
+        """The images of `images` the engine does not have (one call)."""
+        wanted = sorted(set(images))
+        if not wanted:
+            return set()
+        proc = subprocess.run(
+            ["docker", "image", "inspect", "--format", "{{.Id}}", *wanted],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if proc.returncode == 0:
+            return set()
+        return {image for image in wanted if f"No such image: {image}" in proc.stderr}
+
+    def pull(self, files: list[Path], services: list[str]) -> None:
+        """`docker compose pull SERVICES`; EngineError with the engine's own last line (python-on-whales would
+        let Compose print to our terminal, and keep nothing of it)."""
+        command = ["docker", "compose", "--project-name", self.project]
+        for f in files:
+            command += ["--file", str(f)]
+        proc = subprocess.run(
+            [*command, "pull", "--quiet", *services], capture_output=True, text=True, timeout=3600, check=False
+        )
+        if proc.returncode != 0:
+            raise EngineError(_last_line(proc.stderr) or f"docker compose pull failed (exit status {proc.returncode})")
+
+    def health_log(self, container_id: str) -> str:
+        """The last health-probe output Docker kept for the container ('' when there is none)."""
+        proc = subprocess.run(
+            ["docker", "inspect", "--format", "{{json .State.Health}}", container_id],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        try:
+            health = json.loads(proc.stdout or "null") or {}
+        except ValueError:
+            return ""
+        log = health.get("Log") or []
+        return _last_line(str(log[-1].get("Output") or "")) if log else ""
+
     def inspect_all(self) -> list[dict]:
         """Id and start/finish times (ms since the epoch) of every container of the job, in two engine calls."""
         from python_on_whales.utils import run
@@ -206,24 +253,30 @@ class DockerEngine:
             )
         return out
 
-    def stop(self, services: list[str] | None = None, timeout: int = 10) -> None:
+    def stop(self, services: list[str] | None = None, timeout: int | None = None) -> None:
+        """As `docker compose stop`: each container's stop signal, then its grace period (10 s unless the file
+        sets stop_grace_period) before a kill; `timeout` overrides the grace period. The node stops the same way."""
         self.docker.compose.stop(services=services or None, timeout=timeout)
 
-    def restart(self, services: list[str] | None = None, timeout: int = 10) -> None:
+    def restart(self, services: list[str] | None = None, timeout: int | None = None) -> None:
         self.docker.compose.restart(services=services or None, timeout=timeout)
 
-    def down(self, volumes: bool) -> None:
+    def down(self, volumes: bool, timeout: int | None = None) -> None:
         """Remove the job's containers and network; with `volumes`, its own volumes too, but never the
         shared resource caches (Compose's own `down -v` would remove those it created)."""
-        self.docker.compose.down(remove_orphans=True, timeout=5, quiet=True)
+        self.docker.compose.down(remove_orphans=True, timeout=timeout, quiet=True)
         if volumes:
             own = self.docker.volume.list(filters={"label": f"com.docker.compose.project={self.project}"})
             self.remove_volumes([v.name for v in own if contract.CACHE_LABEL not in (v.labels or {})])
 
     def follow_logs(self, service: str) -> Iterator[str]:
         """The service's log lines from the start, following until its container stops."""
+        rest = ""
         for _, chunk in self.docker.compose.logs(services=[service], follow=True, stream=True, no_log_prefix=True):
-            yield from chunk.decode("utf-8", "replace").splitlines()
+            *complete, rest = (rest + chunk.decode("utf-8", "replace")).split("\n")
+            yield from (line.rstrip("\r") for line in complete)
+        if rest.strip():  # a last line without its newline; never an empty one made up at the stream's end
+            yield rest
 
     def stream_lines(self, container_id: str) -> list[tuple[str, str]]:
         """The container's whole log as (stream, line) pairs, stdout and stderr kept apart."""

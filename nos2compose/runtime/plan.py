@@ -28,6 +28,7 @@ class PlannedOp(NamedTuple):
     unresolved: tuple[str, ...] = ()  # the node's messages for literals it cannot resolve: fails at its start
     volume: str = ""  # a create-volume op: the volume's name (it has no container of its own)
     host: tuple[str, ...] = ()  # a create-volume op: the services of the file that creates its volume
+    image: str = ""  # its image (for messages about pulls)
 
     @property
     def is_service(self) -> bool:
@@ -36,7 +37,10 @@ class PlannedOp(NamedTuple):
 
     @property
     def containers(self) -> tuple[str, ...]:
-        """The services that make up the op: its own, and its probe sidecar if it has one."""
+        """The services that make up the op: its own, and its probe sidecar if it has one (none for a
+        create-volume op)."""
+        if self.volume:
+            return ()
         return (self.service, self.probe) if self.probe else (self.service,)
 
 
@@ -168,6 +172,7 @@ def _planned_op(service: str, svc: dict, group: str) -> PlannedOp:
     return PlannedOp(
         results=_result_specs(ext.get(c.RESULTS_KEY)),
         stop_if_dependent_stops=ext.get(c.STOP_IF_DEPENDENT_STOPS_KEY) is True,
+        image=str(svc.get("image") or ""),
         unresolved=tuple(
             str(m) for m in ext.get(c.UNRESOLVED_KEY) or () if isinstance(ext.get(c.UNRESOLVED_KEY), list)
         ),

@@ -122,14 +122,14 @@ def act(engine: Engine, plan: Plan, ops: list[PlannedOp], action: str, timeout: 
     rows = engine.containers()
     services = [name for op in ops for name in op.containers]
     services += [c.service for c in rows if c.probe_for in chosen and c.service not in services]
-    kwargs = {} if timeout is None else {"timeout": timeout}
-    getattr(engine, action)(services, **kwargs)
     by_service = {c.service: c.id for c in rows}
-    for op in ops:
+    for op in ops:  # noted first, so that no one reads the stop as a failure while it happens
         if action == "stop" and by_service.get(op.service):
             record.note(plan.project, op.id, record.STOPPED, "stopped on request", by_service[op.service])
         elif action == "restart":
             record.note(plan.project, op.id, None)
+    if services:
+        getattr(engine, action)(services, timeout=timeout)
 
 
 __all__ = [

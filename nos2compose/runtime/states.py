@@ -54,9 +54,8 @@ class OpStatus(NamedTuple):
     container_state: str = ""  # the engine's word: created, running, exited, ...
 
     def urls(self) -> list[str]:
-        """Local URLs: the ports the engine publishes, else those the plan asks for."""
-        ports = self.published or tuple(host for host, _ in self.op.ports)
-        return [f"http://127.0.0.1:{port}" for port in ports]
+        """Local URLs: the ports the engine publishes (none for an op that is not running: nothing serves them)."""
+        return [f"http://127.0.0.1:{port}" for port in self.published]
 
     @property
     def exited(self) -> bool:

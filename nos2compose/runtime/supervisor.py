@@ -8,7 +8,6 @@ the node does, until every op of the group has exited.
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import time
@@ -16,12 +15,13 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from .plan import Plan, PlannedGroup
+from .preflight import check_ports
+from .progress import Progress
 from .report import follow_logs, results_of, status_table
-from .states import COMPLETED, FAILED, OpStatus, is_ready, started, statuses_of, succeeded
+from .states import COMPLETED, ENDED, FAILED, OpStatus, is_ready, started, statuses_of, succeeded
+from .steps import LOG_TAIL, POLL, StartSteps
 
-POLL = 0.2  # seconds between looks at the engine while waiting for a group
 SETTLE = 3.0  # a task of the last group still running after this counts as started, for -d
-LOG_TAIL = 10  # log lines shown with a failure
 
 
 class UpOptions(NamedTuple):
@@ -39,7 +39,7 @@ class Interrupted(Exception):
         self.status = status
 
 
-class Supervisor:
+class Supervisor(StartSteps):
     """Runs one plan against one engine; `say` prints a line (the CLI passes click.echo)."""
 
     def __init__(
@@ -52,8 +52,13 @@ class Supervisor:
         logins: list | None = None,
         secrets: dict | None = None,
         note: Callable[..., None] | None = None,
+        progress: bool = False,
     ):
         self.plan, self.engine, self.say = plan, engine, say
+        # while waiting: a live line in a terminal, or a plain line after 5 s and then every 10 s
+        self.progress = Progress(say, self._probe_answer) if progress else None
+        if self.progress is not None:
+            self.say = self.progress.say
         self.note = note or (lambda op_id, state, reason, exit_code=None: None)  # writes the job's state record
         self.logins = list(logins or [])  # RegistryLogin from the job's `authentication`, in memory only
         self._logged_in: set = set()
@@ -62,13 +67,25 @@ class Supervisor:
         self.last: dict[str, tuple] = {}  # op id -> last reported (state, exit code)
         self.running_since: dict[str, float] = {}
         self.failures: dict[str, str] = {}  # op id -> reason the supervisor itself decided
+        self.failure_codes: dict[str, int | None] = {}  # op id -> the exit code the node reports for such a failure
         self._deadline = 0.0
         self._stopped_with_dependency: set[str] = set()
+
+    def _probe_answer(self, status: OpStatus) -> str:
+        """The last health-probe output Docker kept for the op (its sidecar's, with --health-probe sidecar)."""
+        if not status.op.has_health_check or not status.container_id:
+            return ""
+        if status.op.probe:
+            rows = {c.service: c for c in self.engine.containers()}
+            probe = rows.get(status.op.probe)
+            return self.engine.health_log(probe.id) if probe is not None and probe.id else ""
+        return self.engine.health_log(status.container_id)
 
     def _fail(self, op_id: str, reason: str, exit_code: int | None = None) -> None:
         """An op the supervisor itself failed (it never ran, or never got ready): kept in the state record,
         with the exit code the node reports for it where it has one (0 for a literal it cannot resolve)."""
         self.failures[op_id] = reason
+        self.failure_codes[op_id] = exit_code
         self.note(op_id, FAILED, reason, exit_code)
 
     # -- looking -------------------------------------------------------------------------
@@ -80,7 +97,8 @@ class Supervisor:
         for status in statuses_of(self.plan.ops, self.engine.containers()):
             op = status.op
             if op.id in self.failures and status.state != FAILED and not succeeded(status):
-                status = status._replace(state=FAILED, reason=self.failures[op.id])
+                code = status.exit_code if status.present else self.failure_codes.get(op.id)
+                status = status._replace(state=FAILED, reason=self.failures[op.id], exit_code=code)
             if status.state in ("running", "healthy", "starting", "unhealthy"):
                 self.running_since.setdefault(op.id, now)
             out.append(status)
@@ -111,7 +129,7 @@ class Supervisor:
                 continue
             self.last[s.op.id] = key
             detail = f" (exit code {s.exit_code})" if s.exit_code is not None and s.state == FAILED else ""
-            if s.state == FAILED and s.reason and not detail:
+            if s.state == FAILED and s.reason and (not detail or not s.present):
                 detail = f" ({s.reason})"
             self.say(f"{s.op.group}  {s.op.id}: {s.state}{detail}")
             if s.state == FAILED:
@@ -127,6 +145,10 @@ class Supervisor:
             if self._group_done(group, self.statuses(), options, last):
                 self.say(f"group {group.name}: already up")
                 continue
+            current = self.statuses()
+            ours = {port for s in current for port in s.published}
+            done = {s.op.id for s in current if s.present and s.state != FAILED}
+            check_ports([op for op in group.ops if op.id not in done], ours)  # PortInUse: one line, exit 1
             self.say(f"group {group.name}: starting {', '.join(op.id for op in group.ops)}")
             files = [group.file, *(overrides or {}).get(group.name, [])]
             files += self._fill(group, options)
@@ -166,6 +188,7 @@ class Supervisor:
                 else:
                     runnable.append(op)
             runnable = self._log_in(runnable)
+            runnable = self._pull(runnable, files, options, group)
             runnable = self._fetch(runnable, files, options)
             if runnable:
                 for op in runnable:
@@ -180,97 +203,6 @@ class Supervisor:
             if layer is not layers[-1]:
                 ok = self._wait(runnable, options, False, self._deadline, started_only=True) and ok
         return ok
-
-    def _fetch(self, ops: list, files: list, options: UpOptions) -> list:
-        """Run the init services that fetch the ops' resources, and wait for them; an op whose fetch
-        fails is not started (its fetcher's log says why)."""
-        fetching = [op for op in ops if op.fetch]
-        if not fetching:
-            return ops
-        services = [name for op in fetching for name in op.fetch]
-        self.say(f"fetching resources: {', '.join(services)}")
-        try:
-            self.engine.up(files, options.pull, services)
-        except Exception as exc:
-            for op in fetching:
-                self._fail(op.id, f"fetching its resources failed: {exc}")
-            return [op for op in ops if not op.fetch]
-        while True:
-            rows = {c.service: c for c in self.engine.containers() if c.service in services}
-            done = [name for name in services if rows.get(name) and rows[name].state in ("exited", "dead")]
-            if len(done) == len(services) or self.clock() >= self._deadline:
-                break
-            self.sleep(POLL)
-        ready = []
-        for op in ops:
-            bad = [n for n in op.fetch if not (rows.get(n) and rows[n].state == "exited" and rows[n].exit_code == 0)]
-            if not bad:
-                ready.append(op)
-                continue
-            self._fail(op.id, f"fetching its resources failed ({', '.join(bad)})")
-            for name in bad:
-                for line in self.engine.log_tail(name, LOG_TAIL):
-                    self.say(f"  {name} | {line}")
-        return ready
-
-    def _log_in(self, ops: list) -> list:
-        """Registry logins the ops' images need, once each; an op whose login fails is not started."""
-        ready = []
-        for op in ops:
-            ok = True
-            for login in (line for line in self.logins if line.op == op.id):
-                key = (login.server, login.username)
-                if key in self._logged_in:
-                    continue
-                try:
-                    self.engine.login(login.server, login.username, login.password)
-                    self._logged_in.add(key)
-                    self.say(f"{op.group}  {op.id}: logged in to {login.server or 'Docker Hub'} as {login.username}")
-                except Exception as exc:  # EngineError: says which server and user, never the password
-                    self._fail(op.id, str(exc))
-                    ok = False
-            if ok:
-                ready.append(op)
-        return ready
-
-    def _prepare(self, group: PlannedGroup) -> None:
-        """Credentials are in the environment Compose reads (Compose creates the shared caches itself)."""
-        import os
-
-        os.environ.update(self.secrets)
-
-    def _fill(self, group: PlannedGroup, options: UpOptions) -> list:
-        """Results of earlier ops for the group's placeholders: environment values, and an override file
-        for splices. An op whose literal has no value fails with a message naming it, and is not started."""
-        if not group.runtime:
-            return []
-        import os
-        from pathlib import Path
-
-        from .fill import Unfilled, override, used_vars, value_of
-
-        needed = {placeholder.op for placeholder in group.runtime.values()}
-        results = results_of(self.engine, [s for s in self.statuses() if s.op.id in needed])
-        values: dict = {}
-        for var, placeholder in group.runtime.items():
-            try:
-                values[var] = value_of(placeholder, results)
-            except Unfilled as problem:
-                for op in group.ops:
-                    if var in used_vars(group.services.get(op.service)):
-                        if op.id not in self.failures:
-                            self._fail(op.id, str(problem))
-                os.environ[var] = "0"  # keeps the file loadable; the op using it is not started
-        for var, value in values.items():
-            os.environ[var] = (
-                " ".join(value) if isinstance(value, list) else json.dumps(value) if isinstance(value, dict) else value
-            )
-        text = override(group.services, values)
-        if text is None or options.workdir is None:
-            return []
-        path = Path(options.workdir) / f"results-{group.order:03d}.yaml"
-        path.write_text(text, encoding="utf-8")
-        return [path]
 
     def _group_done(self, group: PlannedGroup, statuses: list[OpStatus], options: UpOptions, last: bool) -> bool:
         mine = [s for s in statuses if s.op in group.ops]
@@ -296,13 +228,17 @@ class Supervisor:
                     is_ready(s, options.barrier, last, now - self.running_since.get(s.op.id, now), SETTLE)
                     for s in statuses
                 ]
+            if self.progress is not None:
+                self.progress.waiting([s for s, r in zip(statuses, ready, strict=True) if not r], now)
             if all(ready):
                 return not any(s.state == FAILED for s in statuses)
             if now >= deadline:
-                for s, r in zip(statuses, ready, strict=False):
+                for s, r in zip(statuses, ready, strict=True):
                     if not r:
                         what = "its health check did not pass" if s.op.has_health_check else "it did not get ready"
-                        self._fail(s.op.id, f"{what} within {options.timeout:g} s (--timeout)")
+                        answer = self._probe_answer(s)
+                        last = f"; the last probe said: {answer}" if answer else ""
+                        self._fail(s.op.id, f"{what} within {options.timeout:g} s (--timeout){last}")
                 self.report([s for s in self.statuses() if s.op in ops])
                 return False
             self.sleep(POLL)
@@ -328,7 +264,7 @@ class Supervisor:
             self.follow_dependencies(statuses)
             with lock:
                 self.report(statuses)
-            if all(s.exited or not s.present for s in statuses):
+            if all(s.state in ENDED or not s.present for s in statuses):  # ended, or can never start
                 break
             self.sleep(1.0)
         for t in threads:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import record
 from .engine import Engine, gpu_memory_mib
+from .preflight import PortInUse
 from .session import Opened
 from .supervisor import Interrupted, Supervisor, UpOptions, handle_signals
 
@@ -44,11 +45,16 @@ def run_up(
         note=lambda op_id, state, reason, exit_code=None: record.note(
             plan.project, op_id, state, reason, exit_code=exit_code
         ),
+        progress=True,
     )
     handle_signals()
     overrides = no_gpu_overrides(plan, Path(options.workdir)) if no_gpu and options.workdir else {}
     try:
-        status = supervisor.up(options, overrides)
+        try:
+            status = supervisor.up(options, overrides)
+        except PortInUse as busy:
+            warn(f"error: {busy}")
+            return 1
         for line in supervisor.table():
             say(line)
         if not options.detach:
@@ -58,7 +64,7 @@ def run_up(
         warn("stopping the job's containers ...")
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        engine.stop(timeout=5)
+        engine.stop()
         return stop.status
 
 

@@ -66,14 +66,14 @@ def running_job(engine, tmp_path_factory):
     path.write_text(json.dumps({"version": "0.1", "type": "container", "ops": ops}))
     up = nos2compose("up", str(path), "-d", "--pull", "never")
     assert up.returncode == 0, up.stdout + up.stderr
-    yield name, str(path)
+    yield name, str(path), web_port
     subprocess.run(["docker", "compose", "-p", name, "down", "-v", "-t", "1"], capture_output=True)
 
 
 @pytest.fixture(scope="module")
 def server(running_job):
     """`nos2compose serve JOB --token` as a real process; yields (base URL, job id, token)."""
-    name, path = running_job
+    name, path, _ = running_job
     port, token = free_port(), uuid.uuid4().hex
     proc = subprocess.Popen(
         CLI + ["serve", path, "--port", str(port)],
@@ -105,70 +105,181 @@ def wait_status(http, base, name, op, want, limit=30):
     deadline = time.monotonic() + limit
     while True:
         got = http.get(f"{base}/job/{name}/ops/{op}").json()
-        if got == want:
+        if got == {op: want}:
             return
         assert time.monotonic() < deadline, f"{op} is {got}, wanted {want}"
         time.sleep(0.3)
 
 
-def test_statuses_in_the_node_words(server):
+def wait_for(probe, limit=60):
+    deadline = time.monotonic() + limit
+    while not probe():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.3)
+
+
+def serving_again(http, base, name, path):
+    """Group `serve` up again after the flow ended (the API refuses that, as a node does; the CLI does not)."""
+    restarted = nos2compose("restart", path, "--group", "serve")
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    wait_for(lambda: http.get(f"{base}/job/{name}/endpoints").json()["status"] == "ONLINE")
+    wait_status(http, base, name, "worker", "running")
+
+
+def first_event(http, url) -> dict:
+    """The first server-sent event's data, then the stream is closed."""
+    with http.stream("GET", url) as reply:
+        assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/event-stream")
+        for line in reply.iter_lines():
+            if line.startswith("data: "):
+                return json.loads(line[len("data: ") :])
+    raise AssertionError("no event")
+
+
+def is_text(reply, status, body):
+    return reply.status_code == status and reply.text == body and reply.headers["content-type"].startswith("text/plain")
+
+
+def test_statuses_in_the_node_words(server, running_job):
     base, name, token = server
+    web_port = running_job[2]
     with client(token) as http:
         ops = http.get(f"{base}/job/{name}/ops")
         assert ops.status_code == 200
         assert ops.json() == {"prepare": "finished", "web": "running", "worker": "running"}
-        assert http.get(f"{base}/job/{name}/ops/web").json() == "running"
+        assert http.get(f"{base}/job/{name}/ops/web").json() == {"web": "running"}  # the node's object
         assert http.get(f"{base}/job/{name}/group/current").json() == {"web": "running", "worker": "running"}
         assert http.get(f"{base}/job/{name}/group/setup").json() == {"prepare": "finished"}
-        assert http.get(f"{base}/job/{name}/ops/nope").status_code == 404
-        assert http.get(f"{base}/job/{name}/group/nope").status_code == 404
+        # the node's lookups always answer an object: no 404 for an unknown op or group
+        unknown_op = http.get(f"{base}/job/{name}/ops/nope")
+        assert (unknown_op.status_code, unknown_op.json()) == (200, {"nope": None})
+        unknown_group = http.get(f"{base}/job/{name}/group/nope")
+        assert (unknown_group.status_code, unknown_group.json()) == (200, {})
         definition = http.get(f"{base}/job/{name}/job-definition").json()
         assert [op["id"] for op in definition["ops"]] == ["prepare", "web", "worker"]
+        posted = http.post(f"{base}/job/{name}/job-definition", json=definition)
+        assert is_text(posted, 400, "cannot send job definition at this time")  # a local job never waits for it
+
         results = http.get(f"{base}/job/{name}/results").json()
-        by_op = {o["operationId"]: o for o in results["opStates"]}
-        assert by_op["prepare"]["exitCode"] == 0 and by_op["prepare"]["startTime"] > 0
-        # Docker's own clock: a task this short can report its end a hair before its start
-        assert abs(by_op["prepare"]["endTime"] - by_op["prepare"]["startTime"]) < 60_000
         assert results["status"] == "running" and results["endTime"] is None
+        by_op = {o["operationId"]: o for o in results["opStates"]}
+        prepare, web = by_op["prepare"], by_op["web"]
+        assert (prepare["status"], prepare["exitCode"], prepare["group"]) == ("success", 0, "setup")
+        assert prepare["startTime"] > 0 and len(prepare["providerId"]) == 64
+        # Docker's own clock: a task this short can report its end a hair before its start
+        assert abs(prepare["endTime"] - prepare["startTime"]) < 60_000
+        assert {"type": "stdout", "log": "prepared", "timestamp": ""} in prepare["logs"]
+        assert (web["status"], web["endTime"], web["exitCode"]) == ("running", None, None)
+        urls = results["secrets"][name]
+        [(key, endpoint)] = urls.items()
+        assert len(key) == 44 and results["secrets"]["urlmode"] == "public"
+        assert endpoint == {"opID": "web", "port": web_port, "url": f"http://127.0.0.1:{web_port}", "status": "ONLINE"}
+        assert http.get(endpoint["url"] + "/ok").status_code == 200  # the local URL answers
+        assert http.get(f"{base}/job/{name}/endpoints").json() == {"urls": urls, "status": "ONLINE"}
+
+        info = first_event(http, f"{base}/job/{name}/info")
+        assert info["status"] == "running" and info["errors"] == [] and info["secrets"] == results["secrets"]
+        assert all("logs" not in o and "providerId" not in o for o in info["opStates"])
+        assert info["operations"] == {
+            "all": {"prepare": "finished", "web": "running", "worker": "running"},
+            "currentGroup": "serve",
+            "currentGroupStatus": {"web": "running", "worker": "running"},
+        }
+
+        node = http.get(f"{base}/node/info").json()
+        assert (node["node"], node["state"]) == ("127.0.0.1", "RUNNING_JOB")
+        assert node["info"]["protocol"] in ("socket", "http", "https", "ssh") and "ip" not in node["info"]["network"]
+
+        valid = http.post(f"{base}/node/validate", json=definition)
+        assert (valid.status_code, valid.content) == (200, b"")
+        definition["ops"][1]["args"]["expose"][0]["port"] = 70000
+        invalid = http.post(f"{base}/node/validate", json=definition)
+        assert invalid.status_code == 400
+        assert invalid.json()["error"] == "Failed to validate job defintion."  # sic, the node's spelling
+        [error] = invalid.json()["message"]
+        assert error["path"] == "$input.ops[1].args.expose[0].port" and error["value"] == 70000
 
 
 def test_unknown_job_and_missing_token(server):
     base, name, token = server
     with client(token) as http:
-        unknown = http.get(f"{base}/job/somebody-else/ops")
-        assert unknown.status_code == 400 and unknown.json() == {"error": "invalid job id"}
+        assert is_text(http.get(f"{base}/job/somebody-else/ops"), 400, "invalid job id")  # plain text, as the node
+        assert is_text(http.get(f"{base}/job/somebody-else/results"), 400, "invalid job id")
+        assert is_text(http.post(f"{base}/job/somebody-else/group/serve/restart"), 400, "invalid job id")
+        assert is_text(http.get(f"{base}/job/somebody-else/info"), 404, "Failed to find job for provided job id.")
+        assert is_text(http.get(f"{base}/job/somebody-else/endpoints"), 400, "No exposed url for job id")
     assert httpx.get(f"{base}/job/{name}/ops").status_code == 401
     assert httpx.get(f"{base}/job/{name}/ops", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert httpx.get(f"{base}/").status_code == 401
     assert httpx.get(f"{base}/openapi.json").status_code == 401
+    assert httpx.get(f"{base}/node/info").status_code == 401
     assert httpx.get(f"{base}/?token={token}").status_code == 200
 
 
 def test_stop_and_restart_an_op_and_a_group(server, running_job):
     base, name, token = server
-    _, path = running_job
+    _, path, _ = running_job
+    job = f"{base}/job/{name}"
     with client(token) as http:
-        stop = http.post(f"{base}/job/{name}/group/serve/operation/worker/stop")
-        assert stop.status_code == 200 and stop.json() == {"message": "operation worker stopped"}
-        assert http.get(f"{base}/job/{name}/ops/worker").json() == "stopped"
+        stop = http.post(f"{job}/group/serve/operation/worker/stop")
+        assert (stop.status_code, stop.json()) == (200, {"message": "Operation Stopped"})
+        assert http.get(f"{job}/ops/worker").json() == {"worker": "stopped"}
         assert (
             json.loads(nos2compose("ps", path, "--json").stdout)["worker"]["status"] != "running"
         )  # visible in ps at once
-        restart = http.post(f"{base}/job/{name}/group/serve/operation/worker/restart")
-        assert restart.status_code == 202
+        restart = http.post(f"{job}/group/serve/operation/worker/restart")
+        assert (restart.status_code, restart.json()) == (200, {"message": "Operation restarted"})
         wait_status(http, base, name, "worker", "running")
-        # outside the active group a restart is refused, as on the node
-        refused = http.post(f"{base}/job/{name}/group/setup/operation/prepare/restart")
-        assert refused.status_code == 400 and "not the active group" in refused.json()["error"]
-        assert http.post(f"{base}/job/{name}/group/setup/restart").status_code == 400
-        assert (
-            http.post(f"{base}/job/{name}/group/serve/operation/prepare/stop").status_code == 400
-        )  # not in that group
-        assert http.post(f"{base}/job/{name}/group/serve/stop").status_code == 200
-        assert http.get(f"{base}/job/{name}/group/serve").json() == {"web": "stopped", "worker": "stopped"}
-        assert http.post(f"{base}/job/{name}/group/serve/restart").status_code == 202
-        wait_status(http, base, name, "web", "running")
-        wait_status(http, base, name, "worker", "running")
+
+        # outside the active group a restart is refused, with the node's 500 and its TaskManager's code
+        refused = http.post(f"{job}/group/setup/operation/prepare/restart")
+        assert (refused.status_code, refused.json()) == (
+            500,
+            {"error": "Failed to restart operation: GROUP_NOT_ACTIVE"},
+        )
+        unknown = http.post(f"{job}/group/nope/operation/web/restart")
+        assert unknown.json() == {"error": "Failed to restart operation: GROUP_NOT_FOUND"}
+        group_refused = http.post(f"{job}/group/setup/restart")
+        assert (group_refused.status_code, group_refused.json()) == (
+            500,
+            {"error": "Failed to restart group operations"},
+        )
+        not_in_group = http.post(f"{job}/group/serve/operation/prepare/stop")
+        assert (not_in_group.status_code, not_in_group.json()) == (
+            500,
+            {"error": "Failed to Stop operation: GROUP_NOT_FOUND"},
+        )
+        assert http.post(f"{job}/group/serve/move").json() == {"error": "Failed to restart group operations"}
+
+        restarted = http.post(f"{job}/group/serve/restart")
+        assert (restarted.status_code, restarted.json()) == (200, {"message": "Group Operation restarted"})
+        wait_for(lambda: http.get(f"{job}/endpoints").json()["status"] == "ONLINE")
+
+        # move: the active group's ops stop, setup's run again; once prepare has exited the flow is over
+        moved = http.post(f"{job}/group/setup/move")
+        assert (moved.status_code, moved.json()) == (200, {"message": "Group Operation restarted"})
+        wait_for(lambda: http.get(f"{job}/group/current").json() == {})
+        assert http.get(f"{job}/ops").json() == {"prepare": "finished", "web": "stopped", "worker": "stopped"}
+        over = http.get(f"{job}/results").json()
+        assert over["status"] == "success" and over["endTime"] is not None and over["secrets"] == {}
+        assert is_text(http.get(f"{job}/endpoints"), 400, "No exposed url for job id")
+        assert first_event(http, f"{job}/info")["endTime"] is not None  # one frame, then the stream ends
+        assert http.post(f"{job}/group/serve/restart").status_code == 500  # no group is active any more
+        serving_again(http, base, name, path)
+
+        stopped = http.post(f"{job}/group/serve/stop")
+        assert (stopped.status_code, stopped.json()) == (200, {"message": "Group Operation Stopped"})
+        assert http.get(f"{job}/group/serve").json() == {"web": "stopped", "worker": "stopped"}
+        serving_again(http, base, name, path)
+
+        # the job's stop makes it expire, as on the node: its ops end `success` in the flow state
+        ended = http.post(f"{job}/stop")
+        assert is_text(ended, 200, "job stopped successfully")
+        by_op = {o["operationId"]: o for o in http.get(f"{job}/results").json()["opStates"]}
+        assert by_op["worker"]["status"] == "success" and by_op["worker"]["diagnostics"]["reason"]["jobExpired"]
+        assert by_op["prepare"]["diagnostics"]["reason"]["jobExpired"] is False
+        assert http.get(f"{base}/node/info").json()["state"] == "OTHER"
+        serving_again(http, base, name, path)
 
 
 def _chrome():
@@ -220,7 +331,7 @@ def test_status_page_in_a_real_browser(server):
             lambda b: "stopped" in b.find_element(By.CSS_SELECTOR, 'tr[data-op="worker"]').text
         )
         with client(token) as http:
-            assert http.get(f"{base}/job/{name}/ops/worker").json() == "stopped"
+            assert http.get(f"{base}/job/{name}/ops/worker").json() == {"worker": "stopped"}
             http.post(f"{base}/job/{name}/group/serve/operation/worker/restart")
     finally:
         browser.quit()

@@ -15,11 +15,15 @@ from nos2compose.runtime.states import Container
 class FakeEngine:
     """Containers appear when their group is `up`; each then follows a script of states over fake time."""
 
-    def __init__(self, scripts, fail_up=(), project="p"):
+    def __init__(self, scripts, fail_up=(), project="p", missing=(), unpullable=(), health=""):
         self.project = project
+        self.missing = set(missing)  # images the engine does not have
+        self.unpullable = dict(unpullable)  # image -> what the engine says when a pull of it fails
+        self.health = health  # what the last health probe said
         self.scripts = scripts  # service -> [(after seconds, state, health, exit code)]
         self.fail_up = set(fail_up)
         self.groups: dict[str, str] = {}  # service -> the group file's stem it starts with
+        self.images: dict[str, str] = {}  # service -> its image
         self.started: dict[str, float] = {}
         self.ups: list[str] = []
         self.stopped_services: set[str] = set()
@@ -52,23 +56,36 @@ class FakeEngine:
                 out.append(row)
         return out
 
+    def missing_images(self, images):
+        return {image for image in images if image in self.missing}
+
+    def pull(self, files, services):
+        self.calls.append(("pull", tuple(services)))
+        for image, said in self.unpullable.items():
+            if any(self.images.get(service) == image for service in services):
+                raise RuntimeError(said)
+        self.missing -= {self.images.get(service) for service in services}
+
+    def health_log(self, container_id):
+        return self.health
+
     def inspect_all(self):
         return [{"service": c.service, "id": c.id, "started": 0, "finished": None} for c in self.containers()]
 
-    def stop(self, services=None, timeout=10):
+    def stop(self, services=None, timeout=None):
         self.calls.append(("stop", tuple(services or ()), timeout))
         if services:
             self.stopped_services.update(services)
         else:
             self.stopped = True
 
-    def restart(self, services=None, timeout=10):
+    def restart(self, services=None, timeout=None):
         self.calls.append(("restart", tuple(services or ()), timeout))
         self.stopped_services.difference_update(services or self.scripts)
         for service in services or self.scripts:
             self.started[service] = self.now
 
-    def down(self, volumes):
+    def down(self, volumes, timeout=None):
         self.calls.append(("down", volumes))
         self.started.clear()
 

@@ -35,5 +35,5 @@ def test_filling_results_splices_chunks_pairs_and_objects():
     assert value_of(spec("none", "text"), results) == "" and value_of(spec("none", "items"), results) == []
     with pytest.raises(Unfilled, match="__spread__ is not valid JSON"):
         value_of(spec("none", "object"), results)  # "" is no JSON object
-    with pytest.raises(Unfilled, match='Unresolved literal: "%%ops.b.results.k%%" \\(opId="b", path="results.k"\\)'):
+    with pytest.raises(Unfilled, match=r'Unresolved literal: "%%ops.b.results.k%%" \(opId="b", path="results.k"\)'):
         value_of(Placeholder("b", "k", "text"), results)  # op b has not exited

@@ -1,0 +1,70 @@
+"""Progress while `up` waits: a live line in a terminal, plain lines in a log (CI), never silence.
+
+In a terminal one line on standard error is redrawn each second with every op
+still waiting, its time so far and its health; it is cleared before any other
+line is printed. Without a terminal, an op that has waited 5 s gets a line,
+then one every 10 s, with the time so far and the last probe's answer.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+FIRST, EVERY = 5.0, 10.0  # seconds: when a plain line is printed about an op that is still waiting
+
+
+class Progress:
+    def __init__(
+        self, say: Callable[[str], None], probe_answer: Callable[[object], str], stream=None, tty: bool | None = None
+    ):
+        self._say = say
+        self.probe_answer = probe_answer  # OpStatus -> the last health-probe output ('' if none)
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.since: dict[str, float] = {}  # op id -> when its wait began
+        self.told: dict[str, float] = {}  # op id -> when a plain line about it was last printed
+        self.live = False
+
+    def say(self, line: str) -> None:
+        """Print a line (the supervisor's own), clearing the live line first."""
+        self.clear()
+        self._say(line)
+
+    def clear(self) -> None:
+        if self.live:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.live = False
+
+    def waiting(self, statuses, now: float) -> None:
+        """The ops of `statuses` are still waited for at `now` (others are done)."""
+        current = {s.op.id for s in statuses}
+        for gone in set(self.since) - current:
+            self.since.pop(gone, None)
+            self.told.pop(gone, None)
+        for s in statuses:
+            self.since.setdefault(s.op.id, now)
+        if self.tty:
+            self._draw(statuses, now)
+            return
+        for s in statuses:
+            waited = now - self.since[s.op.id]
+            last = self.told.get(s.op.id)
+            if (last is None and waited >= FIRST) or (last is not None and now - last >= EVERY):
+                self.told[s.op.id] = now
+                self._say(self._line(s, waited, self.probe_answer(s)))
+
+    def _line(self, s, waited: float, answer: str) -> str:
+        health = f"; last probe: {answer}" if answer else ""
+        state = s.state + (f", {s.health}" if s.health and s.health != s.state else "")
+        return f"{s.op.group}  {s.op.id}: waiting {waited:.0f} s ({state}{health})"
+
+    def _draw(self, statuses, now: float) -> None:
+        if not statuses:
+            self.clear()
+            return
+        parts = [f"{s.op.id} {now - self.since[s.op.id]:.0f}s {s.health or s.state}" for s in statuses]
+        self.stream.write("\r\033[K  waiting: " + ", ".join(parts))
+        self.stream.flush()
+        self.live = True

@@ -1,0 +1,156 @@
+"""The supervisor on a bad day, against the fake engine: pulls that fail, ports taken, probes that never
+pass, literals the node cannot resolve; each fails only its op, says why, and is kept in the state record."""
+
+from __future__ import annotations
+
+import io
+import socket
+from pathlib import Path
+
+import pytest
+from fake_engine import FakeEngine
+
+from nos2compose.runtime.plan import Plan, PlannedGroup, PlannedOp
+from nos2compose.runtime.preflight import PortInUse, pull_problem
+from nos2compose.runtime.progress import Progress
+from nos2compose.runtime.states import Container, OpStatus
+from nos2compose.runtime.supervisor import Supervisor, UpOptions
+
+RUN = [(0, "running", "", 0)]
+TASK = [(0, "running", "", 0), (1, "exited", "", 0)]
+
+
+def op(op_id, group, **kw):
+    return PlannedOp(
+        op_id,
+        op_id,
+        group,
+        kw.pop("check", False),
+        tuple(kw.pop("ports", ())),
+        False,
+        image=kw.pop("image", f"img/{op_id}"),
+        **kw,
+    )
+
+
+def make(groups, scripts, **engine_kw):
+    plan = Plan("p", tuple(PlannedGroup(n, i, Path(f"{n}.yaml"), tuple(ops)) for i, (n, ops) in enumerate(groups)), {})
+    engine = FakeEngine(scripts, **engine_kw)
+    engine.groups = {o.service: g.name for g in plan.groups for o in g.ops}
+    engine.images = {o.service: o.image for g in plan.groups for o in g.ops}
+    lines, notes = [], []
+
+    def sleep(seconds):
+        engine.now += seconds
+
+    def note(op_id, state, reason, exit_code=None):
+        notes.append((op_id, state, reason, exit_code))
+
+    sup = Supervisor(plan, engine, lines.append, clock=lambda: engine.now, sleep=sleep, note=note)
+    return sup, engine, lines, notes
+
+
+def test_a_pull_that_fails_fails_only_its_op_naming_the_image_and_why():
+    said = 'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup x: no such host'
+    sup, engine, lines, notes = make(
+        [("a", [op("gone", "a")]), ("b", [op("after", "b")])],
+        {"gone": TASK, "after": TASK},
+        missing={"img/gone"},
+        unpullable={"img/gone": said},
+    )
+    assert sup.up(UpOptions(detach=True)) == 1
+    (failed,) = [n for n in notes if n[0] == "gone" and n[1] == "failed"]
+    assert failed[2].startswith("image img/gone: registry not reachable (") and failed[3] == 2
+    assert "b  after: completed" in lines and ("pull", ("gone",)) in engine.calls
+    (gone,) = [s for s in sup.statuses() if s.op.id == "gone"]
+    assert gone.state == "failed" and gone.exit_code == 2 and not gone.present
+
+
+def test_pull_problems_are_told_apart():
+    assert "not found" in pull_problem("a:1", "manifest for a:1 not found: manifest unknown")
+    assert "not authorized" in pull_problem("a:1", "pull access denied: unauthorized: authentication required")
+    assert "registry not reachable" in pull_problem("a:1", "dial tcp: lookup registry-1.docker.io: no such host")
+
+
+def test_a_taken_host_port_stops_up_before_the_group_starts():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        taken = listener.getsockname()[1]
+        sup, engine, lines, _ = make([("a", [op("web", "a", ports=((taken, 80),))])], {"web": RUN})
+        with pytest.raises(
+            PortInUse,
+            match=f"port {taken} on 127.0.0.1 is already in use, so op web cannot publish "
+            f"its port 80 there; .* --publish web:80=HOSTPORT",
+        ):
+            sup.up(UpOptions(detach=True))
+    assert engine.ups == [] and lines == []  # nothing started, nothing claimed
+
+
+def test_an_unresolved_literal_fails_its_op_before_it_starts_with_the_nodes_words():
+    message = 'Unresolved literal: "%%ops.x.results.y%%" (opId="x", path="results.y")'
+    sup, engine, _, notes = make(
+        [("a", [op("user", "a", unresolved=(message,)), op("other", "a")])], {"user": TASK, "other": TASK}
+    )
+    sup.up(UpOptions(detach=True))
+    assert ("user", "failed", message, 0) in notes
+    assert "user" not in engine.started and "other" in engine.started
+
+
+def test_a_health_check_timeout_names_the_probes_last_answer():
+    answer = "GET http://127.0.0.1:80/missing: got 404, want 200"
+    sup, _, _, notes = make(
+        [("a", [op("web", "a", check=True)])], {"web": [(0, "running", "starting", 0)]}, health=answer
+    )
+    assert sup.up(UpOptions(detach=True, timeout=8)) == 1
+    (reason,) = [n[2] for n in notes if n[0] == "web" and n[1] == "failed"]
+    assert reason == f"its health check did not pass within 8 s (--timeout); the last probe said: {answer}"
+
+
+def _status(op_id, state="starting", health="starting"):
+    return OpStatus(op(op_id, "g", check=True), state, health=health, container_id="c")
+
+
+def test_progress_in_a_log_a_line_after_5_s_then_every_10_s_with_the_probes_answer():
+    lines = []
+    progress = Progress(lines.append, lambda s: "GET /: got 503, want 200", stream=io.StringIO(), tty=False)
+    for t in range(31):
+        progress.waiting([_status("web")], float(t))
+    assert [line.split(": waiting ")[1] for line in lines] == [
+        f"{n} s (starting; last probe: GET /: got 503, want 200)" for n in (5, 15, 25)
+    ]
+    progress.waiting([], 31.0)  # done: forgotten
+    progress.waiting([_status("web")], 32.0)
+    assert len(lines) == 3
+
+
+def test_progress_in_a_terminal_is_one_live_line_cleared_before_other_lines():
+    screen, lines = io.StringIO(), []
+    progress = Progress(lines.append, lambda s: "", stream=screen, tty=True)
+    progress.waiting([_status("web"), _status("db", "running", "")], 0.0)
+    progress.waiting([_status("web"), _status("db", "running", "")], 7.0)
+    assert screen.getvalue().endswith("\r\033[K  waiting: web 7s starting, db 7s running") and lines == []
+    progress.say("group g: ready")
+    assert screen.getvalue().endswith("\r\033[K") and lines == ["group g: ready"]
+
+
+def test_a_stop_asked_for_reads_stopped_and_is_not_a_failure():
+    from nos2compose.runtime import record, session
+
+    sup, engine, _, _ = make([("a", [op("web", "a")])], {"web": RUN})
+    sup.up(UpOptions(detach=True))
+    record.begin("p", sup.plan, None)
+    session.act(engine, sup.plan, [sup.plan.op("web")], "stop")
+    attached = session.attach("p", engine)
+    (web,) = session.statuses(attached, engine)
+    assert web.state == "stopped" and web.exit_code == 137 and engine.calls[-1] == ("stop", ("web",), None)
+    record.remove("p")
+
+
+def test_a_create_volume_op_is_pending_until_its_file_begins_then_completed():
+    volume = PlannedOp("vol", "", "vol", False, (), False, volume="data", host=("writer",))
+    from nos2compose.runtime.states import statuses_of
+
+    assert statuses_of([volume], [])[0].state == "pending"
+    done = statuses_of([volume], [Container("writer", "running", "", 0, "")])[0]
+    assert done.state == "completed" and done.exit_code == 0 and volume.containers == ()
