@@ -61,6 +61,7 @@ SCRIPT_PATHS = {
 
 # -- names -----------------------------------------------------------------------------------
 
+OVERRIDE_SUFFIX = ".override.yaml"  # NN-GROUP.override.yaml: the user's edits, applied after the group file
 CACHE_PREFIX = "nos2compose-cache-"
 VARIABLE_PREFIX = "N2C_"
 SECRET_PREFIX = "N2C_SECRET_"

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .common import Failure, compile_file, display
-from .options import health_options, job_options, probe_options
+from .options import health_options, job_options, jobs_options, probe_options
 
 EPILOG_CONVERT = """\b
 Examples:
@@ -33,7 +33,13 @@ Examples:
 @click.option(
     "--check",
     is_flag=True,
-    help="With -o: write nothing; exit 0 if the directory already matches the job, else 1 with a unified diff.",
+    help="With -o: write nothing; exit 0 if the directory already matches the job, else 1 with a unified diff "
+    "(NN-GROUP.override.yaml files are yours: never compared).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With -o: replace group files edited by hand too (without it they are left as they are, exit 1).",
 )
 def convert(
     job: str,
@@ -43,6 +49,7 @@ def convert(
     error_on_warning: bool,
     out_dir: Path | None,
     check: bool,
+    force: bool,
     **health,
 ) -> None:
     """Convert JOB (a file, or - for standard input) to Docker Compose.
@@ -60,45 +67,76 @@ def convert(
             f"{display(job)}: the job has no container/run ops, so there is nothing to convert"
             " (a confidential job gets its ops from its logistics endpoint when it runs on Nosana)"
         )
-    from ..output import check_dir, write_dir
+    from ..output import EditedFiles, OutputError, check_dir, diff, override_name, write_dir
 
     if out_dir is None:
         sys.stdout.write(result.single_file())
-    elif check:
-        status = check_dir(out_dir, result.group_files(), click.echo)
-        sys.exit(status)
-    else:
-        from ..output import OutputError
-
-        try:
-            for line in write_dir(out_dir, result.group_files()):
+        return
+    command = " ".join(["nos2compose", "convert", job, "-o", str(out_dir), *(["--name", name] if name else [])])
+    if check:
+        sys.exit(check_dir(out_dir, result.group_files(), click.echo, command))
+    try:
+        for line in write_dir(out_dir, result.group_files(), force=force):
+            click.echo(line, err=True)
+    except OutputError as exc:
+        raise Failure(str(exc)) from None
+    except EditedFiles as edits:
+        for path, now, wanted in edits.files:
+            click.echo(
+                f"{path}: edited by hand since nos2compose wrote it, so it is left as it is; "
+                f"what the job gives instead:",
+                err=True,
+            )
+            for line in diff(path, now, wanted):
                 click.echo(line, err=True)
-        except OutputError as exc:
-            raise Failure(str(exc)) from None
+            click.echo(
+                f"  keep the edit: move it into {path.with_name(override_name(path.name))} (up and "
+                "docker compose -f FILE -f OVERRIDE apply it after the group file); "
+                f"drop it: `{command} --force`",
+                err=True,
+            )
+        sys.exit(1)
 
 
-@click.command()
-@job_options
-def validate(job: str, fmt: str | None, name: str | None, strict: bool, error_on_warning: bool) -> None:
-    """Check JOB without converting it: every error and warning, with its line and JSON path.
+@click.command(
+    epilog="""\b
+Examples:
+  nos2compose validate job.json
+  nos2compose validate --strict jobs/*.json      # as Nosana's own validator, one line per problem
+"""
+)
+@jobs_options
+def validate(jobs: tuple[str, ...], fmt: str | None, name: str | None, strict: bool, error_on_warning: bool) -> None:
+    """Check each JOB without converting it: every error and warning, with its line and JSON path.
 
-    Exit 0 when the job is valid (warnings say where a local run differs from a
-    Nosana node), 2 when it is not.
+    Exit 0 when every job is valid (warnings say where a local run differs from a
+    Nosana node), 2 when one is not (the others are still checked).
     """
-    result, _ = compile_file(job, fmt, name, strict, error_on_warning, to_run=False)
-    run_ops = len(result.job.run_ops)
-    if run_ops == 0:
-        click.echo(
-            f"{display(job)}: valid; it has no container/run ops, so there is nothing to run locally"
-            " (a confidential job gets its ops from its logistics endpoint on Nosana)",
-            err=True,
-        )
-    else:
-        groups = len({op.group for op in result.job.run_ops})
-        click.echo(
-            f"{display(job)}: valid ({run_ops} op{'s' * (run_ops != 1)} in {groups} group{'s' * (groups != 1)})",
-            err=True,
-        )
+    bad = 0
+    for job in jobs:
+        try:
+            result, _ = compile_file(job, fmt, name, strict, error_on_warning, to_run=False)
+        except Failure as failure:
+            if len(jobs) == 1:
+                raise
+            failure.show()
+            bad += 1
+            continue
+        run_ops = len(result.job.run_ops)
+        if run_ops == 0:
+            click.echo(
+                f"{display(job)}: valid; it has no container/run ops, so there is nothing to run locally"
+                " (a confidential job gets its ops from its logistics endpoint on Nosana)",
+                err=True,
+            )
+        else:
+            groups = len({op.group for op in result.job.run_ops})
+            click.echo(
+                f"{display(job)}: valid ({run_ops} op{'s' * (run_ops != 1)} in {groups} group{'s' * (groups != 1)})",
+                err=True,
+            )
+    if bad:
+        raise Failure(f"{bad} of {len(jobs)} jobs are not valid")
 
 
 @click.command()

@@ -7,10 +7,10 @@ import re
 import click
 
 
-def job_options(func):
-    """The options every command that reads a job shares."""
+def job_options(func, many: bool = False):
+    """The options every command that reads a job shares (`many`: one or more JOB arguments)."""
     options = [
-        click.argument("job", type=str),
+        click.argument("jobs", nargs=-1, required=True, type=str) if many else click.argument("job", type=str),
         click.option(
             "--format",
             "fmt",
@@ -36,6 +36,10 @@ def job_options(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def jobs_options(func):
+    return job_options(func, many=True)
 
 
 DURATION = r"^(\d+(\.\d+)?(ms|s|m|h))+$"

@@ -26,7 +26,8 @@ def open_job(job: str, name: str | None, fmt: str | None, workdir: Path, extra: 
 
     try:
         if job != "-" and Path(job).is_dir():
-            return open_directory(Path(job), project_of(job, name) if name else None)
+            warn = lambda line: click.echo(line, err=True)  # noqa: E731
+            return open_directory(Path(job), project_of(job, name) if name else None, warn)
         result, doc = compile_file(job, fmt, name, False, error_on_warning=False, to_run=True, extra=extra)
         if not result.job.run_ops:
             raise Failure(f"{job}: the job has no container/run ops, so there is nothing to run")

@@ -136,14 +136,14 @@ def resource(kind: str, obj: dict) -> Resource:
     spec = {k: v for k, v in obj.items() if k not in PRIVATE_FIELDS}
     keyed = {k: v for k, v in spec.items() if k not in CACHE_NEUTRAL}
     secrets: list[tuple[str, str]] = []
-    if isinstance(obj.get("IAM"), dict):
-        iam = obj["IAM"]
+    iam = obj.get("IAM")
+    if isinstance(iam, dict) and (iam.get("ACCESS_KEY_ID") or iam.get("SECRET_ACCESS_KEY")):  # empty: anonymous
         secrets += [
             ("N2C_S3_ACCESS_KEY_ID", iam.get("ACCESS_KEY_ID", "")),
             ("N2C_S3_SECRET_ACCESS_KEY", iam.get("SECRET_ACCESS_KEY", "")),
             ("N2C_S3_REGION", iam.get("REGION", "")),
         ]
-    if isinstance(obj.get("accessToken"), str):
+    if isinstance(obj.get("accessToken"), str) and obj["accessToken"]:
         secrets.append(("N2C_HF_TOKEN", obj["accessToken"]))
     target = obj.get("target") or OLLAMA_STORE
     return Resource(kind, target, json.dumps(spec, sort_keys=True), json.dumps(keyed, sort_keys=True), tuple(secrets))

@@ -321,6 +321,24 @@ _PS_LABELS = (
 PS_FORMAT = "{{json .}}" + "".join(f'\t{{{{json (.Label "{label}")}}}}' for label in _PS_LABELS)
 
 
+def compose_config(files: list[Path]) -> dict:
+    """The project as Compose merges `files` (`docker compose config --no-interpolate --format json`); needs
+    no engine. EngineError with Compose's own words when it refuses them."""
+    command = ["docker", "compose"]
+    for f in files:
+        command += ["--file", str(f)]
+    proc = subprocess.run(
+        [*command, "config", "--no-interpolate", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise EngineError(_last_line(proc.stderr) or "docker compose config failed")
+    return json.loads(proc.stdout)
+
+
 def parse_ps(text: str) -> list[Container]:
     """`docker compose ps --all --format PS_FORMAT` output as Container rows."""
     rows = []

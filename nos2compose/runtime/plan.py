@@ -52,6 +52,7 @@ class PlannedGroup(NamedTuple):
     runtime: dict = {}  # noqa: RUF012 (never mutated)  variable -> Placeholder: results filled in at group start
     services: dict = {}  # noqa: RUF012 (never mutated)  the file's services, as written (for those fills)
     volumes: tuple[PlannedOp, ...] = ()  # create-volume ops whose volumes this file creates (no container)
+    overrides: tuple[Path, ...] = ()  # the user's NN-GROUP.override.yaml, applied after the group file
 
 
 class Plan(NamedTuple):
@@ -72,8 +73,12 @@ class PlanError(Exception):
     """The directory or its files cannot be run; the message says what to do."""
 
 
-def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
-    """A plan from group files (path and text), in the order of their x-nos2compose order, else file name."""
+def read_plan(files: list[tuple[Path, str]], meta: dict | None = None, overrides: dict | None = None) -> Plan:
+    """A plan from group files (path and text), in the order of their x-nos2compose order, else file name.
+
+    `overrides` maps a group file to (its override file, the services as Compose merges the two): the
+    merged services give the ops' ports, health checks and dependencies; our x-nos2compose blocks, which
+    Compose drops when it merges, come from the group file."""
     import yaml
 
     if not files:
@@ -97,7 +102,14 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
     groups = []
     for order, (path, doc) in enumerate(docs):
         group = str(_meta(doc).get(c.GROUP_KEY, path.stem))
-        services = doc["services"]
+        written = doc["services"]
+        override, merged = (overrides or {}).get(path, (None, None))
+        services = written
+        if isinstance(merged, dict):
+            services = {
+                name: {**(svc or {}), c.EXTENSION: (written.get(name) or {}).get(c.EXTENSION)}
+                for name, svc in merged.items()
+            }
         probes = {
             str(_labels(svc).get(c.PROBE_FOR_LABEL)): name
             for name, svc in services.items()
@@ -135,7 +147,9 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None) -> Plan:
             for op_id, v in (volumes.items() if isinstance(volumes, dict) else ())
             if isinstance(v, dict)
         )
-        groups.append(PlannedGroup(group, order, path, tuple(ops), runtime, services, volume_ops))
+        groups.append(
+            PlannedGroup(group, order, path, tuple(ops), runtime, written, volume_ops, (override,) if override else ())
+        )
     return Plan(projects.pop(), tuple(groups), meta or {})
 
 

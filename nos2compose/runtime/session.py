@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
+from ..contract import OVERRIDE_SUFFIX
 from . import record
 from .engine import Engine, EngineError
 from .plan import Plan, PlanError, PlannedGroup, PlannedOp, read_plan
@@ -38,11 +39,32 @@ def open_compiled(result, write_to: Path, job_definition: dict | None) -> Opened
     return Opened(read_plan(files), result.meta or {}, list(result.logins), result.secrets, job_definition)
 
 
-def open_directory(directory: Path, project: str | None) -> Opened:
-    """Group files written by `convert -o` (hand edits respected); PlanError when there are none."""
-    files = [(p, p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.y*ml"))]
-    # group files carry x-nos2compose (hand edits keep it); other Compose files there are not ours to run
-    plan = read_plan([(p, t) for p, t in files if "services:" in t and "x-nos2compose:" in t])
+def open_directory(directory: Path, project: str | None, warn=lambda line: None) -> Opened:
+    """Group files written by `convert -o`, each with its NN-GROUP.override.yaml where the user has one,
+    applied as `docker compose -f NN-GROUP.yaml -f NN-GROUP.override.yaml` would; PlanError when there are
+    none. Other YAML files there are not run, and `warn` names them."""
+    from .engine import compose_config
+
+    files = {p: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.y*ml")) if p.is_file()}
+    # group files carry x-nos2compose (hand edits keep it)
+    groups = [
+        (p, t)
+        for p, t in files.items()
+        if "services:" in t and "x-nos2compose:" in t and not p.name.endswith(OVERRIDE_SUFFIX)
+    ]
+    overrides = {}
+    for path, _ in groups:
+        override = path.with_name(path.stem + OVERRIDE_SUFFIX)
+        if override in files:
+            try:
+                merged = compose_config([path, override])
+            except EngineError as exc:
+                raise PlanError(f"{override}: Compose cannot merge it with {path.name} ({exc})") from None
+            overrides[path] = (override, merged.get("services") or {})
+    for path in files:
+        if path not in dict(groups) and path not in {o for o, _ in overrides.values()}:
+            warn(f"warning: {path} is neither a group file nor a group file's {OVERRIDE_SUFFIX}: `up` does not run it")
+    plan = read_plan(groups, overrides=overrides)
     return Opened(plan._replace(project=project) if project else plan, {}, [], {}, None)
 
 

@@ -150,7 +150,7 @@ class Supervisor(StartSteps):
             done = {s.op.id for s in current if s.present and s.state != FAILED}
             check_ports([op for op in group.ops if op.id not in done], ours)  # PortInUse: one line, exit 1
             self.say(f"group {group.name}: starting {', '.join(op.id for op in group.ops)}")
-            files = [group.file, *(overrides or {}).get(group.name, [])]
+            files = [group.file, *group.overrides, *(overrides or {}).get(group.name, [])]
             files += self._fill(group, options)
             self._prepare(group)
             ok = self._start(group, files, options)

@@ -108,10 +108,34 @@ def test_output_directory_check_and_stale_files(tmp_path):
     # one group fewer: the stale group file goes, the user's own file stays
     single = dict(PIPELINE, ops=[op for op in PIPELINE["ops"] if op["execution"]["group"] == "infrastructure"])
     (tmp_path / "seed-multi-stage-pipeline.json").write_text(json.dumps(single))
-    again = run_cli("convert", "seed-multi-stage-pipeline.json", "-o", "compose", cwd=tmp_path)
+    kept = run_cli("convert", "seed-multi-stage-pipeline.json", "-o", "compose", cwd=tmp_path)
+    assert kept.exit_code == 1  # the stale file was edited by hand: it stays until --force
+    assert "01-application.yaml: edited by hand since nos2compose wrote it" in kept.stderr
+    assert "--force" in kept.stderr and "01-application.override.yaml" in kept.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["00-infrastructure.yaml", "01-application.yaml", "notes.yaml"]
+    again = run_cli("convert", "seed-multi-stage-pipeline.json", "-o", "compose", "--force", cwd=tmp_path)
     assert again.exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == ["00-infrastructure.yaml", "notes.yaml"]
     assert "removed" in again.stderr
+
+
+def test_edits_are_never_lost_overrides_are_left_alone_and_check_names_the_command(tmp_path):
+    out = tmp_path / "compose"
+    assert run_cli("convert", str(SEED), "-o", str(out)).exit_code == 0
+    override = out / "00-infrastructure.override.yaml"
+    override.write_text("services: {}\n")
+    group = out / "00-infrastructure.yaml"
+    assert group.read_text().splitlines()[-1].startswith(
+        "# Edit 00-infrastructure.override.yaml, not this file: `nos2compose convert -o` replaces it (sha256 "
+    )
+    assert run_cli("convert", str(SEED), "-o", str(out), "--check").exit_code == 0  # overrides are not compared
+    group.write_text(group.read_text().replace("postgres", "postgresql", 1))
+    rewrite = run_cli("convert", str(SEED), "-o", str(out))
+    assert rewrite.exit_code == 1 and "postgresql" in group.read_text()  # the edit is kept
+    assert f"drop it: `nos2compose convert {SEED} -o {out} --force`" in rewrite.stderr
+    check = run_cli("convert", str(SEED), "-o", str(out), "--check")
+    assert check.exit_code == 1 and f"regenerate with `nos2compose convert {SEED} -o {out}`" in check.stdout
+    assert override.read_text() == "services: {}\n"
 
 
 def test_check_reports_missing_directory(tmp_path):
