@@ -43,7 +43,7 @@ fi
 validator=tests/validators/nosana
 if [ ! -e "$validator/node_modules/.installed" ] || [ "$validator/package-lock.json" -nt "$validator/node_modules/.installed" ]; then
     log "installing Nosana's validators ($validator)"
-    (cd "$validator" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$validator" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
     touch "$validator/node_modules/.installed"
 fi
 

@@ -64,9 +64,14 @@ HealthCheck = HttpCheck | WebSocketCheck
 
 
 class Expose(NamedTuple):
-    port: int
+    port: int  # the container port (the first of a range)
     kind: str | None = None  # web, api, webapi, websocket, none: changes nothing at run time
     health_checks: tuple[HealthCheck, ...] = ()
+    last: int | None = None  # a range "8000-8010" (only @nosana/sdk and the node accept it): its last port
+
+    @property
+    def count(self) -> int:
+        return 1 if self.last is None else self.last - self.port + 1
 
 
 class Resource(NamedTuple):

@@ -44,7 +44,10 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
     if op.env:
         svc["environment"] = dict(op.env)
     if op.expose or op.expose_from:
-        svc["ports"] = [f"{LOCAL_ADDRESS}:{layout.ports[(op.id, e.port)]}:{e.port}" for e in op.expose]
+        svc["ports"] = [
+            f"{LOCAL_ADDRESS}:{_span(layout.ports[(op.id, e.port)], e.count)}:{_span(e.port, e.count)}"
+            for e in op.expose
+        ]
         # ports that come from an earlier op's results: `up` writes one entry per value
         svc["ports"] += [Template([f"{LOCAL_ADDRESS}:", p, ":", p]) for p in op.expose_from]
     check = None if op.id in layout.probes else healthcheck(op, layout.timing)
@@ -73,6 +76,10 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
         svc[c.EXTENSION] = extra
     svc["labels"] = {c.OP_LABEL: op.id, **_group_labels(op, group_order)}
     return svc
+
+
+def _span(first: int, count: int) -> str:
+    return str(first) if count == 1 else f"{first}-{first + count - 1}"
 
 
 def _script(config: str) -> dict:

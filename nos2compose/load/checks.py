@@ -66,7 +66,11 @@ def check_ids(raw_ops: list[Any], diags: Diagnostics) -> None:
         if not isinstance(op_id, str):
             continue
         if " " in op_id:
-            diags.error(("ops", index, "id"), f"op id '{op_id}' contains a space; Nosana refuses that")
+            diags.strict_rule(
+                ("ops", index, "id"),
+                f"op id '{op_id}' contains a space, which @nosana/types refuses (the node's @nosana/sdk accepts it)",
+                "its service is renamed",
+            )
         if op_id in first:
             diags.error(
                 ("ops", index, "id"),

@@ -15,6 +15,7 @@ from .shape import Shape
 
 EXPOSE_KINDS = ("api", "web", "webapi", "websocket", "none")
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE")
+RANGE = re.compile(r"^\s*(\d{1,5})-(\d{1,5})\s*$")  # "8000-8010": a range of ports, published whole
 # Where the schema allows a literal instead of a value (expose and __spread__), it must look like this.
 SCHEMA_LITERAL = re.compile(r"%%(?:ops|global)[^\n\r\u2028\u2029][^%]+%%")
 
@@ -24,7 +25,16 @@ def check_raw_expose(sh: Shape, raw: Any, path: Path, op_id: str) -> None:
     items = raw if isinstance(raw, list) else [raw]
     for i, item in enumerate(items):
         here = (*path, i) if isinstance(raw, list) else path
-        if isinstance(item, str) and not SCHEMA_LITERAL.fullmatch(item):
+        port = item.get("port") if isinstance(item, dict) else item
+        if isinstance(port, str) and RANGE.match(port):
+            sh.diags.strict_rule(
+                here,
+                "a port range, which @nosana/sdk and the node accept (the node publishes the "
+                "whole range) but @nosana/types rejects",
+                "published whole",
+                op_id,
+            )
+        elif isinstance(item, str) and not SCHEMA_LITERAL.fullmatch(item):
             sh.wrong(here, "a port number (or a literal such as %%global.variables.PORT%%)", item, op_id)
         elif isinstance(item, dict) and SPREAD in item:
             check_spread_marker(sh, item, here, op_id)
@@ -66,7 +76,9 @@ def read_expose(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[Expose, ..
             isinstance(item, dict) and SPREAD in item
         ):
             continue  # a run-time literal (its ports come later), or a malformed one (reported already)
-        if (
+        if isinstance(item, str) and RANGE.match(item):
+            exp = _range(sh, item, here, op_id)
+        elif (
             (isinstance(item, str) and not (item.strip().isascii() and item.strip().isdigit()))
             or item is None
             or isinstance(item, (bool, list))
@@ -74,27 +86,44 @@ def read_expose(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[Expose, ..
             if not any(d.path == here and d.is_error for d in sh.diags.items):  # a literal's value, no port
                 sh.wrong(here, "a port number (the literal's value is none)", item, op_id)
             continue
-        if isinstance(item, dict):
+        elif isinstance(item, dict):
             exp = _exposed_port(sh, item, here, op_id)
         else:
             port = sh.integer(item, here, 1, 65535, "a port", op_id, text_ok=True)
             exp = Expose(port) if port is not None else None
         if exp is None:
             continue
-        if exp.port in seen:
-            sh.diags.error(here, f"port {exp.port} is exposed twice by this op (ports must be unique)", op_id)
+        twice = [p for p in range(exp.port, exp.port + exp.count) if p in seen]
+        if twice:
+            sh.diags.error(here, f"port {twice[0]} is exposed twice by this op (ports must be unique)", op_id)
             continue
-        seen[exp.port] = here
+        seen.update(dict.fromkeys(range(exp.port, exp.port + exp.count), here))
         out.append(exp)
     return tuple(out)
+
+
+def _range(sh: Shape, text: str, path: Path, op_id: str, kind: str | None = None) -> Expose | None:
+    first, last = (int(n) for n in RANGE.match(text).groups())
+    if not 1 <= first <= last <= 65535:
+        sh.wrong(path, "a port range FIRST-LAST with 1 <= FIRST <= LAST <= 65535", text, op_id)
+        return None
+    return Expose(first, kind, (), last if last != first else None)
 
 
 def _exposed_port(sh: Shape, obj: dict, path: Path, op_id: str) -> Expose | None:
     sh.known_keys(obj, path, ["port", "type", "health_checks"], op_id)
     if not sh.required(obj, "port", path, "the container port", op_id):
         return None
-    port = sh.integer(obj["port"], (*path, "port"), 1, 65535, "a port", op_id)
     kind = sh.one_of(obj["type"], (*path, "type"), EXPOSE_KINDS, op_id) if "type" in obj else None
+    if isinstance(obj["port"], str) and RANGE.match(obj["port"]):
+        if obj.get("health_checks"):
+            sh.diags.warning(
+                (*path, "health_checks"),
+                "health checks on a port range are not run locally (a healthcheck needs one port); ignored",
+                op_id,
+            )
+        return _range(sh, obj["port"], (*path, "port"), op_id, kind)
+    port = sh.integer(obj["port"], (*path, "port"), 1, 65535, "a port", op_id)
     checks: list[HealthCheck] = []
     if "health_checks" in obj:
         raw_checks = obj["health_checks"]

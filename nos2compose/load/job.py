@@ -83,7 +83,12 @@ def _meta(shape: Shape, raw: Any) -> None:
                 shape.wrong(("meta", "system_resources", key), "a string or a number", value)
     for key, value in meta.items():
         if key not in ("trigger", "system_resources") and not _meta_value_ok(value):
-            shape.wrong(("meta", key), "a string, a number, an array of those, or an object of those", value)
+            shape.diags.strict_rule(
+                ("meta", key),
+                "@nosana/types wants a string, a number, an array of those, or an "
+                "object of those here (the node reads no meta)",
+                "kept as it is",
+            )
 
 
 def _global(shape: Shape, raw: Any) -> dict[str, Any]:
@@ -133,7 +138,10 @@ def _logistics(sh: Shape, raw: Any) -> None:
         return
     sh.known_keys(logistics, path, ["send", "receive"])
     for way in ("send", "receive"):
-        if not sh.required(logistics, way, path, "{type, args}"):
+        if way not in logistics:
+            sh.diags.strict_rule(
+                path, f"logistics without '{way}', which @nosana/types refuses (@nosana/sdk accepts it)", "ignored"
+            )
             continue
         here = (*path, way)
         spec = sh.obj(logistics[way], here)

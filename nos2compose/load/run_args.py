@@ -73,6 +73,7 @@ def read_run(
     restart = (
         _restart(sh, args["restart_policy"], (*apath, "restart_policy"), op_id) if "restart_policy" in args else None
     )
+    _sdk_rules(sh, raw_args, apath, op_id)
     if "private" in args and sh.boolean(args["private"], (*apath, "private"), op_id):
         sh.diags.warning(
             (*apath, "private"),
@@ -111,6 +112,30 @@ def read_run(
         grouped=isinstance(execution.get("group"), str),
     )
     return op, logins
+
+
+def _sdk_rules(sh: Shape, raw: dict, apath: Path, op_id: str) -> None:
+    """What @nosana/sdk 0.4.69, which the node validates with, refuses although @nosana/types accepts it."""
+    sdk = "which @nosana/sdk (the node's validator) refuses"
+    if "restart_policy" in raw:
+        sh.diags.strict_rule(
+            (*apath, "restart_policy"),
+            f"restart_policy, {sdk}; the node's Docker path ignores it",
+            "applied as Compose's restart",
+            op_id,
+        )
+    if raw.get("volumes") == []:
+        sh.diags.strict_rule((*apath, "volumes"), f"an empty volumes array, {sdk}", "ignored", op_id)
+    expose = raw.get("expose")
+    if isinstance(expose, dict) and "__spread__" not in expose:
+        sh.diags.strict_rule(
+            (*apath, "expose"),
+            f"expose as a single {{port, …}} object, {sdk} (it wants a number, an array or a spread)",
+            "read as a one-item array",
+            op_id,
+        )
+    if isinstance(expose, dict) and "chunked" in expose:
+        sh.diags.strict_rule((*apath, "expose", "chunked"), f"chunked on expose's spread, {sdk}", "applied", op_id)
 
 
 def _image(sh: Shape, args: dict, g: dict, apath: Path, op_id: str) -> str | None:

@@ -27,7 +27,8 @@ def host_ports(job: Job, fixed: tuple[tuple[str, int, int], ...] = ()) -> dict[t
         if host in pinned.values():
             raise PortProblem(f"--publish {op_id}:{port}={host}: host port {host} is published twice")
         pinned[(op_id, port)] = host
-    wanted = {e.port for op in job.run_ops for e in op.expose} | set(pinned.values())
+    wanted = {p for op in job.run_ops for e in op.expose for p in range(e.port, e.port + e.count)}
+    wanted |= set(pinned.values())
     taken: set[int] = set(pinned.values())
     out: dict[tuple[str, int], int] = {}
     cursor: dict[int, int] = {}  # where the last search for a port stopped, so big jobs stay linear
@@ -38,6 +39,9 @@ def host_ports(job: Job, fixed: tuple[tuple[str, int, int], ...] = ()) -> dict[t
                 out[key] = pinned[key]
                 continue
             port = exposed_port.port
+            if exposed_port.count > 1:  # a range is published whole: the first free run of its length
+                out[key] = _free_run(port, exposed_port.count, taken, op.id)
+                continue
             if port in taken:
                 candidate, tries = cursor.get(port, port) + 1, 0
                 while candidate in taken or candidate in wanted or candidate > 65535:
@@ -50,3 +54,17 @@ def host_ports(job: Job, fixed: tuple[tuple[str, int, int], ...] = ()) -> dict[t
             taken.add(port)
             out[key] = port
     return out
+
+
+def _free_run(first: int, count: int, taken: set[int], op_id: str) -> int:
+    """The first host port of `count` free ports in a row, from `first` up (then from 1024); taken after."""
+    start = first
+    while start + count - 1 <= 65535:
+        run = range(start, start + count)
+        if not any(p in taken for p in run):
+            taken.update(run)
+            return start
+        start = max(p for p in run if p in taken) + 1
+        if start + count - 1 > 65535 and first > FIRST_FALLBACK:
+            start, first = FIRST_FALLBACK, FIRST_FALLBACK
+    raise PortProblem(f"no {count} free host ports in a row left for the port range of op '{op_id}'")

@@ -42,59 +42,72 @@ EXTRA_REJECTIONS = {
 }
 
 
-def network_verdicts(jobs: list[dict]) -> list[bool]:
+def network_verdicts(jobs: list[dict], validator: str = "types") -> list[bool]:
+    """The verdicts of one of the network's validators: @nosana/types 2.1.6 (the stricter; Nosana's kit and
+    template repository use it) or @nosana/sdk 0.4.69 (the node and `nosana job post` validate with it)."""
     node = shutil.which("node")
-    installed = (HARNESS / "node_modules" / "@nosana" / "types").is_dir()
-    need("Node.js and Nosana's validator (tests/validators/nosana/node_modules)", bool(node and installed))
-    proc = subprocess.run(
-        [node, str(HARNESS / "validate.mjs")], input=json.dumps(jobs), capture_output=True, text=True, check=True
-    )
+    installed = (HARNESS / "node_modules" / "@nosana" / validator).is_dir()
+    need(f"Node.js and Nosana's validator @nosana/{validator} (tests/validators/nosana)", bool(node and installed))
+    command = [node, str(HARNESS / "validate.mjs"), *(["--sdk"] if validator == "sdk" else [])]
+    proc = subprocess.run(command, input=json.dumps(jobs), capture_output=True, text=True, check=True)
     return [r["success"] for r in json.loads(proc.stdout)]
 
 
 @pytest.fixture(scope="module")
 def verdicts():
+    """(cases, accepted by both validators of the network, accepted by the sdk's, which the node applies)."""
     named = cases()
-    return named, network_verdicts([job for _, job in named])
+    jobs = [job for _, job in named]
+    types, sdk = network_verdicts(jobs), network_verdicts(jobs, "sdk")
+    return named, [a and b for a, b in zip(types, sdk, strict=True)], sdk
 
 
-def ours(job: dict) -> tuple[bool, list[str]]:
-    result = compile_job(job, Options(name="case", strict=True, to_run=False))
+def ours(job: dict, strict: bool = True) -> tuple[bool, list[str]]:
+    result = compile_job(job, Options(name="case", strict=strict, to_run=False))
     errors = [d.describe() for d in result.diagnostics.errors]
     return (result.job is not None and not errors), errors
 
 
 def test_there_are_many_cases(verdicts):
-    named, network = verdicts
+    named, network, sdk = verdicts
     assert len(named) >= 300
     assert 0 < sum(network) < len(network)
+    assert sum(sdk) > sum(network)  # the sdk accepts more: port ranges, old fields, any version, ...
 
 
-def test_strict_rejects_whatever_the_network_rejects(verdicts):
-    named, network = verdicts
-    wrong = [name for (name, job), ok in zip(named, network, strict=False) if not ok and ours(job)[0]]
+def test_strict_rejects_whatever_either_validator_rejects(verdicts):
+    named, network, _ = verdicts
+    wrong = [name for (name, job), ok in zip(named, network, strict=True) if not ok and ours(job)[0]]
     assert wrong == []
 
 
-def test_strict_accepts_whatever_the_network_accepts(verdicts):
-    named, network = verdicts
+def _unexplained(named, accepted, strict):
     wrong = []
-    for (name, job), ok in zip(named, network, strict=False):
+    for (name, job), ok in zip(named, accepted, strict=True):
         if not ok:
             continue
-        accepted, errors = ours(job)
-        if accepted:
-            continue
+        good, errors = ours(job, strict)
         unexplained = [e for e in errors if not any(re.search(p, e) for p in EXTRA_REJECTIONS)]
-        if unexplained:
+        if not good and unexplained:
             wrong.append((name, unexplained))
-    assert wrong == []
+    return wrong
+
+
+def test_strict_accepts_whatever_both_validators_accept(verdicts):
+    named, network, _ = verdicts
+    assert _unexplained(named, network, strict=True) == []
+
+
+def test_plain_validate_accepts_whatever_the_node_accepts(verdicts):
+    """The node validates with @nosana/sdk: every job it accepts (and can run) passes plain validate."""
+    named, _, sdk = verdicts
+    assert _unexplained(named, sdk, strict=False) == []
 
 
 def test_corpus_passes_both(verdicts):
-    corpus = ROOT.parent / "shared" / "corpus" / "nosana-templates"
-    if not corpus.is_dir():
-        pytest.skip("no corpus beside the project")
-    jobs = [json.loads(p.read_text()) for p in sorted(corpus.glob("*.json"))]
-    assert all(network_verdicts(jobs))
+    from helpers import CORPUS
+
+    jobs = [json.loads(p.read_text()) for p in sorted(CORPUS.glob("*.json"))]
+    need(f"the corpus of Nosana templates at {CORPUS}", bool(jobs))
+    assert all(network_verdicts(jobs)) and all(network_verdicts(jobs, "sdk"))
     assert [ours(j)[1] for j in jobs if not ours(j)[0]] == []

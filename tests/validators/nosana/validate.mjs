@@ -9,7 +9,11 @@
 // Exit codes: 0 = ran (whatever the verdicts), 2 = bad input (not JSON / not an array).
 // Note: JSON has no NaN/Infinity; Python's json.dumps emits them and JSON.parse rejects
 // them, so callers must not send non-finite floats (use allow_nan=False).
-import { validateJobDefinition } from "@nosana/types";
+// With --sdk, the validator of @nosana/sdk (the package the node and `nosana job post` validate with).
+import { validateJobDefinition as validateTypes } from "@nosana/types";
+
+const sdk = process.argv.includes("--sdk");
+const validateJobDefinition = sdk ? (await import("@nosana/sdk")).validateJobDefinition : validateTypes;
 
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
