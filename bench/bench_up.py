@@ -15,9 +15,9 @@ as ratios against references measured in the same run.
                static        busybox httpd, an exposed port without checks,
                              depends_on web (Compose waits for web to be healthy)
    Timing the two ends at the same point: every op running, healthy where it has checks.
-2. `nos2compose ps JOB` on a running 20-op job answers in under 0.5 s (median),
-   with `docker compose -p NAME ps -a` on the same project as the reference
-   (alternating). The job: 3 groups of 5 busybox httpd services (a published port,
+2. `nos2compose ps JOB` on a running 20-op job against `docker compose -p NAME ps -a
+   --format json` on the same project (alternating). Goal: median ratio <= 2.5 (`ps`
+   makes that one Compose call itself, and loads neither the compiler nor python-on-whales). The job: 3 groups of 5 busybox httpd services (a published port,
    no checks) and a last group of 5 `sleep 600` tasks, brought up once with
    `nos2compose up -d`.
 
@@ -252,7 +252,7 @@ def bench_ps(runs: int, workdir: Path, projects: Projects) -> dict:
     ours, theirs = [], []
     for _ in range(runs):
         ours.append(timed([cli() + ["ps", str(job), "--name", name]], cwd=workdir))
-        theirs.append(timed([["docker", "compose", "-p", name, "ps", "-a"]], cwd=workdir))
+        theirs.append(timed([["docker", "compose", "-p", name, "ps", "-a", "--format", "json"]], cwd=workdir))
     projects.down(name)
     a, b = statistics.median(ours), statistics.median(theirs)
     return {
@@ -313,7 +313,8 @@ def main() -> None:
     )
     print(
         f"ps (20 ops in 4 groups, {ps['runs']} runs): nos2compose ps {ps['nos2compose_ps_median_s'] * 1000:.0f} ms "
-        f"(goal < 500 ms); docker compose ps -a {ps['compose_ps_median_s'] * 1000:.0f} ms; ratio {ps['ratio']}"
+        f"; docker compose ps -a --format json {ps['compose_ps_median_s'] * 1000:.0f} ms; "
+        f"ratio {ps['ratio']} (goal <= 2.5)"
     )
 
 
