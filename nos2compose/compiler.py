@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from .diagnostics import Diagnostics
 from .load import checks, read_job
+from .load.literals import TooLarge
 from .model import Job
 from .plan import Layout, PlanOptions, PortProblem, plan_job, service_names
 
@@ -78,7 +79,11 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
         if isinstance(raw_ops, list)
         else {}
     )
-    loaded = read_job(data, diags, options.name, names)  # shape, literals, model
+    try:
+        loaded = read_job(data, diags, options.name, names)  # shape, literals, model
+    except TooLarge as big:
+        diags.error(big.path, big.message)
+        return result
     if isinstance(raw_ops, list):
         checks.check_ids(raw_ops, diags)  # unique ids without spaces
     if loaded is None:

@@ -46,18 +46,27 @@ class Diagnostic(NamedTuple):
         return f"{where}: {self.message}"
 
 
+KEEP = 1000  # diagnostics of each severity kept one by one; the rest are counted (a hostile job may have millions)
+
+
 class Diagnostics:
     """Collects diagnostics in the order found; `strict` turns strict-only rules into errors."""
 
     def __init__(self, strict: bool = False):
         self.strict = strict
         self.items: list[Diagnostic] = []
+        self.counts = {"error": 0, "warning": 0}  # all found, kept or not
+
+    def _add(self, severity: str, path: Path, message: str, op: str | None) -> None:
+        self.counts[severity] += 1
+        if self.counts[severity] <= KEEP:
+            self.items.append(Diagnostic(severity, tuple(path), message, op))
 
     def error(self, path: Path, message: str, op: str | None = None) -> None:
-        self.items.append(Diagnostic("error", tuple(path), message, op))
+        self._add("error", path, message, op)
 
     def warning(self, path: Path, message: str, op: str | None = None) -> None:
-        self.items.append(Diagnostic("warning", tuple(path), message, op))
+        self._add("warning", path, message, op)
 
     def strict_rule(self, path: Path, message: str, lenient: str, op: str | None = None) -> None:
         """A rule only Nosana's strict validator enforces: an error with --strict, else a warning."""
@@ -75,7 +84,12 @@ class Diagnostics:
         return [d for d in self.items if not d.is_error]
 
     def has_errors(self) -> bool:
-        return any(d.is_error for d in self.items)
+        return self.counts["error"] > 0
+
+    @property
+    def not_kept(self) -> int:
+        """How many were found beyond those kept."""
+        return sum(self.counts.values()) - len(self.items)
 
 
 def describe_value(value: object) -> str:

@@ -103,12 +103,17 @@ def compile_file(
     result = compile_job(data, Options(name=project, source=source, strict=strict, to_run=to_run, **(extra or {})))
     result.meta = data.get("meta") if isinstance(data, dict) else None
     warnings = [*doc.warnings, *result.diagnostics.warnings]  # the file's own (BOM, duplicate keys), then the job's
-    print_diagnostics(doc, result.diagnostics.errors + ([] if quiet else warnings))
+    counts = result.diagnostics.counts
+    print_diagnostics(
+        doc,
+        result.diagnostics.errors + ([] if quiet else warnings),
+        counts["error"] + (0 if quiet else counts["warning"] + len(doc.warnings)),
+    )
     if result.diagnostics.has_errors() or result.job is None:
-        count = len(result.diagnostics.errors)
+        count = counts["error"]
         raise Failure(f"{doc.name}: {count} error{'s' * (count != 1)}; nothing was written" if count else "")
     if error_on_warning and warnings:
-        count = len(warnings)
+        count = counts["warning"] + len(doc.warnings)
         raise Failure(f"{doc.name}: {count} warning{'s' * (count != 1)}, and --error-on-warning makes them fatal")
     return result, doc
 
@@ -116,21 +121,21 @@ def compile_file(
 MAX_LINES = 100  # diagnostics printed one by one; the rest are counted
 
 
-def print_diagnostics(doc: Document, diags: list[Diagnostic]) -> None:
-    """One line per diagnostic, in the order they stand in the file: errors first when there are too many."""
+def print_diagnostics(doc: Document, diags: list[Diagnostic], total: int | None = None) -> None:
+    """One line per diagnostic, in the order they stand in the file: errors first when there are too many.
+    `total` counts those found, some of which the compiler may only have counted (see diagnostics.KEEP)."""
     shown = sorted(diags, key=lambda d: not d.is_error)[:MAX_LINES] if len(diags) > MAX_LINES else diags
     placed = sorted(
         ((d.position or doc.position(d.path), n, d) for n, d in enumerate(shown)), key=lambda t: (t[0], t[1])
     )
     for (line, col), _, d in placed:
         click.echo(f"{d.severity}: {doc.name}:{line}:{col}: {_printable(d.describe())}", err=True)
-    if len(diags) > len(shown):
-        kept = {id(d) for d in shown}
-        rest = [d for d in diags if id(d) not in kept]
-        errors = sum(d.is_error for d in rest)
+    total = len(diags) if total is None else max(total, len(diags))
+    if total > len(shown):
+        more = total - len(shown)
         click.echo(
-            f"{doc.name}: {errors} more error{'s' * (errors != 1)} and {len(rest) - errors} more "
-            f"warning{'s' * (len(rest) - errors != 1)} not shown (the first {MAX_LINES} are above)",
+            f"{doc.name}: {more} more error{'s' * (more != 1)} and warning{'s' * (more != 1)} not shown "
+            f"(the first {len(shown)} are above)",
             err=True,
         )
 

@@ -20,42 +20,65 @@ _NOT_IN_COMPOSE = re.compile("[\ud800-\udfff\ufffe\uffff]")
 def check_text(data: Any, diags: Diagnostics) -> bool:
     """What a job must be before anything reads it: string keys, text Compose can hold, bounded nesting.
 
-    Iterative, so hostile input cannot exhaust Python's stack here or in the passes after it.
+    Iterative, so hostile input cannot exhaust Python's stack here or in the passes after it; the path of a
+    value is worked out only when it is wrong (each entry points at its parent), so a big job stays cheap.
     """
     ok = True
-    stack: list[tuple[Any, tuple, int]] = [(data, (), 0)]
+    parents: list[tuple[int, Any]] = [(-1, None)]  # (parent entry, key) for entries that hold containers
+    stack: list[tuple[Any, int, Any, int]] = [(data, 0, None, 0)]  # (value, parent entry, key, depth)
+
+    def path_of(parent: int, key: Any) -> tuple:
+        out = [] if key is None else [key]
+        while parent > 0:
+            parent, key = parents[parent]
+            if key is not None:  # the root has none
+                out.append(key)
+        return tuple(reversed(out))
+
     while stack:
-        value, path, depth = stack.pop()
+        value, parent, key, depth = stack.pop()
+        if isinstance(value, str):
+            if _NOT_IN_COMPOSE.search(value):
+                diags.error(path_of(parent, key), _NOT_STORABLE)
+                ok = False
+            continue
         if depth > MAX_DEPTH:
-            diags.error(path, f"nested more than {MAX_DEPTH} levels deep; a job definition never needs that")
+            diags.error(
+                path_of(parent, key), f"nested more than {MAX_DEPTH} levels deep; a job definition never needs that"
+            )
             return False
         if isinstance(value, dict):
-            for key, item in value.items():
-                if not isinstance(key, str):
-                    diags.error(path, f"expected text keys, found the key {key!r}; quote it in YAML")
+            here = len(parents)
+            parents.append((parent, key))
+            for k, item in value.items():
+                if not isinstance(k, str):
+                    diags.error(path_of(here, None), f"expected text keys, found the key {k!r}; quote it in YAML")
                     ok = False
                     continue
-                stack.append((item, path + (key,), depth + 1))
-                if _NOT_IN_COMPOSE.search(key):
-                    diags.error(
-                        path + (key,),
-                        "holds a character Compose files cannot carry (a lone surrogate, U+FFFE or U+FFFF)",
-                    )
+                if _NOT_IN_COMPOSE.search(k):
+                    diags.error(path_of(here, k), _NOT_STORABLE)
                     ok = False
+                stack.append((item, here, k, depth + 1))
         elif isinstance(value, list):
-            stack.extend((item, path + (i,), depth + 1) for i, item in enumerate(value))
-        elif isinstance(value, str) and _NOT_IN_COMPOSE.search(value):
-            diags.error(path, "holds a character Compose files cannot carry (a lone surrogate, U+FFFE or U+FFFF)")
-            ok = False
-        elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-            diags.error(path, "a number far too large for any field of a job")
-            ok = False
-        elif value is not None and not isinstance(value, (str, int, float, bool)):
+            here = len(parents)
+            parents.append((parent, key))
+            stack.extend((item, here, i, depth + 1) for i, item in enumerate(value))
+        elif isinstance(value, bool) or value is None or isinstance(value, float):
+            continue
+        elif isinstance(value, int):
+            if value.bit_length() > 64:
+                diags.error(path_of(parent, key), "a number far too large for any field of a job")
+                ok = False
+        else:
             diags.error(
-                path, f"expected a JSON value, found {type(value).__name__} (YAML dates and other tags: quote them)"
+                path_of(parent, key),
+                f"expected a JSON value, found {type(value).__name__} (YAML dates and other tags: quote them)",
             )
             ok = False
     return ok
+
+
+_NOT_STORABLE = "holds a character Compose files cannot carry (a lone surrogate, U+FFFE or U+FFFF)"
 
 
 def check_ids(raw_ops: list[Any], diags: Diagnostics) -> None:
@@ -81,32 +104,59 @@ def check_ids(raw_ops: list[Any], diags: Diagnostics) -> None:
 
 
 def check_dependencies(job: Job, diags: Diagnostics) -> None:
+    """Each op's depends_on: the node refuses unknown, self and cross-group dependencies; ops that both have no
+    execution.group it accepts (and runs the dependent twice). One diagnostic per op and kind of problem, naming
+    the ids, so a job with millions of edges stays linear and readable."""
     by_id = {op.id: op for op in job.ops}
     for op in job.run_ops:
+        found: dict[str, list[tuple[int, str]]] = {}
         for i, dep in enumerate(op.depends_on):
-            path = op.path + ("execution", "depends_on", i)
             target = by_id.get(dep)
             if dep == op.id:
-                diags.error(path, "an op cannot depend on itself", op.id)
+                kind = "self"
             elif target is None:
-                diags.error(path, f"depends on '{dep}', which is not an op of this job", op.id)
-            elif target.group != op.group and not getattr(target, "grouped", True) and not op.grouped:
+                kind = "unknown"
+            elif target.group == op.group:
+                continue
+            elif not getattr(target, "grouped", True) and not op.grouped:
+                kind = "ungrouped"
+            else:
+                kind = "cross"
+            found.setdefault(kind, []).append((i, dep))
+        for kind, deps in found.items():
+            path = (*op.path, "execution", "depends_on", deps[0][0])
+            names = _names(d for _, d in deps)
+            if kind == "self":
+                diags.error(path, "an op cannot depend on itself", op.id)
+            elif kind == "unknown":
+                diags.error(
+                    path, f"depends on {names}, which {'is' if len(deps) == 1 else 'are'} not an op of this job", op.id
+                )
+            elif kind == "ungrouped":
                 diags.warning(
                     path,
-                    f"depends on '{dep}', and neither has an execution group: the node accepts this (it compares the "
-                    f"groups as written), then runs each op in a group of its own, starting '{op.id}' once '{dep}' "
-                    f"reports startup success and again when its own group's turn comes; `nos2compose up` runs "
-                    f"'{op.id}' once, in its own group (give both the same execution.group to run them together)",
+                    f"depends on {names}, and neither has an execution group: the node accepts this "
+                    f"(it compares the groups as written), then runs each op in a group of its own, "
+                    f"starting '{op.id}' once its dependency reports startup success and again when "
+                    f"its own group's turn comes; `nos2compose up` runs '{op.id}' once, in its own "
+                    "group (give them the same execution.group to run them together)",
                     op.id,
                 )
-            elif target.group != op.group:
+            else:
+                groups = ", ".join(dict.fromkeys(f"'{by_id[d].group}'" for _, d in deps[:5]))
                 diags.error(
                     path,
-                    f"depends on '{dep}' in group '{target.group}', but depends_on may only name ops of the same "
-                    f"group ('{op.group}'), as the node requires",
+                    f"depends on {names} in group {groups}, but depends_on may only name ops of the "
+                    f"same group ('{op.group}'), as the node requires",
                     op.id,
                 )
     _check_cycles(job, diags)
+
+
+def _names(ids, most: int = 5) -> str:
+    ids = list(ids)
+    shown = ", ".join(f"'{i}'" for i in ids[:most])
+    return shown + (f" and {len(ids) - most} more" if len(ids) > most else "")
 
 
 def _check_cycles(job: Job, diags: Diagnostics) -> None:

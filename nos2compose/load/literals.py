@@ -31,6 +31,35 @@ RESULT = "result"  # %%ops.X.results.K%%: filled in by the supervisor when a lat
 UNKNOWN = "unknown"  # the node finds no value: the op fails before it starts
 
 
+DEFAULT_OUTPUT_LIMIT = 50 * 1024 * 1024
+OUTPUT_LIMIT_ENV = "NOS2COMPOSE_MAX_OUTPUT_BYTES"
+
+
+def output_limit() -> int:
+    """Bytes of Compose a job may expand to (50 MiB, or NOS2COMPOSE_MAX_OUTPUT_BYTES)."""
+    import os
+
+    try:
+        return max(1, int(os.environ.get(OUTPUT_LIMIT_ENV, "")))
+    except ValueError:
+        return DEFAULT_OUTPUT_LIMIT
+
+
+class TooLarge(Exception):
+    """The job would expand past the output limit; raised where it happens, before the output is built."""
+
+    def __init__(self, path: Path, limit: int):
+        super().__init__(path)
+        self.path, self.limit = path, limit
+
+    @property
+    def message(self) -> str:
+        return (
+            f"the job would expand to more than {self.limit // (1024 * 1024)} MiB of Compose here (its literals "
+            f"splice their values again and again); the limit is {OUTPUT_LIMIT_ENV}"
+        )
+
+
 class Unresolved(Exception):
     """A literal that cannot be turned into a value; `kind` says why."""
 
@@ -59,6 +88,23 @@ class LiteralContext:
         self.exposed = exposed or {}  # op id -> its exposed ports as text (for %%ops.ID.endpoint.PORT%%)
         self.first_use: dict[Placeholder, tuple[Path, str]] = {}  # where each placeholder first appears
         self.unresolved: dict[str, list[str]] = {}  # op id -> the node's messages for what fails it at its start
+        self.limit = output_limit()
+        self.spent = 0  # bytes the literals' values have added so far
+        self._values: dict[str, tuple[Any, int]] = {}  # literal -> (its value, parsed; its size as JSON)
+
+    def charge(self, literal: str, path: Path) -> Any:
+        """A literal's value as the node uses it (parsed once per literal; Unresolved when there is none),
+        counted against the output limit: TooLarge as soon as the job would expand past it (a small job can
+        splice a big value many times)."""
+        known = self._values.get(literal)
+        if known is None:
+            value = _parsed(self.value(literal))
+            known = self._values[literal] = (value, len(json.dumps(value, ensure_ascii=False, default=str)))
+        self.spent += known[1]
+        if self.spent > self.limit:
+            raise TooLarge(path, self.limit)
+        value = known[0]
+        return list(value) if isinstance(value, list) else value
 
     def placeholder(self, op_id: str, key: str, splice: str, where: tuple[Path, str]) -> Template:
         """A result the supervisor fills in, as a value standing alone (the planner names its variable)."""
@@ -198,7 +244,7 @@ class Resolver:
         """The literal's value; a result of an earlier op becomes a placeholder the supervisor fills in."""
         try:
             try:
-                return _parsed(self.ctx.value(literal))
+                return self.ctx.charge(literal, path)
             except Unresolved as exc:
                 if exc.kind != RESULT:
                     raise
