@@ -26,6 +26,7 @@ Examples:
   nos2compose import -f stack.yaml --profile gpu --env-file prod.env
   nos2compose import --strict -o job.json        # in CI: fail on anything the job cannot keep
   nos2compose import --group-by single           # every service in one group
+  nos2compose import compose/ -o job.json        # the group files `nos2compose convert -o compose/` wrote
 
 \b
 Each service with an image becomes a container/run op named after it; published
@@ -33,6 +34,8 @@ and exposed ports become `expose`, curl/wget healthchecks against localhost beco
 http health checks, GPU requests become `gpu: true`, named volumes become
 create-volume ops. What a node cannot do (bind mounts, host ports, build:,
 capabilities, limits, ...) is a warning naming the service and key.
+A file `nos2compose convert` wrote comes back as the job it came from (groups,
+op ids, health checks, results, resources, run-time literals), with your edits.
 docs/import.md lists every key.
 """
 
@@ -59,7 +62,8 @@ class _Stop(click.ClickException):
     multiple=True,
     metavar="FILE",
     help="A Compose file (repeatable; later files override earlier ones, as with docker compose -f). "
-    "FILE arguments come first, then -f files. None: Compose finds compose.yaml or "
+    "FILE arguments come first, then -f files. A directory stands for the group files "
+    "`nos2compose convert -o` wrote in it. None: Compose finds compose.yaml or "
     "docker-compose.yml itself, with the .env beside it.",
 )
 @click.option(
@@ -120,7 +124,7 @@ def import_command(
     from .mapping import job_from_project  # loaded when `import` runs, not on every command's start
     from .project import ImportProblem, load_project
 
-    files = [*file_args, *file_opts]
+    files = _expand_directories([*file_args, *file_opts])
     base = _project_dir(files, project_directory)
     compose_warnings: list[str] = []
     try:
@@ -148,6 +152,38 @@ def import_command(
         output.write_text(text, encoding="utf-8", newline="\n")
     except OSError as exc:
         raise _Stop(f"{output}: cannot write the job ({exc.strerror})") from None
+
+
+def _expand_directories(files: list[str]) -> list[str]:
+    """A directory `convert -o` wrote stands for its group files in name order (which is group order),
+    each followed by its NN-GROUP.override.yaml where there is one, as `nos2compose up DIR` runs them."""
+    from ..contract import EXTENSION, OVERRIDE_SUFFIX
+
+    out = []
+    for f in files:
+        path = Path(f)
+        if f == "-" or not path.is_dir():
+            out.append(f)
+            continue
+        found = []
+        for candidate in sorted(path.glob("*.y*ml")):
+            try:
+                text = candidate.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if candidate.name.endswith(OVERRIDE_SUFFIX) or "services:" not in text or f"{EXTENSION}:" not in text:
+                continue
+            found.append(str(candidate))
+            override = candidate.with_name(candidate.stem + OVERRIDE_SUFFIX)
+            if override.is_file():
+                found.append(str(override))
+        if not found:
+            raise _Stop(
+                f"{f}: a directory without the group files `nos2compose convert -o` writes "
+                "(NN-GROUP.yaml with an x-nos2compose block); name the Compose files instead"
+            )
+        out.extend(found)
+    return out
 
 
 def _line(d: Diagnostic, where: str, base: Path) -> str:

@@ -16,6 +16,7 @@ named after its first op (in job order: dependencies first, then by name).
 
 from __future__ import annotations
 
+from ..contract import GROUP_LABEL, GROUP_ORDER_LABEL
 from ..diagnostics import Diagnostics
 from .model import Edge, Group, RunOp
 
@@ -24,14 +25,27 @@ COMPLETED = "service_completed_successfully"
 
 
 def collect_edges(
-    services: dict, ops: dict[str, RunOp], left_out: dict[str, str], helpers: set[str], diags: Diagnostics
+    services: dict,
+    ops: dict[str, RunOp],
+    left_out: dict[str, str],
+    helpers: set[str],
+    diags: Diagnostics,
+    probes: dict[str, str] | None = None,
 ) -> list[Edge]:
-    """The depends_on edges between ops; edges to services that are not ops are warned and dropped."""
+    """The depends_on edges between ops; edges to services that are not ops are warned and dropped.
+
+    An edge to a probe sidecar (`probes`: sidecar -> op service) is an edge to the op it probes,
+    whose readiness the sidecar reports; edges to other helpers (fetchers) are resources, not ops.
+    """
     edges = []
     for name in ops:
         for dep, spec in (services[name].get("depends_on") or {}).items():
             spec = spec or {}
             path = ("services", name, "depends_on", dep)
+            if dep in (probes or {}):
+                if probes[dep] != name:
+                    edges.append(Edge(name, probes[dep], spec.get("condition", "service_started")))
+                continue
             if dep in helpers:
                 continue
             if dep not in services:
@@ -249,3 +263,102 @@ def _warn_blocking_groups(
             f"and {first} {why}, like a server that runs until stopped, so "
             f'"{later}" may never start{hint}',
         )
+
+
+def plan_labelled_groups(
+    order: list[str],
+    edges: list[Edge],
+    ops: dict[str, RunOp],
+    services: dict,
+    known: list[str],
+    diags: Diagnostics,
+) -> tuple[list[Group], dict[str, list[str]]]:
+    """Groups as a file convert wrote says: each service's io.nosana.group label, ordered by its
+    io.nosana.group-order label (then the file's x-nos2compose groups, then first appearance).
+
+    Edges within a group are the job's depends_on; an edge to an earlier group is the barrier the
+    single file adds between groups (a node runs groups in order anyway), not a depends_on. A
+    service without a group label (added by hand) joins the group of an op it is tied to by
+    service_started/service_healthy, else the last group (where a node's long-running ops are).
+    Needs at least one labelled service.
+    """
+    group_of: dict[str, str] = {}
+    rank: dict[str, tuple] = {}
+    for n, name in enumerate(order):
+        own = _labels(services[name])
+        if GROUP_LABEL not in own:
+            continue
+        group = str(own[GROUP_LABEL])
+        group_of[name] = group
+        hint = known.index(group) if group in known else len(known)
+        here = (_int(own.get(GROUP_ORDER_LABEL)), hint, n)
+        rank[group] = min(rank.get(group, here), here)
+    _place_unlabelled(order, edges, group_of, rank, diags)
+    names = sorted(rank, key=rank.__getitem__)
+    position = {g: i for i, g in enumerate(names)}
+    index = {op: n for n, op in enumerate(order)}
+    depends: dict[str, list[str]] = {op: [] for op in order}
+    for e in edges:
+        mine, theirs = position[group_of[e.dependent]], position[group_of[e.dependency]]
+        path = ("services", e.dependent, "depends_on", e.dependency)
+        if theirs < mine:
+            continue  # the single file's barrier: the next group waits for this one
+        if theirs > mine:
+            diags.warning(
+                path,
+                f'{e.dependency} runs in a later group ("{group_of[e.dependency]}"): a node runs groups in '
+                "order and depends_on names ops of the same group only: left out",
+            )
+            continue
+        if e.condition == COMPLETED:
+            diags.warning(
+                path + ("condition",),
+                f"service_completed_successfully: a node cannot wait for an op of the same group to exit: "
+                f"{e.dependent} starts once {e.dependency} has started",
+            )
+        if e.dependency not in depends[e.dependent]:
+            depends[e.dependent].append(e.dependency)
+    for op in order:
+        depends[op].sort(key=index.__getitem__)
+    groups = []
+    for g in names:
+        members = [op for op in order if group_of[op] == g]
+        groups.append(Group(g, _start_order(members, depends, index)))
+    return groups, depends
+
+
+def _place_unlabelled(
+    order: list[str], edges: list[Edge], group_of: dict[str, str], rank: dict[str, tuple], diags: Diagnostics
+) -> None:
+    changed = True
+    while changed:  # started/healthy ties carry a labelled op's group to the services tied to it
+        changed = False
+        for e in edges:
+            if e.condition not in SAME_GROUP:
+                continue
+            for a, b in ((e.dependent, e.dependency), (e.dependency, e.dependent)):
+                if a not in group_of and b in group_of:
+                    group_of[a] = group_of[b]
+                    changed = True
+    last = max(rank, key=rank.__getitem__)
+    for name in order:
+        if name in group_of:
+            continue
+        group_of[name] = last
+        diags.warning(
+            ("services", name, "labels"),
+            f"{name} has no {GROUP_LABEL} label, unlike the services nos2compose convert wrote, and no "
+            f'started/healthy dependency ties it to one: it joins the last group ("{last}")',
+        )
+
+
+def _labels(service) -> dict:
+    found = (service or {}).get("labels")
+    return found if isinstance(found, dict) else {}
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 1 << 30

@@ -9,316 +9,20 @@ else is left out with a warning naming the test.
 
 from __future__ import annotations
 
-import base64
 import re
 import shlex
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ..contract import PROBE_CONFIG, SCRIPT_PATHS
 from ..diagnostics import Diagnostics
+from .http_commands import _SHELLS, HttpProbe, NotHttp, http_probe, render_test
 from .model import RunOp
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]"}
 METHODS = {"GET", "POST", "PUT", "DELETE"}
 TIMING_KEYS = ("interval", "timeout", "retries", "start_period", "start_interval")
-
-_EXIT_SUFFIX = re.compile(r"\s*\|\|\s*(exit(\s+\d+)?|false)\s*$")
-_REDIRECT = re.compile(r"\s*(\d?>>?|&>)\s*(/dev/null|&[12])")
-_SHELLS = {"sh", "bash", "ash", "dash"}
-
-
-@dataclass
-class HttpProbe:
-    url: str
-    method: str = "GET"
-    headers: dict[str, str] = field(default_factory=dict)
-    body: str | None = None
-    notes: list[str] = field(default_factory=list)  # where the node's check differs from the test
-
-
-class NotHttp(Exception):
-    """The test is not an HTTP call a node can make in its place; the message says why."""
-
-
-# curl: options that take a value (short letters, long names), and flags that change nothing here
-_CURL_VALUE_SHORT = set("XHodmuAewbcEKrxyYzCQtT")
-_CURL_VALUE_LONG = {
-    "request",
-    "header",
-    "output",
-    "data",
-    "data-raw",
-    "data-binary",
-    "data-ascii",
-    "max-time",
-    "connect-timeout",
-    "retry",
-    "retry-delay",
-    "retry-max-time",
-    "user",
-    "user-agent",
-    "write-out",
-    "referer",
-    "cookie",
-    "cookie-jar",
-    "cacert",
-    "cert",
-    "resolve",
-    "proxy",
-    "noproxy",
-    "interface",
-    "limit-rate",
-    "unix-socket",
-    "abstract-unix-socket",
-    "url",
-    "expect100-timeout",
-    "speed-time",
-    "speed-limit",
-    "stderr",
-    "trace",
-    "trace-ascii",
-    "config",
-    "range",
-    "time-cond",
-}
-_CURL_FLAGS_SHORT = set("fsSLkvqgNI46#0123ZnR")
-_CURL_FLAGS_LONG = {
-    "fail",
-    "fail-with-body",
-    "fail-early",
-    "silent",
-    "show-error",
-    "location",
-    "insecure",
-    "verbose",
-    "globoff",
-    "no-buffer",
-    "head",
-    "ipv4",
-    "ipv6",
-    "http1.0",
-    "http1.1",
-    "http2",
-    "http2-prior-knowledge",
-    "no-progress-meter",
-    "compressed",
-    "no-keepalive",
-    "retry-connrefused",
-    "retry-all-errors",
-    "path-as-is",
-    "progress-bar",
-    "netrc",
-    "no-sessionid",
-    "tcp-nodelay",
-}
-# wget (GNU and busybox)
-_WGET_VALUE_SHORT = set("OoTtUYeP")
-_WGET_VALUE_LONG = {
-    "output-document",
-    "output-file",
-    "timeout",
-    "tries",
-    "user-agent",
-    "header",
-    "method",
-    "post-data",
-    "body-data",
-    "wait",
-    "waitretry",
-    "proxy",
-    "execute",
-    "directory-prefix",
-    "dns-timeout",
-    "connect-timeout",
-    "read-timeout",
-    "user",
-    "password",
-    "http-user",
-    "http-password",
-    "append-output",
-    "limit-rate",
-    "bind-address",
-}
-_WGET_FLAGS_SHORT = set("qSsc46")
-_WGET_FLAGS_LONG = {
-    "spider",
-    "quiet",
-    "no-verbose",
-    "server-response",
-    "no-check-certificate",
-    "no-proxy",
-    "retry-connrefused",
-    "continue",
-    "inet4-only",
-    "inet6-only",
-    "no-cache",
-    "no-dns-cache",
-    "content-on-error",
-    "verbose",
-    "no-hsts",
-}
-
-
-def render_test(test: list[str]) -> str:
-    """The test as a user wrote it: the shell string, or the command line."""
-    if test and test[0] == "CMD-SHELL":
-        return " ".join(test[1:])
-    if test and test[0] == "CMD":
-        return shlex.join(test[1:])
-    return shlex.join(test)
-
-
-def http_probe(test: list[str]) -> HttpProbe:
-    """The HTTP request a healthcheck test makes; raises NotHttp when it is something else."""
-    if not test or test[0] not in ("CMD", "CMD-SHELL"):
-        raise NotHttp("a test starts with CMD or CMD-SHELL")
-    if test[0] == "CMD-SHELL":
-        argv = _shell_words(" ".join(test[1:]))
-    else:
-        argv = list(test[1:])
-        if len(argv) == 3 and argv[0].rsplit("/", 1)[-1] in _SHELLS and argv[1] == "-c":
-            argv = _shell_words(argv[2])
-    if not argv:
-        raise NotHttp("the test is empty")
-    program = argv[0].rsplit("/", 1)[-1]
-    if program == "curl":
-        return _curl(argv[1:])
-    if program == "wget":
-        return _wget(argv[1:])
-    raise NotHttp(f"it runs {program}, not curl or wget")
-
-
-def _shell_words(script: str) -> list[str]:
-    """The words of a one-command shell script; `|| exit 1` and output redirections are dropped."""
-    script = _REDIRECT.sub("", _EXIT_SUFFIX.sub("", script.strip()))
-    lexer = shlex.shlex(script, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
-    try:
-        words = list(lexer)
-    except ValueError as exc:
-        raise NotHttp(f"the shell command does not parse ({exc})") from None
-    for w in words:
-        if w and all(c in "();<>|&" for c in w):
-            raise NotHttp(f"the shell command is more than one call (it uses {w})")
-        if "$" in w or "`" in w:
-            raise NotHttp("the shell command uses a variable or substitution only the container knows")
-    return words
-
-
-def _options(
-    args: list[str],
-    value_short: set[str],
-    value_long: set[str],
-    flags_short: set[str],
-    flags_long: set[str],
-    program: str,
-) -> tuple[list[tuple[str, str | None]], list[str]]:
-    """([(option, value)], [positional words]); short clusters such as -fsS or -qO- are split."""
-    opts: list[tuple[str, str | None]] = []
-    positional: list[str] = []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        i += 1
-        if a == "--":
-            positional += args[i:]
-            break
-        if a.startswith("--"):
-            name, eq, value = a[2:].partition("=")
-            if name in value_long:
-                if not eq:
-                    if i >= len(args):
-                        raise NotHttp(f"{program} option --{name} has no value")
-                    value, i = args[i], i + 1
-                opts.append((name, value))
-            elif name in flags_long and not eq:
-                opts.append((name, None))
-            else:
-                raise NotHttp(f"{program} option --{name} is not one the importer understands")
-        elif a.startswith("-") and len(a) > 1:
-            j = 1
-            while j < len(a):
-                c = a[j]
-                if c in value_short:
-                    value = a[j + 1 :]
-                    if not value:
-                        if i >= len(args):
-                            raise NotHttp(f"{program} option -{c} has no value")
-                        value, i = args[i], i + 1
-                    opts.append((c, value))
-                    break
-                if c not in flags_short:
-                    raise NotHttp(f"{program} option -{c} is not one the importer understands")
-                opts.append((c, None))
-                j += 1
-        else:
-            positional.append(a)
-    return opts, positional
-
-
-def _header(probe: HttpProbe, text: str) -> None:
-    name, colon, value = text.partition(":")
-    if not colon or not name.strip() or not value.strip():
-        raise NotHttp(f"header {text!r} is not 'Name: value'")
-    probe.headers[name.strip()] = value.strip()
-
-
-def _curl(args: list[str]) -> HttpProbe:
-    opts, urls = _options(args, _CURL_VALUE_SHORT, _CURL_VALUE_LONG, _CURL_FLAGS_SHORT, _CURL_FLAGS_LONG, "curl")
-    urls += [v for o, v in opts if o == "url" and v is not None]
-    if len(urls) != 1:
-        raise NotHttp(f"curl is given {len(urls)} URLs")
-    probe = HttpProbe(urls[0])
-    fail = False
-    for name, value in opts:
-        if name in ("f", "fail", "fail-with-body"):
-            fail = True
-        elif name in ("X", "request"):
-            probe.method = value.upper()
-        elif name in ("I", "head"):
-            probe.method = "HEAD"
-        elif name in ("H", "header"):
-            _header(probe, value)
-        elif name in ("d", "data", "data-raw", "data-binary", "data-ascii"):
-            if value.startswith("@") and name != "data-raw":
-                raise NotHttp("curl sends a file as the body")
-            probe.body = value
-            if probe.method == "GET":
-                probe.method = "POST"
-        elif name in ("u", "user"):
-            probe.headers["Authorization"] = "Basic " + base64.b64encode(value.encode()).decode()
-        elif name in ("A", "user-agent"):
-            probe.headers["User-Agent"] = value
-        elif name in ("L", "location"):
-            probe.notes.append(
-                "curl follows redirects (-L); a node's check does not: it expects 200 from the URL itself"
-            )
-        elif name in ("unix-socket", "abstract-unix-socket", "x", "proxy", "resolve", "T", "range", "r"):
-            raise NotHttp(f"curl option {'-' if len(name) == 1 else '--'}{name} changes where or what it asks")
-    if not fail:
-        probe.notes.append("curl without --fail passes on any HTTP answer; a node's check passes only on status 200")
-    return probe
-
-
-def _wget(args: list[str]) -> HttpProbe:
-    opts, urls = _options(args, _WGET_VALUE_SHORT, _WGET_VALUE_LONG, _WGET_FLAGS_SHORT, _WGET_FLAGS_LONG, "wget")
-    if len(urls) != 1:
-        raise NotHttp(f"wget is given {len(urls)} URLs")
-    probe = HttpProbe(urls[0])
-    for name, value in opts:
-        if name in ("header",):
-            _header(probe, value)
-        elif name in ("U", "user-agent"):
-            probe.headers["User-Agent"] = value
-        elif name == "method":
-            probe.method = value.upper()
-        elif name in ("post-data", "body-data"):
-            probe.body = value
-            if probe.method == "GET":
-                probe.method = "POST"
-        elif name in ("Y", "proxy") and value not in ("off", "no"):
-            raise NotHttp("wget goes through a proxy")
-    return probe
+PROBE = SCRIPT_PATHS[PROBE_CONFIG]  # nos2compose's own probe: its arguments are the job's checks, word for word
+_PROBE_URL = re.compile(r"(?P<scheme>https?|wss?)://(?P<host>\[[^\]]*\]|[^/:?#]*)(?::(?P<port>\d+))?(?P<path>.*)", re.S)
 
 
 def check_for(probe: HttpProbe, self_names: set[str]) -> tuple[int, dict]:
@@ -348,12 +52,130 @@ def check_for(probe: HttpProbe, self_names: set[str]) -> tuple[int, dict]:
     return (port if port is not None else 80), check
 
 
+def probe_args(test) -> list[str] | None:
+    """The arguments of nos2compose's probe (`sh /nos2compose/probe.sh CHECK...`), or None when the test is
+    something else."""
+    if not isinstance(test, list) or not test:
+        return None
+    if test[0] == "CMD-SHELL":
+        try:
+            argv = shlex.split(" ".join(test[1:]))
+        except ValueError:
+            return None
+    elif test[0] == "CMD":
+        argv = list(test[1:])
+    else:
+        return None
+    if len(argv) >= 2 and argv[0].rsplit("/", 1)[-1] in _SHELLS and argv[1] == PROBE:
+        return argv[2:]
+    return None
+
+
+def probe_checks(args: list[str], self_names: set[str]) -> tuple[list[tuple[int, dict]], list[str]]:
+    """(port, Nosana health check) for each check the probe makes, and what could not be kept.
+
+    The probe's arguments are convert's spelling of the job's checks, so they go back exactly:
+    `http --method=M --url=http://HOST:PORT/PATH --expect-status=N [--header=NAME: VALUE]...
+    [--body=TEXT] [--startup-only]` and `websocket --url=ws://HOST:PORT/ --expect-text=T [--startup-only]`;
+    HOST is the container itself (127.0.0.1) or, from a sidecar, the op's service name.
+    """
+    checks: list[tuple[int, dict]] = []
+    problems: list[str] = []
+    words: list[list[str]] = []
+    for a in args:
+        if a in ("http", "websocket"):
+            words.append([a])
+        elif words:
+            words[-1].append(a)
+        else:
+            problems.append(f"probe argument {a!r} comes before any check: ignored")
+    for kind, *options in words:
+        try:
+            checks.append(_probe_check(kind, options, self_names))
+        except NotHttp as exc:
+            problems.append(f"{kind} check `{shlex.join([kind, *options])}`: {exc}: left out")
+    return checks, problems
+
+
+def _probe_check(kind: str, options: list[str], self_names: set[str]) -> tuple[int, dict]:
+    values: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    startup = False
+    for o in options:
+        name, eq, value = o.partition("=")
+        if o == "--startup-only":
+            startup = True
+        elif name == "--header" and eq:
+            key, sep, text = value.partition(": ")
+            if not sep:
+                key, _, text = value.partition(":")
+                text = text.lstrip(" ")
+            headers[key] = text
+        elif name in ("--method", "--url", "--expect-status", "--expect-text", "--body") and eq:
+            values[name[2:]] = value
+        else:
+            raise NotHttp(f"the probe has no option {o!r}")
+    m = _PROBE_URL.fullmatch(values.get("url", ""))
+    if m is None:
+        raise NotHttp("its --url is not http://HOST:PORT/PATH")
+    host = m.group("host").lower()
+    if host not in LOCAL_HOSTS and host not in self_names:
+        raise NotHttp(f"it asks host {host or '(none)'}, not the op itself")
+    want = "ws" if kind == "websocket" else "http"
+    if m.group("scheme") != want:
+        raise NotHttp(f"a {kind} check asks {want}://, not {m.group('scheme')}://")
+    port = int(m.group("port") or 80)
+    if kind == "websocket":
+        if m.group("path") not in ("", "/"):
+            raise NotHttp("a node's websocket check asks the path /, and a job cannot name another")
+        if "expect-text" not in values:
+            raise NotHttp("it has no --expect-text")
+        return port, {"type": "websocket", "expected_response": values["expect-text"], "continuous": not startup}
+    method = values.get("method", "GET")
+    if method not in METHODS:
+        raise NotHttp(f"a node's check cannot send {method}")
+    try:
+        status = int(values["expect-status"])
+    except (KeyError, ValueError):
+        raise NotHttp("it has no --expect-status=N") from None
+    check: dict = {"type": "http", "path": m.group("path"), "method": method, "expected_status": status}
+    if headers:
+        check["headers"] = headers
+    if "body" in values:
+        check["body"] = values["body"]
+    check["continuous"] = not startup
+    return port, check
+
+
+def apply_probe(service: str, key: tuple, args: list[str], op: RunOp, self_names: set[str], diags: Diagnostics) -> None:
+    """The checks of nos2compose's probe (in the op's own healthcheck, or its sidecar's) on the op's ports."""
+    path = ("services", service, *key)
+    checks, problems = probe_checks(args, self_names)
+    for problem in problems:
+        diags.warning(path, problem)
+    for port, check in checks:
+        exposed = op.exposed(port)
+        if exposed is None:
+            diags.warning(
+                path,
+                f"the probe checks port {port}, which {op.id} does not expose: left out "
+                "(publish the port in ports: or expose: to keep it)",
+            )
+        else:
+            exposed.health_checks.append(check)
+
+
 def apply_healthcheck(service: str, hc: dict, op: RunOp, self_names: set[str], diags: Diagnostics) -> None:
     """Adds the http check `hc` stands for to the op's exposed port, or warns why there is none."""
     path = ("services", service, "healthcheck")
     if hc.get("disable") is True:
         return
     test = hc.get("test")
+    args = probe_args(test)
+    if args is not None:  # nos2compose's probe: its timing is nos2compose's own (--health-* options), not the job's
+        op.has_compose_healthcheck = True
+        apply_probe(service, ("healthcheck", "test"), args, op, self_names, diags)
+        return
     if not test:
         if any(k in hc for k in TIMING_KEYS):
             diags.warning(

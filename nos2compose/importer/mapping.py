@@ -5,10 +5,14 @@
 
 from __future__ import annotations
 
-from ..diagnostics import Diagnostic, Diagnostics
-from .groups import collect_edges, plan_groups
+from .. import contract
+from ..diagnostics import Diagnostics
+from . import generated
+from .groups import collect_edges, plan_groups, plan_labelled_groups
+from .health import apply_healthcheck
 from .keys import Handling, top_level_key
 from .model import Group, RunOp
+from .network import self_names
 from .services import is_helper, leave_out_reason, run_op
 from .volumes import check_project_volume, volume_op_ids
 
@@ -25,11 +29,15 @@ def job_from_project(
     an earlier one). strict: every warning is an error, and no job is returned.
     """
     diags = Diagnostics()
+    gen = generated.read(project)  # a file nos2compose convert wrote: its groups, results, run-time values
+    if gen is not None:
+        project = generated.restore(project, gen)  # ${N2C_…} -> %%ops.OP.results.KEY%%, before $$ is undone
     project = unescape(project)
     services: dict = project.get("services") or {}
-    check_top_level(project, diags)  # name, networks, secrets, x-*, ...
+    check_top_level(project, diags, gen)  # name, networks, secrets, x-*, ...
 
-    helpers = {name for name, svc in services.items() if is_helper(svc)}  # nos2compose's own sidecars
+    roles = generated.helpers(services)  # nos2compose's own probe sidecars and resource fetchers
+    helpers = roles.names | {name for name, svc in services.items() if is_helper(svc)}
     left_out: dict[str, str] = {}
     ops: dict[str, RunOp] = {}
     links: list[tuple[str, str, str]] = []
@@ -41,20 +49,53 @@ def job_from_project(
             left_out[name] = reason
         else:
             ops[name] = run_op(name, svc, diags, links)  # every key: handled or warned
+            apply_machinery(ops[name], name, svc, services, roles, diags)
     if not ops:
         shown = ", ".join(f"{n} ({r})" for n, r in left_out.items()) or "the project has no services"
         diags.error(("services",), f"no service with an image: {shown}")
         return _finish(None, diags, strict)
     apply_links(links, ops, left_out, diags)
 
-    edges = collect_edges(services, ops, left_out, helpers, diags)
-    plan = plan_groups(list(ops), edges, ops, group_by, diags)  # groups, same-group depends_on
+    edges = collect_edges(services, ops, left_out, helpers, diags, roles.probes)
+    if gen is not None and any(op.op_id is not None for op in ops.values()):  # groups as convert wrote them
+        plan = plan_labelled_groups(list(ops), edges, ops, services, gen.groups, diags)
+        warn_what_a_file_cannot_hold(ops, diags)
+    else:
+        plan = plan_groups(list(ops), edges, ops, group_by, diags)  # groups, same-group depends_on
     if plan is None:
         return _finish(None, diags, strict)
     groups, depends = plan
 
     volumes = project_volumes(project, ops, diags)  # create-volume ops, first group
-    return _finish(assemble(ops, groups, depends, volumes), diags, strict)
+    recorded = gen.volume_ops if gen is not None else {}  # convert's record of the job's create-volume ops
+    return _finish(assemble(ops, groups, depends, volumes, recorded), diags, strict)
+
+
+def apply_machinery(
+    op: RunOp, name: str, svc: dict, services: dict, roles: generated.Helpers, diags: Diagnostics
+) -> None:
+    """What nos2compose's own machinery around a service says about its op: its x-nos2compose record
+    (results, stop_if_dependent_stops, environment_from), the checks its probe sidecar makes, and
+    the resources its fetchers fetch."""
+    generated.apply_extension(op, name, svc.get(contract.EXTENSION), diags)
+    for sidecar, target in roles.probes.items():
+        if target == name and (services[sidecar] or {}).get("healthcheck"):
+            apply_healthcheck(sidecar, services[sidecar]["healthcheck"], op, self_names(name, svc), diags)
+    for fetcher in roles.fetchers.get(name, ()):
+        found = generated.resource(fetcher, services[fetcher] or {}, svc, op.job_id, diags)
+        if found is not None:
+            op.resources.append(found)
+
+
+def warn_what_a_file_cannot_hold(ops: dict[str, RunOp], diags: Diagnostics) -> None:
+    """A job's meta never reaches a Compose file; for a GPU job it says how much GPU memory the market must find."""
+    gpu = next((name for name, op in ops.items() if op.gpu), None)
+    if gpu is not None:
+        diags.warning(
+            ("services", gpu, "deploy"),
+            'a Compose file holds no job meta: the job gets meta.trigger "cli" and no '
+            "meta.system_requirements; add required_vram (GiB) by hand if its ops need a minimum of GPU memory",
+        )
 
 
 def unescape(value):
@@ -68,8 +109,10 @@ def unescape(value):
     return value
 
 
-def check_top_level(project: dict, diags: Diagnostics) -> None:
+def check_top_level(project: dict, diags: Diagnostics, gen: generated.Generated | None = None) -> None:
     for key, value in project.items():
+        if key == contract.EXTENSION and gen is not None:
+            continue  # what convert recorded: read by generated.py
         entry = top_level_key(key)
         if entry is None:
             diags.warning((key,), f"{key}: unknown to nos2compose import: left out")
@@ -85,6 +128,8 @@ def check_top_level(project: dict, diags: Diagnostics) -> None:
                     )
         elif key in ("secrets", "configs", "models"):
             for name in value or {}:
+                if key == "configs" and name in contract.SCRIPT_PATHS:
+                    continue  # nos2compose's own scripts (probe, fetcher), carried by the file
                 diags.warning((key, name), f"{key[:-1]} {name}: not kept; {note}")
         elif handling is Handling.IGNORED:
             diags.warning((key,), f"{key}: {note}")
@@ -114,26 +159,59 @@ def project_volumes(project: dict, ops: dict[str, RunOp], diags: Diagnostics) ->
     return [n for n in declared if n in used] + sorted(used - set(declared))
 
 
-def assemble(ops: dict[str, RunOp], groups: list[Group], depends: dict[str, list[str]], volumes: list[str]) -> dict:
-    """The job, keys in a fixed order: create-volume ops first (in the first group), then groups in run order."""
-    ids = volume_op_ids(volumes, set(ops))
+def assemble(
+    ops: dict[str, RunOp],
+    groups: list[Group],
+    depends: dict[str, list[str]],
+    volumes: list[str],
+    recorded: dict[str, tuple[str, str]] | None = None,
+) -> dict:
+    """The job, keys in a fixed order: create-volume ops first (in the first group), then groups in run order.
+
+    `recorded` (op id -> (group, volume name)): the create-volume ops a file convert wrote stands for;
+    they keep their id and group, a group of nothing but them running first."""
+    recorded = recorded or {}
+    named = {name for _, name in recorded.values()}
+    ids = volume_op_ids([v for v in volumes if v not in named], {op.job_id for op in ops.values()} | set(recorded))
     first = groups[0].name
     job_ops: list[dict] = [
         {"type": "container/create-volume", "id": ids[v], "args": {"name": v}, "execution": {"group": first}}
         for v in volumes
+        if v in ids
     ]
-    for g in groups:
-        for op_id in g.ops:
+    run_groups = {g.name for g in groups}
+    volume_groups = [
+        Group(group, []) for group in dict.fromkeys(g for g, _ in recorded.values()) if group not in run_groups
+    ]
+    for g in volume_groups + groups:
+        for op_id, (group, name) in recorded.items():
+            if group == g.name:
+                job_ops.append(
+                    {
+                        "type": "container/create-volume",
+                        "id": op_id,
+                        "args": {"name": name},
+                        "execution": {"group": group},
+                    }
+                )
+        for name in g.ops:
+            op = ops[name]
             execution: dict = {"group": g.name}
-            if depends[op_id]:
-                execution["depends_on"] = depends[op_id]
-            job_ops.append({"type": "container/run", "id": op_id, "args": ops[op_id].args(), "execution": execution})
+            if depends[name]:
+                execution["depends_on"] = [ops[d].job_id for d in depends[name]]
+            if op.stop_if_dependent_stops:
+                execution["stop_if_dependent_stops"] = True
+            entry: dict = {"type": "container/run", "id": op.job_id, "args": op.args()}
+            if op.results:
+                entry["results"] = op.results
+            job_ops.append({**entry, "execution": execution})
     return {"version": "0.1", "type": "container", "meta": {"trigger": TRIGGER}, "ops": job_ops}
 
 
 def _finish(job: dict | None, diags: Diagnostics, strict: bool) -> tuple[dict | None, Diagnostics]:
     if strict and diags.warnings:
         escalated = Diagnostics(strict=True)
-        escalated.items = [Diagnostic("error", d.path, d.message, d.op) for d in diags.items]
+        for d in diags.items:
+            escalated.error(d.path, d.message, d.op)
         diags = escalated
     return (None if diags.has_errors() else job), diags

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 
 from .keys import is_default
-from .model import Exposed, RunOp, ServiceContext
+from .model import Exposed, RunOp, ServiceContext, Spread
 
+LOCAL_ADDRESS = "127.0.0.1"
 MAX_RANGE = 100  # a longer expose range stays a range ("8000-9000"), which only @nosana/sdk accepts
 _EXPOSE = re.compile(r"^(\d+)(?:-(\d+))?(?:/(\w+))?$")
 _PUBLISH = "a node publishes each exposed container port through its own tunnel, at a URL of its own"
@@ -52,12 +53,21 @@ def ports(ctx: ServiceContext, value: list) -> None:
     """Compose's long syntax (one entry per port, ranges already expanded) -> the container ports."""
     fixed = []
     for i, p in enumerate(value or []):
+        if isinstance(p, Spread):  # ports from a result of an earlier op (a file convert wrote)
+            if p not in ctx.op.expose_from:
+                ctx.op.expose_from.append(p)
+            continue
+        if not isinstance(p, dict):
+            ctx.warn(("ports", i), f"port {p}: not a port Compose can publish: left out")
+            continue
         target, protocol = p["target"], p.get("protocol", "tcp")
         shown = f"{_host(p.get('host_ip'))}{p.get('published', '')}:{target}"
         if protocol != "tcp":
             ctx.warn(("ports", i), f"{shown}/{protocol}: left out; a node exposes TCP (HTTP) ports only")
             continue
         add_port(ctx.op, target)
+        if ctx.ours and p.get("host_ip") == LOCAL_ADDRESS:
+            continue  # convert publishes every exposed port on 127.0.0.1 (a free host port), for local use only
         if p.get("published") or p.get("host_ip"):
             fixed.append(shown)
     if fixed:

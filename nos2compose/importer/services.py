@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import re
 
+from .. import contract
 from ..diagnostics import Diagnostics
 from . import gpu, network
+from .generated import OWN_LABELS, labels
 from .health import apply_healthcheck
 from .keys import DEPLOY_KEYS, Handling, is_default, service_key
 from .model import RunOp, ServiceContext
 from .volumes import apply_mounts
 
-HELPER_LABELS = ("io.nosana.probe-for", "io.nosana.fetch-for")
+HELPER_LABELS = contract.HELPER_LABELS
+NODE_ENV = "NOSANA_ID"  # the node sets it to the job's id in every op: never the job's own
 _LITERAL = re.compile(r"%%(ops|globals?)\.[^%]+%%")
-_ELSEWHERE = {"depends_on", "image", "build", "provider", "scale", "healthcheck"}  # read by other passes
+# read by other passes (x-nos2compose: convert's record of results and the like, generated.py)
+_ELSEWHERE = {"depends_on", "image", "build", "provider", "scale", "healthcheck", contract.EXTENSION}
 
 
 def is_helper(service: dict) -> bool:
@@ -65,8 +69,14 @@ def leave_out_reason(name: str, service: dict, diags: Diagnostics) -> str | None
 
 
 def run_op(name: str, service: dict, diags: Diagnostics, links: list[tuple[str, str, str]]) -> RunOp:
-    """The op for a service that has an image; `links` collects (service, target, alias) for the caller."""
-    ctx = ServiceContext(name, service, RunOp(id=name, image=service["image"], aliases=[name]), diags, links)
+    """The op for a service that has an image; `links` collects (service, target, alias) for the caller.
+
+    A service convert wrote (label io.nosana.op) keeps its op id, and what convert itself added
+    to it (its labels, probe script, 127.0.0.1 ports, NOSANA_ID) is left out without a warning.
+    """
+    op_id = labels(service).get(contract.OP_LABEL)
+    op = RunOp(id=name, image=service["image"], aliases=[name], op_id=str(op_id) if op_id is not None else None)
+    ctx = ServiceContext(name, service, op, diags, links, ours=op_id is not None)
     for key in sorted(service, key=lambda k: (k != "ports", k)):  # published ports come first in expose
         if key in _ELSEWHERE:
             continue
@@ -83,7 +93,8 @@ def run_op(name: str, service: dict, diags: Diagnostics, links: list[tuple[str, 
         )
     if service.get("healthcheck"):
         apply_healthcheck(name, service["healthcheck"], ctx.op, network.self_names(name, service), diags)
-    _warn_literals(ctx)
+    if not ctx.ours:  # in a file convert wrote, literals left as text are the job's own
+        _warn_literals(ctx)
     return ctx.op
 
 
@@ -155,7 +166,10 @@ def _entrypoint(ctx: ServiceContext, value) -> None:
 
 def _environment(ctx: ServiceContext, value) -> None:
     for var, text in (value or {}).items():
-        if text is None:
+        if var == NODE_ENV:
+            if not ctx.ours:
+                ctx.warn(("environment", var), f"{var}: left out; a node sets it to the job's id in every op")
+        elif text is None:
             ctx.warn(("environment", var), f"{var} has no value (it was not set where Compose ran): left out")
         else:
             ctx.op.env[var] = str(text)
@@ -180,6 +194,12 @@ def _restart(ctx: ServiceContext, value) -> None:
         ctx.warn(("restart",), f"restart {value}: not a restart policy: left out")
     else:
         ctx.op.restart_policy = policy
+        if policy != "no":
+            ctx.warn(
+                ("restart",),
+                f"restart {value}: kept as restart_policy, which @nosana/types accepts but "
+                "@nosana/sdk (the node's validator) refuses; the node's Docker path ignores it",
+            )
 
 
 def _deploy(ctx: ServiceContext, value) -> None:
@@ -252,13 +272,25 @@ def _volumes(ctx: ServiceContext, value) -> None:
     apply_mounts(ctx.name, value or [], ctx.op, ctx.diags)
 
 
+def _labels(ctx: ServiceContext, value) -> None:
+    """nos2compose's own labels say what the service is (read elsewhere); the others are ignored, warned."""
+    rest = {k: v for k, v in (value or {}).items() if k not in OWN_LABELS} if isinstance(value, dict) else value
+    unhandled(ctx, "labels", rest)
+
+
+def _configs(ctx: ServiceContext, value) -> None:
+    """nos2compose's own scripts (the probe) are machinery; other configs are warned."""
+    rest = [m for m in value or [] if not (isinstance(m, dict) and m.get("source") in contract.SCRIPT_PATHS)]
+    unhandled(ctx, "configs", rest)
+
+
 def _warn_literals(ctx: ServiceContext) -> None:
     """Text a node would read as its own %%...%% literals."""
     op = ctx.op
     texts = [("command", t) for t in op.cmd or []] + [("entrypoint", t) for t in op.entrypoint or []]
     texts += [("environment", t) for t in op.env.values()]
     for key, text in texts:
-        m = _LITERAL.search(text)
+        m = _LITERAL.search(text) if isinstance(text, str) else None
         if m:
             ctx.warn((key,), f"{m.group(0)} is a Nosana literal: a node replaces it with its value")
 
@@ -274,6 +306,8 @@ _HANDLERS = {
     "runtime": _runtime,
     "devices": _devices,
     "volumes": _volumes,
+    "labels": _labels,
+    "configs": _configs,
     "ports": network.ports,
     "expose": network.expose,
     "container_name": network.container_name,

@@ -7,6 +7,7 @@ nothing else: no host files, no tmpfs, no anonymous volumes.
 from __future__ import annotations
 
 from ..diagnostics import Diagnostics
+from .generated import is_cache
 from .model import RunOp
 
 RESOURCE_HINT = (
@@ -20,6 +21,8 @@ def apply_mounts(service: str, mounts: list, op: RunOp, diags: Diagnostics) -> N
     for i, m in enumerate(mounts):
         path = ("services", service, "volumes", i)
         kind, source, target = m.get("type"), m.get("source"), m.get("target", "")
+        if kind == "volume" and is_cache(source):
+            continue  # a resource nos2compose fetches (generated.resource): not a volume of the job
         if kind == "volume" and source:
             op.volumes.append({"name": source, "dest": target})
             if m.get("read_only"):
@@ -57,6 +60,8 @@ def apply_mounts(service: str, mounts: list, op: RunOp, diags: Diagnostics) -> N
 def check_project_volume(name: str, spec: dict, used: bool, diags: Diagnostics) -> None:
     """Warns about what a create-volume op cannot keep of a top-level volume."""
     path = ("volumes", name)
+    if is_cache(name) or is_cache(spec.get("name")):
+        return  # nos2compose's shared resource cache (label io.nosana.cache): resources, not job volumes
     if not used:
         diags.warning(path, f"volume {name} is mounted by no op of the job: left out")
         return

@@ -98,8 +98,10 @@ def network_verdicts(jobs: list[dict]) -> list[dict]:
 
 
 def compile_errors(job: dict) -> list[str]:
-    """What nos2compose's own compiler refuses in the job (strict mode). The one place that calls it."""
+    """What nos2compose's own compiler refuses in the job (strict mode), but for restart_policy: import keeps a
+    Compose `restart:` as @nosana/types allows, with a warning that @nosana/sdk refuses it. The one place that
+    calls it."""
     from nos2compose.compiler import Options, compile_job
 
     result = compile_job(job, Options(name="x", strict=True))
-    return [d.describe() for d in result.diagnostics.errors]
+    return [d.describe() for d in result.diagnostics.errors if ".restart_policy " not in d.describe()]

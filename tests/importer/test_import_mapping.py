@@ -295,17 +295,45 @@ def test_no_service_with_an_image_is_an_error():
     assert [d.describe() for d in diags.errors] == ["$.services: no service with an image: app (it has only build:)"]
 
 
-def test_nos2compose_helpers_are_skipped_silently():
+def test_nos2compose_helpers_are_not_ops():
+    probe = [
+        "CMD",
+        "sh",
+        "/nos2compose/probe.sh",
+        "http",
+        "--method=GET",
+        "--url=http://api:80/",
+        "--expect-status=200",
+    ]
+    spec = '{"repo": "org/m", "target": "/m", "type": "HF"}'
     p = project(
-        api=svc(depends_on={"api-fetch-1": dep("service_completed_successfully")}),
+        api=svc(
+            depends_on={"api-fetch-1": dep("service_completed_successfully"), "api-probe": dep()},
+            expose=["80"],
+        ),
         **{
-            "api-fetch-1": svc(labels={"io.nosana.fetch-for": "api"}),
-            "api-probe": svc(labels={"io.nosana.probe-for": "api"}),
+            "api-fetch-1": svc(
+                command=["python3", "/nos2compose/fetch.py", "hf", "/cache", spec],
+                labels={"io.nosana.fetch-for": "api"},
+            ),
+            "api-probe": svc(healthcheck={"test": probe}, labels={"io.nosana.probe-for": "api"}),
         },
     )
     job, said = run(p)
-    assert list(ops(job)) == ["api"] and said == []
+    assert list(ops(job)) == ["api"]
+    api = ops(job)["api"]["args"]
+    assert api["resources"] == [{"type": "HF", "repo": "org/m", "target": "/m"}]
+    assert api["expose"][0]["health_checks"][0]["expected_status"] == 200
+    assert [p for p, _ in said] == [("services", "api", "expose")]  # expose: is warned as in any project
     assert is_helper({"labels": {"io.nosana.probe-for": "x"}}) and not is_helper({"labels": {"a": "b"}})
+
+
+def test_a_fetcher_whose_command_is_not_nos2compose_s_is_warned():
+    p = project(api=svc(), **{"api-fetch-1": svc(labels={"io.nosana.fetch-for": "api"})})
+    job, said = run(p)
+    assert list(ops(job)) == ["api"] and "resources" not in ops(job)["api"]["args"]
+    assert [p for p, _ in said] == [("services", "api-fetch-1")]
+    assert "the resource cannot be rebuilt" in said[0][1]
 
 
 # ---- groups ----

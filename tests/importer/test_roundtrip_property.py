@@ -1,0 +1,260 @@
+"""Property: any valid job, converted and imported back, is the same job after the normal forms.
+
+Random jobs (hypothesis): ops with cmd, entrypoint, env, expose with http and websocket
+checks, results, groups, depends_on in the same group, volumes, global fallbacks and
+literals (global variables, op hosts, results of earlier groups) -> `convert` (the single
+file and the group files) -> `import` -> equal to the job under roundtrip.normal_form,
+without what roundtrip.LOSSES lists. The imported job passes Nosana's strict validator.
+
+Profiles: "ci" (the default: a fixed seed, 6 examples, a few seconds) and "long"
+(NOS2COMPOSE_HYPOTHESIS_PROFILE=long: 300 examples, seeds vary). tests/property registers
+the same two names; whichever registers first is used, with this module's example counts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from helpers import compose_config_errors
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from import_helpers import need_compose, network_verdicts, run_import
+from roundtrip import difference, normal_form, without_losses
+
+from nos2compose.compiler import Options, compile_job
+
+pytestmark = [pytest.mark.property, pytest.mark.compose]
+
+_SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large]
+_PROFILES = {
+    "ci": {"derandomize": True, "database": None},  # a fixed seed: the same examples on every run
+    "long": {"derandomize": False, "database": None},
+}
+EXAMPLES = {"ci": 6, "long": 300}  # ci: a few seconds
+for _name, _options in _PROFILES.items():
+    try:  # tests/property's conftest registers the same two profiles: keep its, when it ran first
+        settings.get_profile(_name)
+    except Exception:
+        settings.register_profile(_name, deadline=None, suppress_health_check=_SLOW_IS_FINE, **_options)
+PROFILE = os.environ.get("NOS2COMPOSE_HYPOTHESIS_PROFILE", "ci")
+if PROFILE not in _PROFILES:
+    raise pytest.UsageError(f"NOS2COMPOSE_HYPOTHESIS_PROFILE={PROFILE!r}: use ci (the default) or long")
+NAME = "prop"
+
+# job text: dollars, braces, quotes and backslashes (the file escapes them), never a `%` (no accidental literal)
+TEXT = st.text(alphabet=list("ab xyz$'\"{}\\-_/:.,#=é"), max_size=10)
+WORD = st.text(alphabet=list("abcxyz0123456789-_."), min_size=1, max_size=6)
+ENV_NAME = st.from_regex(r"[A-Z_][A-Z0-9_]{0,5}", fullmatch=True).filter(lambda n: not n.startswith("N2C_"))
+IMAGES = st.sampled_from(["busybox:1.36", "ghcr.io/example/app:1.0", "python:3.12-alpine"])
+
+
+def _literal(op: str, key: str) -> str:
+    return f"%%ops.{op}.results.{key}%%"
+
+
+@st.composite
+def http_check(draw) -> dict:
+    method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE"]))
+    check: dict = {
+        "type": "http",
+        "path": "/" + draw(st.text(alphabet=list("abc019/?=&._-"), max_size=8)),
+        "method": method,
+        "expected_status": draw(st.integers(100, 599)),
+    }
+    if draw(st.booleans()):
+        check["headers"] = draw(
+            st.dictionaries(st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,6}", fullmatch=True), TEXT, max_size=2)
+        )
+    if draw(st.booleans()):
+        check["body"] = draw(st.one_of(TEXT, st.dictionaries(WORD, st.integers(0, 9), max_size=2)))
+    if draw(st.integers(0, 4)):  # mostly given; missing reads as false
+        check["continuous"] = draw(st.booleans())
+    return check
+
+
+@st.composite
+def websocket_check(draw) -> dict:
+    return {"type": "websocket", "expected_response": draw(TEXT), "continuous": draw(st.booleans())}
+
+
+@st.composite
+def expose(draw, earlier: list[tuple[str, str]]):
+    ports = draw(st.lists(st.integers(1, 65535), min_size=1, max_size=3, unique=True))
+    items: list = []
+    for port in ports:
+        if draw(st.booleans()):
+            checks = draw(st.lists(st.one_of(http_check(), websocket_check()), min_size=1, max_size=2))
+            items.append({"port": port, "health_checks": checks})
+        else:
+            items.append(port)
+    if earlier and draw(st.integers(0, 3)) == 0:
+        op, key = draw(st.sampled_from(earlier))
+        items.append(draw(st.sampled_from([{"__spread__": _literal(op, key)}, _literal(op, key)])))
+    if len(items) == 1 and isinstance(items[0], int) and draw(st.booleans()):
+        return items[0]  # a bare number
+    return items
+
+
+@st.composite
+def text_with_literals(draw, literals: list[str]) -> str:
+    """Job text, sometimes with a literal inside it (or as the whole of it)."""
+    if not literals or draw(st.integers(0, 2)):
+        return draw(TEXT)
+    literal = draw(st.sampled_from(literals))
+    if draw(st.booleans()):
+        return literal
+    return draw(TEXT) + literal + draw(TEXT)
+
+
+@st.composite
+def jobs(draw) -> dict:
+    n_groups = draw(st.integers(1, 3))
+    sizes = [draw(st.integers(1, 3)) for _ in range(n_groups)]
+    ids = draw(
+        st.lists(
+            st.from_regex(r"[a-z]{1,4}[0-9]?", fullmatch=True), min_size=sum(sizes), max_size=sum(sizes), unique=True
+        )
+    )
+    g: dict = {}
+    variables = {}
+    if draw(st.booleans()):
+        variables = draw(st.dictionaries(st.from_regex(r"[A-Z]{1,4}", fullmatch=True), WORD, min_size=1, max_size=2))
+        g["variables"] = variables
+    if draw(st.integers(0, 3)) == 0:
+        g["image"] = draw(IMAGES)
+    if draw(st.integers(0, 3)) == 0:
+        g["env"] = draw(st.dictionaries(ENV_NAME, TEXT, max_size=2))
+    if draw(st.integers(0, 3)) == 0:
+        g["work_dir"] = "/" + draw(WORD)
+    if draw(st.integers(0, 3)) == 0:
+        g["gpu"] = draw(st.booleans())
+    volumes = draw(st.lists(st.from_regex(r"vol[a-z]{1,3}", fullmatch=True), max_size=2, unique=True))
+    ops: list[dict] = []
+    for v in volumes:
+        op = {"type": "container/create-volume", "id": f"make-{v}", "args": {"name": v}}
+        if draw(st.booleans()):
+            op["execution"] = {"group": "grp-0"}
+        ops.append(op)
+    earlier: list[tuple[str, str]] = []  # (op, result key) of earlier groups
+    at = 0
+    for group, size in enumerate(sizes):
+        members = ids[at : at + size]
+        at += size
+        here: list[tuple[str, str]] = []
+        for i, op_id in enumerate(members):
+            literals = [_literal(o, k) for o, k in earlier] + [f"%%ops.{draw(st.sampled_from(ids))}.host%%"]
+            literals += [f"%%global.variables.{v}%%" for v in variables]
+            args: dict = {}
+            if "image" not in g or draw(st.booleans()):
+                args["image"] = draw(IMAGES)
+            form = draw(st.integers(0, 2))
+            if form == 1:
+                args["cmd"] = draw(text_with_literals(literals))
+            elif form == 2:
+                args["cmd"] = draw(st.lists(text_with_literals(literals), max_size=3))
+            if draw(st.integers(0, 4)) == 0:
+                args["entrypoint"] = draw(st.one_of(TEXT, st.lists(TEXT, min_size=1, max_size=2)))
+            if draw(st.booleans()):
+                env = draw(st.dictionaries(ENV_NAME, text_with_literals(literals), max_size=3))
+                if earlier and draw(st.integers(0, 2)) == 0:
+                    o, k = draw(st.sampled_from(earlier))
+                    env[draw(st.sampled_from(["__spread__", "__pairs__"]))] = _literal(o, k)
+                args["env"] = env
+            if draw(st.booleans()):
+                args["expose"] = draw(expose(earlier))
+            if volumes and draw(st.booleans()):
+                chosen = draw(st.lists(st.sampled_from(volumes), min_size=1, unique=True))
+                args["volumes"] = [{"name": v, "dest": f"/mnt/{v}"} for v in chosen]
+            if draw(st.integers(0, 3)) == 0:
+                args["gpu"] = True
+            if draw(st.integers(0, 3)) == 0:
+                args["work_dir"] = "/" + draw(WORD)
+            if draw(st.integers(0, 4)) == 0:
+                args["aliases"] = draw(st.lists(WORD, min_size=1, max_size=2, unique=True))
+            if draw(st.integers(0, 4)) == 0:
+                args["restart_policy"] = draw(
+                    st.sampled_from(["no", "always", "on-failure", {"policy": "on-failure", "restart_tries": 3}])
+                )
+            op: dict = {"type": "container/run", "id": op_id, "args": args}
+            if draw(st.booleans()):
+                keys = draw(st.lists(st.from_regex(r"[a-z]{1,4}", fullmatch=True), min_size=1, max_size=2, unique=True))
+                op["results"] = {
+                    k: draw(st.one_of(TEXT, st.fixed_dictionaries({"regex": TEXT, "logType": st.just(["stdout"])})))
+                    for k in keys
+                }
+                here += [(op_id, k) for k in keys]
+            execution: dict = {}
+            if size > 1 or draw(st.booleans()):
+                execution["group"] = f"grp-{group}"
+            deps = draw(st.lists(st.sampled_from(members[:i]), unique=True)) if i else []
+            if deps and "group" in execution:
+                execution["depends_on"] = deps
+                if draw(st.booleans()):
+                    execution["stop_if_dependent_stops"] = True
+            if execution:
+                op["execution"] = execution
+            ops.append(op)
+        earlier += here
+    job: dict = {"version": "0.1", "type": "container", "ops": ops}
+    if g:
+        job["global"] = g
+    return job
+
+
+def _files(job: dict, tmp: Path) -> dict[str, list[str]]:
+    """Convert (the library, as the CLI does): the single file, and the group files."""
+    result = compile_job(job, Options(name=NAME, source="prop.json"))
+    assert result.ok, [d.describe() for d in result.diagnostics.errors]
+    single = tmp / "compose.yaml"
+    single.write_text(result.single_file(), encoding="utf-8")
+    groups = tmp / "groups"
+    groups.mkdir()
+    names = []
+    for name, text in result.group_files():
+        (groups / name).write_text(text, encoding="utf-8")
+        names.append(str(groups / name))
+    return {"single": [str(single)], "groups": names}
+
+
+def _import(files: list[str], tmp: Path) -> dict:
+    args = [a for f in files for a in ("-f", f)]
+    result = run_import(*args, cwd=tmp)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+SEEN: list[dict] = []  # imported jobs, for the validator (one Node.js run for all of them)
+
+
+@settings(settings.get_profile(PROFILE), max_examples=EXAMPLES[PROFILE])
+@given(jobs())
+def test_convert_then_import_is_the_same_job(job):
+    need_compose()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        files = _files(job, tmp)
+        want = without_losses(normal_form(job, NAME))
+        for form, paths in files.items():
+            imported = _import(paths, tmp)
+            got = without_losses(normal_form(imported, NAME))
+            assert difference(want, got) == [], (form, json.dumps(job))
+            SEEN.append(imported)
+
+
+def test_every_imported_property_job_passes_nosanas_strict_validator_and_converts_again(compose, tmp_path):
+    if not SEEN:
+        pytest.skip("the property test did not run first")
+    verdicts = network_verdicts(SEEN)
+    assert [(job, v["errors"]) for job, v in zip(SEEN, verdicts, strict=True) if not v["success"]] == []
+    files = []
+    for n, job in enumerate(SEEN[::2]):  # the two forms give the same job
+        result = compile_job(job, Options(name=NAME, source="prop.json"))
+        assert result.ok, [d.describe() for d in result.diagnostics.errors]
+        for name, text in result.group_files():
+            (tmp_path / f"{n}-{name}").write_text(text, encoding="utf-8")
+            files.append(tmp_path / f"{n}-{name}")
+    assert compose_config_errors(compose, files) == ""
