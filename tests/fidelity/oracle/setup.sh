@@ -23,7 +23,8 @@ REPO=$(cd "$HERE/../../.." && pwd)
 TARBALL=${NOS2COMPOSE_ORACLE_TARBALL:-$REPO/../shared/oracle/nosana-cli-1d3a04c.tar.gz}
 BUILD=${NOS2COMPOSE_ORACLE_BUILD:-$HERE/build}
 NODE_DIR=$BUILD/nosana-cli
-STAMP=$BUILD/stamp
+# tests/conftest.py looks for this file to tell whether the oracle is built (marker `oracle`).
+STAMP=$BUILD/.stamp
 SDK_VERSION=0.4.69
 # Bump when the build recipe changes, so existing builds are redone.
 RECIPE=1
@@ -92,6 +93,10 @@ build_node() {
 }
 
 KEY="$(sha256sum "$TARBALL" | cut -d' ' -f1) recipe=$RECIPE sdk=$SDK_VERSION node=$(node --version)"
+# Builds made before the stamp was renamed wrote build/stamp, which tests/conftest.py never saw.
+if [ -f "$BUILD/stamp" ] && [ ! -f "$STAMP" ]; then
+    mv "$BUILD/stamp" "$STAMP" || die "cannot rename $BUILD/stamp to $STAMP"
+fi
 if [ "${FORCE:-0}" != 1 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$KEY" ] \
         && [ -f "$NODE_DIR/dist/src/cli/node/run/action.js" ]; then
     log "node already built ($NODE_DIR)"
