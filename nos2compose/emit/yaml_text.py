@@ -19,14 +19,21 @@ _UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
 _RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
 
 
+# Strings repeat (labels, conditions, image names): each short one is quoted once. Bounded, so a long-lived
+# process (`serve`, library use) or a job of huge distinct strings does not keep every string it ever wrote.
 _memo: dict[str, str] = {}
+_MEMO_ENTRIES, _MEMO_LENGTH = 1 << 16, 256
 
 
 def scalar(value: Any) -> str:
     if isinstance(value, str):
         found = _memo.get(value)
         if found is None:
-            found = _memo[value] = _string(value)
+            found = _string(value)
+            if len(value) <= _MEMO_LENGTH:
+                if len(_memo) >= _MEMO_ENTRIES:
+                    _memo.clear()
+                _memo[value] = found
         return found
     if value is True:
         return "true"
@@ -59,26 +66,56 @@ def _block(value: str, indent: int) -> str | None:
     return head + "\n" + "".join(f"{pad}{line}\n" if line else "\n" for line in lines)
 
 
+# What a comment must not hold raw: characters YAML readers refuse (Compose: "control characters are not
+# allowed"), line breaks that would end the comment early (CR, NEL, LS, PS: the rest would be read as YAML),
+# the byte order mark, and bidirectional controls that make a comment read differently from what it says.
+_NOT_IN_COMMENT = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]"
+)
+
+
+def comment_text(text: str) -> str:
+    """Text (an op id, a group name, a file name) as it may stand in a `#` comment: one line, each character
+    a comment cannot hold written as \\xNN or \\uNNNN, as diagnostics show them. Values stay exact where they
+    matter, in the document itself (labels, x-nos2compose); comments are for people."""
+    return _NOT_IN_COMMENT.sub(_escaped, text)
+
+
+def _escaped(m: re.Match) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def dump(data: dict, header: str = "") -> str:
-    """Block-style YAML for a mapping; `header` lines become # comments on top."""
-    out: list[str] = [f"# {line}".rstrip() + "\n" for line in header.splitlines()]
+    """Block-style YAML for a mapping; `header` lines (split at \\n only) become # comments on top."""
+    out: list[str] = [f"# {comment_text(line)}".rstrip() + "\n" for line in header.split("\n")] if header else []
     _mapping(data, 0, out)
     return "".join(out)
+
+
+# YAML reads `key: value` only when the key is at most 1024 characters (YAML 1.2 §7.4.2; go-yaml and PyYAML
+# both enforce it); a longer key is written in the explicit form, `? key` on a line and `: value` under it.
+_MAX_IMPLICIT_KEY = 1024
 
 
 def _mapping(data: dict, indent: int, out: list[str]) -> None:
     pad = " " * indent
     for key, value in data.items():
         k = scalar(key)
+        if len(k) > _MAX_IMPLICIT_KEY:
+            out.append(f"{pad}? {k}\n")
+            lead = f"{pad}:"
+        else:
+            lead = f"{pad}{k}:"
         if isinstance(value, (dict, list)):
             if value:
-                out.append(f"{pad}{k}:\n")
+                out.append(f"{lead}\n")
                 (_mapping if isinstance(value, dict) else _sequence)(value, indent + 2, out)
             else:
-                out.append(f"{pad}{k}: {'{}' if isinstance(value, dict) else '[]'}\n")
+                out.append(f"{lead} {'{}' if isinstance(value, dict) else '[]'}\n")
         else:
             block = _block(value, indent + 2) if isinstance(value, str) else None
-            out.append(f"{pad}{k}: {block}" if block else f"{pad}{k}: {scalar(value)}\n")
+            out.append(f"{lead} {block}" if block else f"{lead} {scalar(value)}\n")
 
 
 def _sequence(items: list, indent: int, out: list[str]) -> None:
