@@ -6,7 +6,7 @@ A file `convert` writes is plain Compose plus three kinds of machinery:
 - `x-nos2compose` blocks (top level and per service), which Compose ignores and
   the supervisor reads: the group's order, results to extract, where run-time
   values go;
-- `${N2C_…:?…}` variables, the only interpolation a generated file holds, for
+- `${N2C_…?…}` variables, the only interpolation a generated file holds, for
   values `up` knows only when a group starts (results of earlier ops,
   credentials). Every `$` of the job itself is written as `$$`, so no job text
   can ever become one of these.
@@ -150,13 +150,13 @@ class Variable:
 
 
 UP_FILLS = "set by nos2compose up"
-REFERENCE = re.compile(r"\$\{(" + VARIABLE_PREFIX + r"[A-Za-z0-9_]*)(?::\?[^}]*)?\}")
+REFERENCE = re.compile(r"\$\{(" + VARIABLE_PREFIX + r"[A-Za-z0-9_]*)(?::?\?[^}]*)?\}")
 
 
 def reference(variable: str) -> str:
     """A generated variable as it stands in a file: plain `docker compose` stops with Compose's own
-    message naming it when it is not set."""
-    return "${" + variable + ":?" + UP_FILLS + "}"
+    message naming it when it is not set; set and empty is a value (a result that matched nothing)."""
+    return "${" + variable + "?" + UP_FILLS + "}"
 
 
 def references(text: str) -> list[str]:

@@ -225,6 +225,7 @@ def logs(job, ops, name, follow, tail):
             for t in follow_logs(engine, chosen, say, threading.Lock()):
                 t.join()
         except KeyboardInterrupt:
+            engine.stop_following()
             sys.exit(130)
         return
     for op in chosen:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .. import contract
+from . import docker_logs
 from .states import Container
 
 TRANSIENT = re.compile(r"timeout|timed out|TLS handshake|connection reset|temporary failure|i/o timeout|EOF", re.I)
@@ -65,6 +66,7 @@ class Engine(Protocol):
     def down(self, volumes: bool, timeout: int | None = None) -> None: ...
     def login(self, server: str | None, username: str, password: str) -> None: ...
     def follow_logs(self, service: str) -> Iterator[str]: ...
+    def stop_following(self) -> None: ...
     def stream_lines(self, container_id: str) -> list[tuple[str, str]]: ...
     def log_tail(self, service: str, lines: int | None) -> list[str]: ...
     def caches(self) -> list[str]: ...
@@ -82,6 +84,7 @@ class DockerEngine:
                 "install Docker Engine and its Compose v2 plugin, then try again",
             )
         self._docker = None
+        self._followers = docker_logs.Followers(project)
 
     @property
     def docker(self):
@@ -234,7 +237,8 @@ class DockerEngine:
         return _last_line(str(log[-1].get("Output") or "")) if log else ""
 
     def inspect_all(self) -> list[dict]:
-        """Id and start/finish times (ms since the epoch) of every container of the job, in two engine calls."""
+        """Id, start/finish times (ms since the epoch) and exit code of every container of the job, in two engine
+        calls."""
         from python_on_whales.utils import run
 
         ids = run(self.docker.client_config.docker_compose_cmd + ["ps", "--all", "--quiet"]).split()
@@ -249,6 +253,7 @@ class DockerEngine:
                     "id": c.get("Id"),
                     "started": _epoch_ms(state.get("StartedAt")),
                     "finished": _epoch_ms(state.get("FinishedAt")),
+                    "exit_code": state.get("ExitCode"),  # ps says 0 for a container the runtime could not start
                 }
             )
         return out
@@ -270,30 +275,15 @@ class DockerEngine:
             self.remove_volumes([v.name for v in own if contract.CACHE_LABEL not in (v.labels or {})])
 
     def follow_logs(self, service: str) -> Iterator[str]:
-        """The service's log lines from the start, following until its container stops."""
-        rest = ""
-        for _, chunk in self.docker.compose.logs(services=[service], follow=True, stream=True, no_log_prefix=True):
-            *complete, rest = (rest + chunk.decode("utf-8", "replace")).split("\n")
-            yield from (line.rstrip("\r") for line in complete)
-        if rest.strip():  # a last line without its newline; never an empty one made up at the stream's end
-            yield rest
+        """The service's log lines from the start, following until its container stops (or stop_following)."""
+        return self._followers.follow(service)
+
+    def stop_following(self) -> None:
+        self._followers.stop()
 
     def stream_lines(self, container_id: str) -> list[tuple[str, str]]:
-        """The container's whole log as (stream, line) pairs, stdout and stderr kept apart."""
-        from python_on_whales.exceptions import DockerException
-
-        buffers = {"stdout": "", "stderr": ""}
-        out: list[tuple[str, str]] = []
-        try:
-            for stream, chunk in self.docker.container.logs(container_id, stream=True):
-                text = buffers.get(stream, "") + chunk.decode("utf-8", "replace")
-                *complete, rest = text.split("\n")
-                out.extend((stream, line) for line in complete)
-                buffers[stream] = rest
-        except DockerException:
-            return out
-        out.extend((stream, rest) for stream, rest in buffers.items() if rest)
-        return out
+        """The container's whole log as (stream, entry) in log order, each entry with its newline (the node's)."""
+        return docker_logs.stream_lines(container_id)
 
     def log_tail(self, service: str, lines: int | None) -> list[str]:
         """The last `lines` lines of the service's log (all with None); [] when there is none."""

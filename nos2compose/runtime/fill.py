@@ -1,6 +1,6 @@
 """Filling in results of earlier ops when a group starts (the node resolves such literals then too).
 
-A group file holds `${VAR:?…}` where a result goes, and its x-nos2compose.runtime
+A group file holds `${VAR?…}` where a result goes, and its x-nos2compose.runtime
 says which op and key each VAR stands for and how it is used: `text` (joined
 with spaces), `items` (spliced into a list), `object`/`pairs` (merged into the
 environment), optionally `_chunked`. Text values reach Compose as environment

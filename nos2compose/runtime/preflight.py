@@ -40,6 +40,7 @@ def check_ports(ops, ours: set[int]) -> None:
 
 
 _NOT_FOUND = re.compile(r"not found|manifest unknown|repository does not exist|No such image|does not exist", re.I)
+NO_IMAGE = re.compile(r"No such image|pull access denied|manifest unknown|not found: manifest", re.I)
 _NOT_AUTHORIZED = re.compile(r"unauthorized|authentication required|access denied|denied:|forbidden|login", re.I)
 _NOT_REACHABLE = re.compile(
     r"no such host|dial tcp|i/o timeout|timeout|connection refused|network is unreachable|TLS handshake|"

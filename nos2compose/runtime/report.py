@@ -62,5 +62,10 @@ def status_table(statuses: list[OpStatus], results: dict[str, dict] | None = Non
 def _short(found: dict | None, width: int = 60) -> str:
     if not found:
         return "-"
-    text = "; ".join(f"{k}={' '.join(v) if isinstance(v, list) else v}" for k, v in found.items())
+    text = "; ".join(f"{k}={_words(v)}" for k, v in found.items())
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _words(value) -> str:
+    """A result's values on one line (a group that took no part is null: left out)."""
+    return " ".join(str(v) for v in value if v is not None) if isinstance(value, list) else str(value)

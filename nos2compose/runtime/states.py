@@ -173,7 +173,7 @@ def with_record(statuses: list[OpStatus], notes: dict) -> list[OpStatus]:
             s = s._replace(
                 state=FAILED,
                 reason=str(note.get("reason") or "failed"),
-                exit_code=code if isinstance(code, int) else None,
+                exit_code=code if isinstance(code, int) else s.exit_code,
             )
         out.append(s)
     return out

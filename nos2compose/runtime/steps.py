@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .plan import PlannedGroup
-from .preflight import pull_problem
+from .preflight import NO_IMAGE, pull_problem
 from .report import results_of
 
 if TYPE_CHECKING:
@@ -81,6 +81,34 @@ class StartSteps:
                     self.say(f"  {name} | {line}")
         return ready
 
+    def _up(self, ops: list, files: list, options: UpOptions) -> bool:
+        """Start the ops' containers; when Compose fails, each op again on its own, so that only the op that
+        cannot start (a missing image, ...) fails, as on the node, and its siblings run."""
+        try:
+            self.engine.up(files, options.pull, [name for op in ops for name in op.containers])
+            return True
+        except Exception as exc:  # EngineError: Compose refused or failed
+            if len(ops) == 1:
+                self._fail_start(ops[0], str(exc))
+                return False
+        ok = True
+        for op in ops:
+            try:
+                self.engine.up(files, options.pull, list(op.containers))
+            except Exception as exc:
+                self._fail_start(op, str(exc))
+                ok = False
+        return ok
+
+    def _fail_start(self, op, said: str) -> None:
+        """An image the engine does not have is the node's pull error (exit code 2); else Compose's words, with
+        the exit code of a container the runtime could not start (127: no such executable), as the node has it."""
+        if NO_IMAGE.search(said):
+            self._fail(op.id, pull_problem(op.image, said), exit_code=2)
+            return
+        codes = [d.get("exit_code") for d in self.engine.inspect_all() if d.get("service") == op.service]
+        self._fail(op.id, said, exit_code=next((c for c in codes if isinstance(c, int) and c), None))
+
     def _log_in(self, ops: list) -> list:
         """Registry logins the ops' images need, once each; an op whose login fails is not started."""
         ready = []
@@ -129,8 +157,14 @@ class StartSteps:
                             self._fail(op.id, str(problem))
                 os.environ[var] = "0"  # keeps the file loadable; the op using it is not started
         for var, value in values.items():
+            # a list is spliced by the override; the group file itself must still load (Compose reads ports
+            # in each file on its own), so its variable holds one valid item
             os.environ[var] = (
-                " ".join(value) if isinstance(value, list) else json.dumps(value) if isinstance(value, dict) else value
+                (value[0] if value else "1")
+                if isinstance(value, list)
+                else json.dumps(value)
+                if isinstance(value, dict)
+                else value
             )
         text = override(group.services, values)
         if text is None or options.workdir is None:

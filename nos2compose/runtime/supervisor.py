@@ -97,7 +97,7 @@ class Supervisor(StartSteps):
         for status in statuses_of(self.plan.ops, self.engine.containers()):
             op = status.op
             if op.id in self.failures and status.state != FAILED and not succeeded(status):
-                code = status.exit_code if status.present else self.failure_codes.get(op.id)
+                code = status.exit_code if status.exit_code is not None else self.failure_codes.get(op.id)
                 status = status._replace(state=FAILED, reason=self.failures[op.id], exit_code=code)
             if status.state in ("running", "healthy", "starting", "unhealthy"):
                 self.running_since.setdefault(op.id, now)
@@ -129,7 +129,7 @@ class Supervisor(StartSteps):
                 continue
             self.last[s.op.id] = key
             detail = f" (exit code {s.exit_code})" if s.exit_code is not None and s.state == FAILED else ""
-            if s.state == FAILED and s.reason and (not detail or not s.present):
+            if s.state == FAILED and s.reason and (not detail or not s.present or s.container_state == "created"):
                 detail = f" ({s.reason})"
             self.say(f"{s.op.group}  {s.op.id}: {s.state}{detail}")
             if s.state == FAILED:
@@ -193,13 +193,7 @@ class Supervisor(StartSteps):
             if runnable:
                 for op in runnable:
                     self.note(op.id, None, "")  # what an earlier run recorded of it no longer holds
-                services = [name for op in runnable for name in op.containers]
-                try:
-                    self.engine.up(files, options.pull, services)
-                except Exception as exc:  # EngineError: Compose refused or failed (missing image, ...)
-                    for op in runnable:
-                        self._fail(op.id, str(exc))
-                    ok = False
+                ok = self._up(runnable, files, options) and ok
             if layer is not layers[-1]:
                 ok = self._wait(runnable, options, False, self._deadline, started_only=True) and ok
         return ok
@@ -259,16 +253,19 @@ class Supervisor(StartSteps):
         """Print every op's log, prefixed by its op id, until every op has exited; 0 if all completed."""
         lock = threading.Lock()
         threads = follow_logs(self.engine, self.plan.ops, self.say, lock)
-        while True:
-            statuses = self.statuses()
-            self.follow_dependencies(statuses)
-            with lock:
-                self.report(statuses)
-            if all(s.state in ENDED or not s.present for s in statuses):  # ended, or can never start
-                break
-            self.sleep(1.0)
-        for t in threads:
-            t.join(timeout=2)
+        try:
+            while True:
+                statuses = self.statuses()
+                self.follow_dependencies(statuses)
+                with lock:
+                    self.report(statuses)
+                if all(s.state in ENDED or not s.present for s in statuses):  # ended, or can never start
+                    break
+                self.sleep(1.0)
+            for t in threads:
+                t.join(timeout=2)
+        finally:  # a follower of an op that never started, or of one still running at Ctrl-C, would stay behind
+            self.engine.stop_following()
         return 0 if all(succeeded(s) for s in statuses) else 1
 
 

@@ -11,7 +11,7 @@ import subprocess
 import uuid
 
 import pytest
-from helpers import CORPUS, FIXTURES, docker, nos2compose
+from helpers import CORPUS, docker, nos2compose
 
 pytestmark = pytest.mark.e2e
 

@@ -166,5 +166,5 @@ def test_credentials_never_reach_a_file_or_the_output(tmp_path):
     text = single.stdout + single.stderr + grouped.stderr + "".join(p.read_text() for p in (tmp_path / "out").iterdir())
     for secret in ("AKIDSECRETID", "SECRETKEYVALUE", "hf_TOKENVALUE"):
         assert secret not in text
-    assert "${N2C_SECRET_A_1_S3_SECRET_ACCESS_KEY:?set by nos2compose up}" in single.stdout
-    assert "${N2C_SECRET_A_2_HF_TOKEN:?set by nos2compose up}" in single.stdout
+    assert "${N2C_SECRET_A_1_S3_SECRET_ACCESS_KEY?set by nos2compose up}" in single.stdout
+    assert "${N2C_SECRET_A_2_HF_TOKEN?set by nos2compose up}" in single.stdout

@@ -290,8 +290,8 @@ services:
   c:
     image: busybox
     environment:
-      W: "said ${N2C_P_W:?set by nos2compose up}"
-    ports: ["127.0.0.1:${N2C_P_W:?set by nos2compose up}:${N2C_P_W:?set by nos2compose up}"]
+      W: "said ${N2C_P_W?set by nos2compose up}"
+    ports: ["127.0.0.1:${N2C_P_W?set by nos2compose up}:${N2C_P_W?set by nos2compose up}"]
     labels: {io.nosana.op: c, io.nosana.group: second, io.nosana.group-order: "1"}
 """
 

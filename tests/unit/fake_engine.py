@@ -15,13 +15,14 @@ from nos2compose.runtime.states import Container
 class FakeEngine:
     """Containers appear when their group is `up`; each then follows a script of states over fake time."""
 
-    def __init__(self, scripts, fail_up=(), project="p", missing=(), unpullable=(), health=""):
+    def __init__(self, scripts, fail_up=(), project="p", missing=(), unpullable=(), health="", no_image=()):
         self.project = project
         self.missing = set(missing)  # images the engine does not have
         self.unpullable = dict(unpullable)  # image -> what the engine says when a pull of it fails
         self.health = health  # what the last health probe said
         self.scripts = scripts  # service -> [(after seconds, state, health, exit code)]
         self.fail_up = set(fail_up)
+        self.no_image = set(no_image)  # services whose image the engine lacks: an `up` naming them fails
         self.groups: dict[str, str] = {}  # service -> the group file's stem it starts with
         self.images: dict[str, str] = {}  # service -> its image
         self.started: dict[str, float] = {}
@@ -39,6 +40,9 @@ class FakeEngine:
         self.ups.append(name)
         if name in self.fail_up:
             raise RuntimeError("pull access denied for nosuch/image")
+        lacking = sorted(self.no_image & set(services or self.scripts))
+        if lacking:
+            raise RuntimeError(f"Error response from daemon: No such image: {lacking[0]}-image")
         for service in self.scripts:
             if self.groups.get(service) == name and (services is None or service in services):
                 self.started.setdefault(service, self.now)
@@ -94,6 +98,9 @@ class FakeEngine:
 
     def follow_logs(self, service):
         yield from self.log_tail(service, None)
+
+    def stop_following(self):
+        self.calls.append(("stop_following",))
 
     def stream_lines(self, container_id):
         return [("stdout", f"last words of {container_id.removeprefix('id-')}")]

@@ -125,8 +125,12 @@ def test_edits_are_never_lost_overrides_are_left_alone_and_check_names_the_comma
     override = out / "00-infrastructure.override.yaml"
     override.write_text("services: {}\n")
     group = out / "00-infrastructure.yaml"
-    assert group.read_text().splitlines()[-1].startswith(
-        "# Edit 00-infrastructure.override.yaml, not this file: `nos2compose convert -o` replaces it (sha256 "
+    assert (
+        group.read_text()
+        .splitlines()[-1]
+        .startswith(
+            "# Edit 00-infrastructure.override.yaml, not this file: `nos2compose convert -o` replaces it (sha256 "
+        )
     )
     assert run_cli("convert", str(SEED), "-o", str(out), "--check").exit_code == 0  # overrides are not compared
     group.write_text(group.read_text().replace("postgres", "postgresql", 1))

@@ -21,10 +21,12 @@ def test_placeholders_round_trip_through_their_record():
 
 
 def test_references_are_generated_variables_only_and_never_escaped_text():
-    text = "a ${N2C_X:?set by nos2compose up} b $${N2C_Y} c $$${N2C_Z} ${HOME} $N2C_W"
-    assert contract.references(text) == ["N2C_X", "N2C_Z"]
-    assert contract.substitute(text, lambda v: "<" + v + ">") == "a <N2C_X> b $${N2C_Y} c $$<N2C_Z> ${HOME} $N2C_W"
-    assert contract.reference("N2C_A") == "${N2C_A:?set by nos2compose up}"
+    text = "a ${N2C_X:?set by nos2compose up} b ${N2C_V?set} $${N2C_Y} c $$${N2C_Z} ${HOME} $N2C_W"
+    assert contract.references(text) == ["N2C_X", "N2C_V", "N2C_Z"]
+    assert (
+        contract.substitute(text, lambda v: "<" + v + ">") == "a <N2C_X> b <N2C_V> $${N2C_Y} c $$<N2C_Z> ${HOME} $N2C_W"
+    )
+    assert contract.reference("N2C_A") == "${N2C_A?set by nos2compose up}"
 
 
 def test_what_emit_writes_runtime_reads_back(tmp_path):

@@ -112,7 +112,20 @@ def test_engine_refusing_a_group_fails_its_ops_and_goes_on():
     )
     assert sup.up(UpOptions(detach=True)) == 1
     assert engine.ups == ["a", "b"]
-    assert "a  x: failed (pull access denied for nosuch/image)" in lines
+    assert any(
+        line.startswith("a  x: failed (image ") and "pull access denied for nosuch/image" in line for line in lines
+    )
+    assert sup.failure_codes["x"] == 2
+
+
+def test_a_missing_image_fails_only_its_op_and_its_siblings_run():
+    sup, engine, lines = make(
+        [("g", [op("gone", "g"), op("here", "g")])], {"gone": RUN, "here": RUN}, no_image=["gone"]
+    )
+    assert sup.up(UpOptions(detach=True)) == 1
+    assert "here" in engine.started and "gone" not in engine.started
+    assert sup.failure_codes["gone"] == 2  # the node's exit code for an image it cannot pull
+    assert any(line.startswith("g  gone: failed (image ") and "No such image: gone-image" in line for line in lines)
 
 
 def test_up_again_skips_groups_already_up():

@@ -1,0 +1,114 @@
+"""Container logs, read the way the node reads them: the engine boundary's log half.
+
+The node reads a container's log with timestamps, both streams in one, and
+keeps each entry as Docker framed it: one line with its newline
+(ContainerStateManager.ts, parseBuffer.ts). `docker logs --timestamps` gives the
+same entries on two pipes; they are merged back by their timestamps here, so
+results read across both streams see them in the log's order (python-on-whales
+hands the two streams over in whatever order its reader got them).
+
+Followers are own processes so they can be ended: a `docker compose logs
+--follow` left alone outlives `up` while the op it follows runs.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+from collections.abc import Iterator
+
+MAX_LINES = 100_000  # per stream: the log kept for results and the API is bounded (the node stops at 25,000 entries)
+_STAMP = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d) ")
+
+
+def _order_key(line: bytes) -> tuple[bytes, int, bytes]:
+    """A sortable time from Docker's RFC 3339 stamp, whose fraction has its trailing zeros cut."""
+    m = _STAMP.match(line)
+    if not m:
+        return (b"", 0, line)
+    return (m.group(1), int((m.group(2) or b"0").ljust(9, b"0")), line[m.end() :])
+
+
+def stream_lines(container_id: str) -> list[tuple[str, str]]:
+    """The container's whole log as (stream, entry) in log order; an entry keeps its newline, as on the node."""
+    try:
+        proc = subprocess.Popen(
+            ["docker", "logs", "--timestamps", container_id],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except OSError:
+        return []
+    found: dict[str, list[tuple[tuple, int, str]]] = {"stdout": [], "stderr": []}
+
+    def read(stream: str, pipe) -> None:
+        kept = found[stream]
+        for seq, raw in enumerate(pipe):
+            if seq < MAX_LINES:
+                day, nanos, text = _order_key(raw)
+                kept.append(((day, nanos), seq, text.decode("utf-8", "replace")))
+
+    readers = [threading.Thread(target=read, args=(s, getattr(proc, s)), daemon=True) for s in found]
+    for t in readers:
+        t.start()
+    for t in readers:
+        t.join()
+    if proc.wait() != 0:  # no such container (any more): no log
+        return []
+    merged = [
+        (when, 0 if stream == "stdout" else 1, seq, stream, text)
+        for stream in found
+        for when, seq, text in found[stream]
+    ]
+    merged.sort(key=lambda row: row[:3])
+    return [(stream, text) for *_, stream, text in merged]
+
+
+class Followers:
+    """`docker compose logs --follow` processes, one per service, ended together by stop()."""
+
+    def __init__(self, project: str):
+        self.project = project
+        self._procs: list[subprocess.Popen] = []
+        self._lock = threading.Lock()
+
+    def follow(self, service: str) -> Iterator[str]:
+        """The service's log lines from the start, until its container stops or stop() is called."""
+        proc = subprocess.Popen(
+            ["docker", "compose", "--project-name", self.project, "logs", "--follow", "--no-log-prefix", service],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        with self._lock:
+            self._procs.append(proc)
+        try:
+            for raw in proc.stdout:
+                text = raw.decode("utf-8", "replace")
+                if text.endswith("\n"):
+                    yield text.rstrip("\n").rstrip("\r")
+                elif text.strip():  # a last line without its newline; never an empty one made up at the end
+                    yield text
+        finally:
+            self._end(proc)
+            with self._lock:
+                if proc in self._procs:
+                    self._procs.remove(proc)
+
+    def stop(self) -> None:
+        with self._lock:
+            procs, self._procs = self._procs, []
+        for proc in procs:
+            self._end(proc)
+
+    @staticmethod
+    def _end(proc: subprocess.Popen) -> None:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
