@@ -44,6 +44,7 @@ RESULTS_KEY = "results"  # {key: {regex, logType?}}
 STOP_IF_DEPENDENT_STOPS_KEY = "stop_if_dependent_stops"
 ENVIRONMENT_FROM_KEY = "environment_from"  # ["${VAR}"]: objects merged into the environment at group start
 UNRESOLVED_KEY = "unresolved"  # [message]: literals the node cannot resolve; `up` fails the op before it starts
+ENGINE_REFUSES_KEY = "engine_refuses"  # [message]: Docker refuses the node's container for it; `up` fails it, exit 2
 
 # -- scripts, carried once per file as top-level configs ----------------------------------------
 

@@ -112,6 +112,7 @@ class RunOp(NamedTuple):
     env_from: tuple[Placeholder, ...] = ()  # env objects spread from earlier ops' results
     resources: tuple[Resource, ...] = ()
     unresolved: tuple[str, ...] = ()  # the node's messages for literals it cannot resolve: the op fails at its start
+    engine_refuses: tuple[str, ...] = ()  # Docker's words refusing the container the node makes: fails, exit code 2
     grouped: bool = True  # execution.group given (else the op's group is its own id)
 
     @property

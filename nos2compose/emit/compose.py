@@ -105,6 +105,8 @@ def _extension(op: RunOp) -> dict:
         out[c.ENVIRONMENT_FROM_KEY] = [Template([p]) for p in op.env_from]
     if op.unresolved:
         out[c.UNRESOLVED_KEY] = list(op.unresolved)
+    if op.engine_refuses:
+        out[c.ENGINE_REFUSES_KEY] = list(op.engine_refuses)
     return out
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from ..contract import Placeholder
 from ..diagnostics import Diagnostics, Path
 from ..model import Template
+from .node_values import as_text, flatten, json_if_it_looks_like, spread_value, string_field, tokens
 
 # the node's patterns: three parts (ops or global, a key without dots, a path), or two (global(s) and a key)
 LITERAL = re.compile(r"%%((?:ops|global)\.[^.]+\.[A-Za-z0-9._-]+|globals?\.[^.]+)%%")
@@ -170,55 +171,18 @@ class LiteralContext:
         return f'Unresolved literal: "%%{literal}%%" (key="{key}{"." + rest[0] if rest else ""}")'
 
 
-def json_if_it_looks_like(value: Any) -> Any:
-    """The node parses a text that starts with [ or { (after spaces) as JSON, and keeps it as text if it fails."""
-    if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def _parsed(value: Any) -> Any:
-    """A literal's value as the node uses it: JSON-looking text parsed, arrays flattened."""
-    value = json_if_it_looks_like(value)
-    return flatten(value) if isinstance(value, list) else value
-
-
-def flatten(items: list) -> list:
-    out: list = []
-    for item in items:
-        out.extend(flatten(item) if isinstance(item, list) else [item])
-    return out
-
-
-def env_string(value: Any) -> str:
-    """An env value as the node makes it a string (finalizeEnv.ts): String() of a scalar, JSON of the rest."""
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return as_text(value)
-
-
-def as_text(value: Any) -> str:
-    """A value inside a longer string, as the node spells it: JavaScript's String() of each token, spaces between."""
+    """A literal's value as the node's first step leaves it: JSON-looking text parsed (each item of an array)."""
     if isinstance(value, list):
-        return " ".join(as_text(v) for v in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+        return [json_if_it_looks_like(v) for v in value]
+    return json_if_it_looks_like(value)
 
 
 class Resolver:
-    """Walks one op's args, replacing every literal it can and recording the rest."""
+    """Walks one op's args as the node does when the op starts: literals resolved, each value normalized by
+    where the job wrote it (only in args' own fields, arrays and objects: an object inside an array, such as
+    an expose item, keeps its values as resolved), then the spread markers applied. Known values are used
+    here; results of earlier ops become placeholders `up` fills in with the same rules (runtime/fill.py)."""
 
     def __init__(self, ctx: LiteralContext, diags: Diagnostics, op_id: str):
         self.ctx, self.diags, self.op_id = ctx, diags, op_id
@@ -262,19 +226,16 @@ class Resolver:
             )
 
     def string(self, text: str, path: Path, splice: str = "text") -> Any:
-        """A string: a whole-string literal becomes its value; embedded ones become text."""
+        """A string with its literals resolved: a whole-string literal becomes its value, embedded ones text."""
         if "%%" not in text:
             return text
         _note_lookalike(self, text, path)
         whole = LITERAL.fullmatch(text)
         if whole:
             try:
-                value = self._lookup(whole.group(1), path, splice)
+                return self._lookup(whole.group(1), path, splice)
             except Unresolved:
                 return text
-            if splice == "text" and isinstance(value, list):  # a string field's value (normalizeByOrigin)
-                return value[0] if len(value) == 1 else as_text(value)
-            return value
         parts: list = []
         at = 0
         for m in LITERAL.finditer(text):
@@ -289,118 +250,132 @@ class Resolver:
         parts.append(text[at:])
         return Template(parts) if any(isinstance(p, Placeholder) for p in parts) else "".join(parts)
 
-    def value(self, value: Any, path: Path) -> Any:
+    def value(self, value: Any, path: Path, normalize: bool = True) -> Any:
         if isinstance(value, str):
-            return self.string(value, path)
+            found = self.string(value, path)
+            if isinstance(found, Template) or not normalize:
+                return found
+            made = string_field(found)
+            if isinstance(found, str) and made != found:
+                self._parsed_text(path, found, json.dumps(made, ensure_ascii=False))
+            return made
         if isinstance(value, list):
-            return self.array(value, path)
+            return self.array(value, path, normalize)
         if isinstance(value, dict):
-            if SPREAD in value and set(value) <= {SPREAD, "chunked"}:
-                # a lone spread object as a field's value: an object for env, else (expose) a list
-                if path and path[-1] == "env":
-                    return self.mapping(value, path)
-                spliced = self._spread(value, path, want=list)
-                return spliced if spliced is not None else value
-            return self.mapping(value, path)
+            if SPREAD in value and set(value) <= {SPREAD, "chunked"} and not (path and path[-1] == "env"):
+                # a lone spread object as a field's value (expose): a list
+                spliced = self._spread(value[SPREAD], path, list, False, value.get("chunked") is True)
+                return spliced if spliced is not None else []
+            return self.mapping(value, path, normalize)
         return value
 
-    def array(self, items: list, path: Path) -> list:
+    def array(self, items: list, path: Path, normalize: bool = True) -> list:
         out: list = []
         for index, item in enumerate(items):
             here = (*path, index)
             if isinstance(item, dict) and (SPREAD in item or PAIRS in item):
                 marker = SPREAD if SPREAD in item else PAIRS
-                spliced = self._spread(
-                    {SPREAD: item[marker], "chunked": item.get("chunked")}, here, want=list, pairs=marker == PAIRS
-                )
-                if spliced is None:
-                    if not self.failed:
-                        out.append(item)  # left for run time
+                spliced = self._spread(item[marker], here, list, marker == PAIRS, item.get("chunked") is True)
+                out.extend(spliced or ())
+            elif isinstance(item, str):
+                found = self.string(item, here, splice="items")
+                if isinstance(found, Template):
+                    out.append(found)
+                elif normalize:  # an item of one of args' arrays: its tokens
+                    made = tokens(found)
+                    if isinstance(found, str) and made != [found]:
+                        self._parsed_text(here, found, ", ".join(json.dumps(t, ensure_ascii=False) for t in made))
+                    out.extend(made)
                 else:
-                    out.extend(spliced)
-                continue
-            if isinstance(item, str) and LITERAL.fullmatch(item):
-                resolved = self.string(item, here, splice="items")
-                out.extend(resolved if isinstance(resolved, list) else [resolved])
-                continue
-            out.append(self.value(item, here))
+                    out.extend(flatten(found) if isinstance(found, list) else [found])
+            elif normalize and isinstance(item, list):
+                out.extend(tokens(self.array(item, here, False)))
+            else:
+                out.append(self.value(item, here, False))
         return out
 
-    def mapping(self, obj: dict, path: Path) -> dict:
+    def mapping(self, obj: dict, path: Path, normalize: bool = True) -> dict:
         """An object: its own keys, then what __spread__ and __pairs__ bring, which win (as on the node)."""
         out: dict = {}
         patches: list = []
         for key, item in obj.items():
             here = (*path, key)
-            if key in (SPREAD, PAIRS) and isinstance(item, str) and LITERAL.search(item):
-                merged = self._spread({SPREAD: item}, here, want=dict, pairs=key == PAIRS)
-                patches.append({key: item} if merged is None else merged)
+            if key in (SPREAD, PAIRS):
+                patches.append(self._spread_into_object(item, here, key == PAIRS, normalize) or {})
                 continue
-            out[key] = self.value(item, here)
+            out[key] = self.value(item, here, normalize)
         for patch in patches:
             out.update(patch)
         return out
 
-    def _spread(self, spec: dict, path: Path, want: type, pairs: bool = False) -> Any:
-        """The spliced value; None when it is left for run time, or fails the op (then self.failed is set)."""
+    def _parsed_text(self, path: Path, text: str, made: str) -> None:
+        """JSON-looking text the node parses where the job may have meant text: the file does the same; say so."""
+        self.diags.warning(
+            path,
+            f"the node reads {json.dumps(text, ensure_ascii=False)[:60]} as JSON and uses {made[:60] or 'nothing'} "
+            "instead (it parses text that starts with [ or {); the Compose file does the same",
+            self.op_id,
+        )
+
+    def _spread(self, raw: Any, path: Path, want: type, pairs: bool, chunked: bool) -> list | None:
+        """What a marker in an array splices in (its value as resolved, not normalized); None when it fails the op."""
         self.failed = False
-        literal = spec.get(SPREAD)
-        if not isinstance(literal, str) or not LITERAL.fullmatch(literal):
-            return None
-        inner = LITERAL.fullmatch(literal).group(1)
-        try:
-            raw = self.ctx.value(inner)
-        except Unresolved as exc:
-            if exc.kind == RESULT:
-                try:
-                    op_id, key = self.ctx.result_literal(inner, self.group)
-                except Unresolved as bad:
-                    self.unresolved(path, inner, bad)
-                    self.failed = True
-                    return None
-                splice = "items" if want is list else ("pairs" if pairs else "object")
-                if spec.get("chunked") is True:
-                    splice += "_chunked"
-                mark = self.ctx.placeholder(op_id, key, splice, (path, self.op_id))
-                return [mark] if want is list else {mark: ""}
-            self.unresolved(path, inner, exc)
+        splice = "pairs" if pairs and want is dict else "items" if want is list else "object"
+        value = self._marker_value(raw, path, splice + ("_chunked" if chunked else ""))
+        if isinstance(value, Template):
+            return [value] if value.whole is not None and not self.failed else None
+        return self._apply(value, raw, path, want, pairs, chunked)
+
+    def _spread_into_object(self, raw: Any, path: Path, pairs: bool, normalize: bool) -> dict | None:
+        """What `__spread__` / `__pairs__` as a key merges in: its value first normalized as the job wrote it."""
+        self.failed = False
+        value = self._marker_value(raw, path, "pairs" if pairs else "object")
+        if isinstance(value, Template):
+            return {value: ""} if value.whole is not None and not self.failed else None
+        if normalize:
+            value = string_field(value) if isinstance(raw, str) else tokens(value) if isinstance(raw, list) else value
+        return self._apply(value, raw, path, dict, pairs, False)
+
+    def _marker_value(self, raw: Any, path: Path, splice: str) -> Any:
+        """The marker's value with its literals resolved; a result stays a placeholder (a Template)."""
+        if isinstance(raw, str) and LITERAL.fullmatch(raw):
+            try:
+                return self._lookup(LITERAL.fullmatch(raw).group(1), path, splice)
+            except Unresolved:
+                self.failed = True
+                return Template([raw])
+        value = self.value(raw, path, normalize=False)
+        if _holds_template(value):  # text around a result, in a marker: nothing here can splice that
+            self.fails(
+                path,
+                "a spread value mixing text and results",
+                "a __spread__ / __pairs__ value that mixes "
+                "text with results of earlier ops, which nos2compose cannot splice",
+                on_the_node=False,
+            )
             self.failed = True
-            return None
-        value, problem = spread_value(raw, want, pairs, spec.get("chunked") is True)
-        if problem is not None:
-            self.fails(path, problem, f"{'__pairs__' if pairs else '__spread__'} of {literal}: {problem}")
-            self.failed = True
-            return None
+            return Template([str(raw)])
         return value
 
+    def _apply(self, value: Any, raw: Any, path: Path, want: type, pairs: bool, chunked: bool) -> Any:
+        spliced, problem = spread_value(value, want, pairs, chunked)
+        if problem is not None:
+            label = "__pairs__" if pairs else "__spread__"
+            written = raw if isinstance(raw, str) else json.dumps(raw, default=str)[:80]
+            self.fails(path, problem, f"{label} of {written}: {problem}")
+            self.failed = True
+            return None
+        return spliced
 
-def spread_value(raw: Any, want: type, pairs: bool, chunked: bool) -> tuple[Any, str | None]:
-    """What `{__spread__: raw}` or `{__pairs__: raw}` brings, or the node's error (transformCollections.ts)."""
-    label = "__pairs__" if pairs else "__spread__"
-    value = json_if_it_looks_like(raw)  # as the node reads a whole-string literal's value
-    if chunked and isinstance(value, list) and all(isinstance(s, str) for s in value):
-        value = "".join(value)
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as exc:
-            return None, f"{label} is not valid JSON: {exc.msg}"
-    if pairs:
-        if not isinstance(value, list):
-            return None, "__pairs__ must be a JSON array"
-        if want is list:
-            return value, None
-        out = {}
-        for item in value:
-            if not isinstance(item, dict):
-                return None, "__pairs__ items must be objects"
-            if not isinstance(item.get("key"), str):
-                return None, "__pairs__ item.key must be string"
-            out[item["key"]] = "" if item.get("value") is None else item["value"]
-        return out, None
-    if want is list:
-        return (flatten(value), None) if isinstance(value, list) else (None, "__spread__ must be a JSON array")
-    return (value, None) if isinstance(value, dict) else (None, "__spread__ must be a JSON object")
+
+def _holds_template(value: Any) -> bool:
+    if isinstance(value, Template):
+        return True
+    if isinstance(value, list):
+        return any(map(_holds_template, value))
+    if isinstance(value, dict):
+        return any(_holds_template(k) or _holds_template(v) for k, v in value.items())
+    return False
 
 
 _LOOKALIKE = re.compile(r"%%(?:globals?|ops)\.[^%\s]*%%")

@@ -10,7 +10,8 @@ from ..results import ResultSpec
 from .authentication import read_authentication
 from .context import JobContext
 from .expose import check_raw_expose, expose_from, read_expose
-from .literals import env_string, resolve_args
+from .literals import resolve_args
+from .node_values import env_string
 from .resources import read_resources
 from .shape import Shape
 
@@ -55,8 +56,9 @@ def read_run(
     args = resolve_args(raw_args, apath, context.literals, sh.diags, op_id)
 
     image = _image(sh, args, g, apath, op_id)
-    cmd = _command(sh, args, "cmd", apath, op_id, shell=True)
-    entrypoint = _command(sh, args, "entrypoint", apath, op_id, shell=False)
+    refuses: list[str] = []
+    cmd = _command(sh, args, raw_args, "cmd", apath, op_id, True, refuses)
+    entrypoint = _command(sh, args, raw_args, "entrypoint", apath, op_id, False, refuses)
     if entrypoint is None and "entrypoint" not in args and "entrypoint" in g:
         entrypoint = as_command(g["entrypoint"], shell=False)
     work_dir = sh.string(args["work_dir"], (*apath, "work_dir"), op_id) if "work_dir" in args else g.get("work_dir")
@@ -109,6 +111,7 @@ def read_run(
         env_from=env_from,
         resources=resources,
         unresolved=tuple(context.literals.unresolved.get(op_id, ())),
+        engine_refuses=tuple(refuses),
         grouped=isinstance(execution.get("group"), str),
     )
     return op, logins
@@ -173,10 +176,40 @@ def as_command(value: str | list[str], shell: bool) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _command(sh: Shape, args: dict, key: str, apath: Path, op_id: str, shell: bool) -> tuple[str, ...] | None:
+_JS_KIND = {dict: "an object", list: "an array", int: "a number", float: "a number", bool: "a boolean"}
+
+
+def _command(
+    sh: Shape, args: dict, raw: dict, key: str, apath: Path, op_id: str, shell: bool, refuses: list[str]
+) -> tuple[str, ...] | None:
     if key not in args:
         return None
-    value = sh.string_or_strings(args[key], (*apath, key), op_id)
+    value = args[key]
+    written = raw.get(key)
+    if (
+        isinstance(value, list)
+        and isinstance(written, list)
+        and all(isinstance(w, (str, dict)) for w in written)
+        and not all(isinstance(v, str) for v in value)
+    ):
+        # text the job wrote as a string became an object or a number (the node parses JSON-looking text):
+        # Docker refuses the node's container for it; the file keeps that item as JSON text
+        field = "Cmd" if key == "cmd" else "Entrypoint"
+        said = (
+            "(HTTP code 500) server error - json: cannot unmarshal array into Go struct field "
+            f"ContainerConfigWrapper.{field} of type string"
+        )
+        odd = next(v for v in value if not isinstance(v, str))
+        sh.diags.warning(
+            (*apath, key),
+            f"the node parses JSON-looking text in {key} and passes {env_string(odd)} on as "
+            f"{_JS_KIND.get(type(odd), 'a value')}, not a string: Docker refuses its container ({said}), so on a node this op "
+            "fails before it starts (exit code 2); `nos2compose up` does the same",
+            op_id,
+        )
+        refuses.append(said)
+        value = [v if isinstance(v, str) else env_string(v) for v in value]
+    value = sh.string_or_strings(value, (*apath, key), op_id)
     return None if value is None else as_command(value, shell)
 
 

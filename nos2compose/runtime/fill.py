@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from .. import contract
-from ..load.literals import as_text, env_string, flatten, json_if_it_looks_like, spread_value
+from ..load.node_values import as_text, env_string, json_if_it_looks_like, spread_value, string_field, tokens
 
 LIST_FIELDS = ("command", "entrypoint", "ports")
 
@@ -34,19 +34,16 @@ def value_of(placeholder: contract.Placeholder, results: dict[str, dict]) -> Any
     # a group that took no part is null: the node's tokens leave it out
     raw = [found] if isinstance(found, str) else [json_if_it_looks_like(v) for v in found if v is not None]
     if splice == "text":  # the whole value of a string field: one item as itself, else the items joined
-        return env_string(raw[0]) if len(raw) == 1 else as_text(raw)
+        return env_string(string_field(raw))
     if splice == "embedded":  # inside a longer string
         return as_text(raw)
-    if splice == "items_chunked":  # {__spread__, chunked} in an array: the strings joined, then parsed
-        value, problem = spread_value(raw, list, False, True)
+    if splice.startswith("items"):  # a whole array item, or {__spread__} in an array: each value an item
+        value, problem = (tokens(raw), None) if splice == "items" else spread_value(raw, list, False, True)
         if problem is not None:
             raise Unfilled(problem)
         return [env_string(v) for v in value]
-    if splice == "items":  # a whole array item, or {__spread__} in an array: each value an item
-        return [env_string(v) for v in flatten(raw)]
     # {__spread__} / {__pairs__} in an object: the value is first made one string field's value
-    one = raw[0] if len(raw) == 1 else as_text(raw)
-    value, problem = spread_value(one, dict, splice.startswith("pairs"), False)
+    value, problem = spread_value(string_field(raw), dict, splice.startswith("pairs"), False)
     if problem is not None:
         raise Unfilled(problem)
     return {k: env_string(v) for k, v in value.items()}

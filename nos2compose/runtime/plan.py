@@ -26,6 +26,7 @@ class PlannedOp(NamedTuple):
     stop_if_dependent_stops: bool = False
     fetch: tuple[str, ...] = ()  # init services that fetch its resources before it starts
     unresolved: tuple[str, ...] = ()  # the node's messages for literals it cannot resolve: fails at its start
+    engine_refuses: tuple[str, ...] = ()  # Docker refuses the container the node makes for it: fails, exit code 2
     volume: str = ""  # a create-volume op: the volume's name (it has no container of its own)
     host: tuple[str, ...] = ()  # a create-volume op: the services of the file that creates its volume
     image: str = ""  # its image (for messages about pulls)
@@ -177,6 +178,11 @@ def _labels(svc) -> dict:
     return labels
 
 
+def _messages(ext: dict, key: str) -> tuple[str, ...]:
+    found = ext.get(key)
+    return tuple(str(m) for m in found) if isinstance(found, list) else ()
+
+
 def _planned_op(service: str, svc: dict, group: str) -> PlannedOp:
     labels = _labels(svc)
     check = svc.get("healthcheck") or {}
@@ -187,9 +193,8 @@ def _planned_op(service: str, svc: dict, group: str) -> PlannedOp:
         results=_result_specs(ext.get(c.RESULTS_KEY)),
         stop_if_dependent_stops=ext.get(c.STOP_IF_DEPENDENT_STOPS_KEY) is True,
         image=str(svc.get("image") or ""),
-        unresolved=tuple(
-            str(m) for m in ext.get(c.UNRESOLVED_KEY) or () if isinstance(ext.get(c.UNRESOLVED_KEY), list)
-        ),
+        unresolved=_messages(ext, c.UNRESOLVED_KEY),
+        engine_refuses=_messages(ext, c.ENGINE_REFUSES_KEY),
         id=str(labels.get(c.OP_LABEL, service)),
         service=service,
         group=str(labels.get(c.GROUP_LABEL, group)),

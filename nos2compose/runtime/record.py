@@ -168,7 +168,7 @@ def plan_from_json(data: dict) -> Plan | None:
 
 def _op_from_json(raw: dict) -> PlannedOp:
     fields = dict(raw)
-    for key in ("depends", "fetch", "unresolved", "host"):
+    for key in ("depends", "fetch", "unresolved", "engine_refuses", "host"):
         fields[key] = tuple(raw.get(key) or ())
     fields["ports"] = tuple(tuple(p) for p in raw["ports"])
     fields["results"] = tuple(ResultSpec(k, r, tuple(s) if s is not None else None) for k, r, s in raw["results"])

@@ -182,6 +182,9 @@ class Supervisor(StartSteps):
                 elif op.unresolved:  # as on the node: fails before it starts, with the node's words, exit code 0
                     self._fail(op.id, "; ".join(op.unresolved), exit_code=0)
                     ok = False
+                elif op.engine_refuses:  # the node's Docker refuses its container: exit code 2, nothing runs
+                    self._fail(op.id, "; ".join(op.engine_refuses), exit_code=2)
+                    ok = False
                 elif bad:  # on a node it would wait forever for a startup success that never comes
                     self._fail(op.id, f"not started: its dependency {', '.join(bad)} failed")
                     ok = False

@@ -21,8 +21,8 @@ def test_literal_operators():
             cmd=["run", "%%global.variables.FLAGS%%", "x=%%global.variables.FLAGS%%"],
             entrypoint=["sh", "%%global.variables.EMPTY%%", "__remove-if-empty__"],
             env={
-                "__spread__": "%%global.variables.OBJ%%",
-                "__pairs__": "%%global.variables.PAIRS%%",
+                "__spread__": {"K": "v"},
+                "__pairs__": [{"key": "P", "value": "q"}],
                 "J": "%%global.job%%",
             },
             expose={"__spread__": "%%global.variables.CHUNKS%%", "chunked": True},
@@ -38,6 +38,54 @@ def test_literal_operators():
     assert dict(op.env) == {"K": "v", "P": "q", "J": "lit", "NOSANA_ID": "lit"}
     assert [e.port for e in op.expose] == [1, 2]
     assert op.aliases == ()
+
+
+def test_a_spread_into_env_is_first_made_a_string_as_on_the_node():
+    """The node normalizes env's `__spread__` value as a string field before it parses it: an object becomes
+    "[object Object]", a one-item array its item (measured: tests/fidelity literal-spread-env, literal-pairs)."""
+    variables = {"OBJ": '{"K": "v"}', "PAIRS": '[{"key": "P", "value": "q"}]', "WRAPPED": '["{\\"W\\": \\"w\\"}"]'}
+    definition = job(
+        run_op("obj", env={"__spread__": "%%global.variables.OBJ%%"}),
+        run_op("pairs", env={"__pairs__": "%%global.variables.PAIRS%%"}),
+        run_op("wrapped", env={"__spread__": "%%global.variables.WRAPPED%%"}),
+        run_op("text", env={"__spread__": '{"T": "t"}'}),
+        **{"global": {"variables": variables}},
+    )
+    result = compile_job(definition, Options(name="lit"))
+    ops = {op.id: op for op in result.job.run_ops}
+    assert ops["obj"].unresolved and "is not valid JSON" in ops["obj"].unresolved[0]
+    assert ops["pairs"].unresolved == ("__pairs__ must be a JSON array",)
+    assert dict(ops["wrapped"].env)["W"] == "w" and not ops["wrapped"].unresolved
+    assert ops["text"].unresolved and "is not valid JSON" in ops["text"].unresolved[0]
+
+
+def test_json_looking_text_in_args_is_parsed_as_the_node_parses_it():
+    definition = job(
+        run_op(
+            "a",
+            cmd=["sh", '["j1", "j2"]', "[not json", "plain"],
+            env={"OBJ": '{"k": "v"}', "ARR": '["e1", "e2"]', "NUM": "[1, 2.0]"},
+            expose=[
+                {
+                    "port": 80,
+                    "health_checks": [
+                        {
+                            "type": "http",
+                            "path": "/",
+                            "method": "POST",
+                            "expected_status": 200,
+                            "body": '{"keep": "me"}',
+                        }
+                    ],
+                }
+            ],
+        )
+    )
+    result = compile_job(definition, Options(name="lit"))
+    (op,) = result.job.run_ops
+    assert op.cmd == ("sh", "j1", "j2", "[not json", "plain")
+    assert dict(op.env) == {"OBJ": "[object Object]", "ARR": "e1 e2", "NUM": "1 2", "NOSANA_ID": "lit"}
+    assert op.expose[0].health_checks[0].body == '{"keep": "me"}'  # inside an expose item: as written
 
 
 def test_spread_of_a_non_array_fails_the_op_with_the_nodes_words():
@@ -58,7 +106,7 @@ def test_spread_of_a_non_array_fails_the_op_with_the_nodes_words():
 
 def test_a_lone_spread_into_env_merges_an_object():
     definition = job(
-        run_op("a", env={"__spread__": "%%global.variables.P%%"}), **{"global": {"variables": {"P": '{"A": "1"}'}}}
+        run_op("a", env={"__spread__": {"A": "%%global.variables.P%%"}}), **{"global": {"variables": {"P": "1"}}}
     )
     result = compile_job(definition, Options(name="p"))
     assert not result.diagnostics.has_errors(), [d.describe() for d in result.diagnostics.items]
