@@ -14,7 +14,6 @@ A file `convert` writes is plain Compose plus three kinds of machinery:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -81,6 +80,8 @@ def fetch_service(service: str, n: int) -> str:
 def cache_volume(kind: str, keyed: str) -> str:
     """The shared cache volume of a resource (`keyed`: JSON of what decides what is fetched): the same
     resource, wherever it is mounted, shares one cache."""
+    import hashlib  # here: only jobs with resources need it, and it costs convert's start about 4 ms
+
     digest = hashlib.sha256(json.dumps([kind, json.loads(keyed)], sort_keys=True).encode()).hexdigest()[:16]
     return CACHE_PREFIX + digest
 

@@ -11,7 +11,6 @@ changed against what the job gives now.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -26,9 +25,15 @@ def override_name(name: str) -> str:
     return name[: -len(".yaml")] + OVERRIDE_SUFFIX if name.endswith(".yaml") else name + OVERRIDE_SUFFIX
 
 
+def _digest(text: str) -> str:
+    import hashlib  # here, not on the path of a convert to standard output
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def stamp(name: str, text: str) -> str:
     """The group file as written: the text, then the line that says where edits go, with its checksum."""
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    digest = _digest(text)
     where = f"# Edit {override_name(name)}, not this file: `nos2compose convert -o` replaces it"
     return f"{text}{where} (sha256 {digest})\n"
 
@@ -39,7 +44,7 @@ def edited(text: str) -> bool:
     if found is None:
         return False
     body = text[: found.start()]
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16] != found["digest"]
+    return _digest(body) != found["digest"]
 
 
 def _generated(directory: Path) -> dict[str, str]:

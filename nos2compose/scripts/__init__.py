@@ -1,4 +1,4 @@
-"""The scripts generated files run in containers, shipped as package data and read with importlib.resources.
+"""The scripts generated files run in containers, shipped as package data beside this module.
 
 - probe.sh: the health probe (with probe_http.py, probe_ws.py, probe_http.bash and probe_ws.bash
   for images without curl); `probe()` assembles only the parts a job needs.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib.resources import files
+from pathlib import Path
 
 _SECTION = re.compile(r"^# @(section|end) ([a-z]+)$")
 _EMBED = re.compile(r"^# @embed ([a-z_.]+)$")
@@ -19,7 +19,8 @@ _EMBED = re.compile(r"^# @embed ([a-z_.]+)$")
 
 @cache
 def text(name: str) -> str:
-    return files(__package__).joinpath(name).read_text(encoding="utf-8")
+    # read beside the module (importlib.resources would add about 7 ms to every convert's start)
+    return Path(__file__).with_name(name).read_text(encoding="utf-8")
 
 
 def probe(kinds: frozenset[str], fallbacks: bool = True) -> str:

@@ -180,7 +180,17 @@ def test_convert_path_imports_nothing_heavy():
     import sys
 
     job = FIXTURES / "seed-vllm-openwebui-multi-op" / "seed-vllm-openwebui-multi-op.json"
-    heavy = ("jsonschema", "python_on_whales", "yaml", "tenacity", "starlette", "uvicorn")
+    heavy = (
+        "jsonschema",
+        "python_on_whales",
+        "yaml",
+        "tenacity",
+        "starlette",
+        "uvicorn",
+        "regex",
+        "hashlib",
+        "importlib.resources",
+    )
     code = (
         "import sys, io; from nos2compose.cli import main\n"
         "sys.stdout = io.StringIO()\n"
