@@ -224,12 +224,9 @@ class _Literals:
             value = self.ctx.value(literal)
         except Exception:  # unresolved: the text stays, on the node and in the file
             return None
-        if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
-            try:
-                return json.loads(value)
-            except ValueError:
-                return value
-        return value
+        from nos2compose.load.node_values import json_if_it_looks_like
+
+        return json_if_it_looks_like(value)
 
     def text(self, text: str) -> Any:
         whole = LITERAL.fullmatch(text)
