@@ -52,18 +52,24 @@ def probe_args(op: RunOp, host: str) -> list[str]:
     return args
 
 
+DOCKER_RETRIES = 3
+
+
 def healthcheck(op: RunOp, timing: HealthTiming = HealthTiming(), host: str = "127.0.0.1") -> dict | None:
     """The op's healthcheck, or None when it has no health checks."""
     args = probe_args(op, host)
     if not args:
         return None
-    return {
+    check = {
         "test": ["CMD", "sh", SCRIPT_PATHS[PROBE_CONFIG], *args],
         "interval": timing.interval,
         "timeout": timing.timeout,
         "retries": timing.retries,
         "start_period": timing.start_period,
     }
+    if timing.retries == DOCKER_RETRIES:  # Docker's own default: a line less to read
+        del check["retries"]
+    return check
 
 
 def probe_config(image: str | None) -> str:
