@@ -17,9 +17,9 @@ as ratios against references measured in the same run.
    Timing the two ends at the same point: every op running, healthy where it has checks.
 2. `nos2compose ps JOB` on a running 20-op job against `docker compose -p NAME ps -a
    --format json` on the same project (alternating). Goal: median ratio <= 2.5 (`ps`
-   makes that one Compose call itself, and loads neither the compiler nor python-on-whales). The job: 3 groups of 5 busybox httpd services (a published port,
-   no checks) and a last group of 5 `sleep 600` tasks, brought up once with
-   `nos2compose up -d`.
+   makes that one Compose call itself, and loads neither the compiler nor python-on-whales).
+   The job: 3 groups of 5 busybox httpd services (a published port, no checks) and a last
+   group of 5 `sleep 600` tasks, brought up once with `nos2compose up -d`.
 
 Run from the repository root:  python bench/bench_up.py [--runs N] [--json]
 Needs the local image nos2compose-test/busybox:1 (tests/images/build.sh); nothing is

@@ -203,8 +203,8 @@ def _command(
         sh.diags.warning(
             (*apath, key),
             f"the node parses JSON-looking text in {key} and passes {env_string(odd)} on as "
-            f"{_JS_KIND.get(type(odd), 'a value')}, not a string: Docker refuses its container ({said}), so on a node this op "
-            "fails before it starts (exit code 2); `nos2compose up` does the same",
+            f"{_JS_KIND.get(type(odd), 'a value')}, not a string: Docker refuses its container ({said}), "
+            "so on a node this op fails before it starts (exit code 2); `nos2compose up` does the same",
             op_id,
         )
         refuses.append(said)
