@@ -7,6 +7,7 @@ line and column). No command ever ends in a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..plan.naming import project_name
+from ..source.printable import printable
 
 if TYPE_CHECKING:
     from ..compiler import Result
@@ -41,7 +43,35 @@ def say(line: str) -> None:
 
 
 def display(job: str) -> str:
-    return "<stdin>" if job == "-" else job
+    """The job file's name as messages show it: one line, whatever bytes the name holds."""
+    return "<stdin>" if job == "-" else printable(file_name_text(job))
+
+
+def file_name_text(name: str) -> str:
+    """A file name as text any file can hold: os.fsdecode leaves each byte of a name that is not UTF-8 as a
+    lone surrogate, which no YAML (and no UTF-8) can hold, so those bytes are written as \\xNN instead."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        pass
+    try:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file system decoding makes (library use)
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def out_of_memory(job: str, doing: str = "converting") -> Failure:
+    """What ends a command that ran out of memory (a job whose literals expand far beyond its size): bad
+    input, exit 2. Raise it after the `except MemoryError:` block, so the traceback and what it holds are freed
+    first."""
+    from ..load.literals import DEFAULT_OUTPUT_LIMIT, OUTPUT_LIMIT_ENV
+
+    return Failure(
+        f"{display(job)}: ran out of memory while {doing} it (the job expands to far more than its own size); "
+        f"set {OUTPUT_LIMIT_ENV} below its default {DEFAULT_OUTPUT_LIMIT >> 20} MiB so such a job stops early, "
+        "or give it more memory"
+    )
 
 
 def read_document(job: str, fmt: str | None) -> Document:
@@ -49,7 +79,7 @@ def read_document(job: str, fmt: str | None) -> Document:
     from ..source.reader import SourceError, read_source
 
     try:
-        return read_source("<stdin>", sys.stdin, fmt) if job == "-" else read_source(job, job, fmt)
+        return read_source("<stdin>", sys.stdin, fmt) if job == "-" else read_source(display(job), job, fmt)
     except SourceError as exc:
         raise Failure(str(exc)) from None
 
@@ -99,8 +129,14 @@ def compile_file(
     if syntax_error is not None:
         print_diagnostics(doc, [syntax_error, *doc.warnings])
         raise Failure("", BAD_INPUT)
-    source = "stdin" if job == "-" else Path(job).name
-    result = compile_job(data, Options(name=project, source=source, strict=strict, to_run=to_run, **(extra or {})))
+    source = "stdin" if job == "-" else file_name_text(Path(job).name)  # recorded in the files: never a surrogate
+    options = Options(name=project, source=source, strict=strict, to_run=to_run, **(extra or {}))
+    try:
+        result: Result | None = compile_job(data, options)
+    except MemoryError:
+        result = None
+    if result is None:
+        raise out_of_memory(job, "converting" if to_run else "checking")
     result.meta = data.get("meta") if isinstance(data, dict) else None
     warnings = [*doc.warnings, *result.diagnostics.warnings]  # the file's own (BOM, duplicate keys), then the job's
     counts = result.diagnostics.counts
@@ -129,7 +165,7 @@ def print_diagnostics(doc: Document, diags: list[Diagnostic], total: int | None 
         ((d.position or doc.position(d.path), n, d) for n, d in enumerate(shown)), key=lambda t: (t[0], t[1])
     )
     for (line, col), _, d in placed:
-        click.echo(f"{d.severity}: {doc.name}:{line}:{col}: {_printable(d.describe())}", err=True)
+        click.echo(f"{d.severity}: {doc.name}:{line}:{col}: {printable(d.describe())}", err=True)
     total = len(diags) if total is None else max(total, len(diags))
     if total > len(shown):
         more = total - len(shown)
@@ -138,13 +174,3 @@ def print_diagnostics(doc: Document, diags: list[Diagnostic], total: int | None 
             f"(the first {len(shown)} are above)",
             err=True,
         )
-
-
-_CONTROL = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)])
-
-
-def _printable(text: str) -> str:
-    """A message as one terminal line: control characters (from the job's own text) escaped."""
-    if not any(ord(c) in _CONTROL for c in text):
-        return text
-    return "".join(f"\\x{ord(c):02x}" if ord(c) in _CONTROL else c for c in text)

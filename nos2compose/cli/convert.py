@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import Failure, compile_file, display
+from .common import Failure, compile_file, display, out_of_memory
 from .options import health_options, job_options, jobs_options, probe_options
 
 EPILOG_CONVERT = """\b
@@ -69,14 +69,20 @@ def convert(
         )
     from ..output import EditedFiles, OutputError, check_dir, diff, override_name, write_dir
 
-    if out_dir is None:
-        sys.stdout.write(result.single_file())
-        return
+    try:  # the text of the files: where a job that expands (literals) takes the most memory
+        if out_dir is None:
+            sys.stdout.write(result.single_file())
+            return
+        files: list[tuple[str, str]] | None = result.group_files()
+    except MemoryError:
+        files = None
+    if files is None:
+        raise out_of_memory(job)
     command = " ".join(["nos2compose", "convert", job, "-o", str(out_dir), *(["--name", name] if name else [])])
     if check:
-        sys.exit(check_dir(out_dir, result.group_files(), click.echo, command))
+        sys.exit(check_dir(out_dir, files, click.echo, command))
     try:
-        for line in write_dir(out_dir, result.group_files(), force=force):
+        for line in write_dir(out_dir, files, force=force):
             click.echo(line, err=True)
     except OutputError as exc:
         raise Failure(str(exc)) from None

@@ -13,6 +13,8 @@ import json
 import re
 from typing import Any
 
+from ..source.printable import printable
+
 # plain when no YAML version reads it as anything but this text: words, paths, image names, `--option=value`
 _PLAIN = re.compile(r"^(?:--?)?[A-Za-z_/][A-Za-z0-9_./@+=-]*(?::[A-Za-z0-9_./@+=-]+)*$|^(?:\d+(?:ms|s|m|h))+$")
 _UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
@@ -66,24 +68,11 @@ def _block(value: str, indent: int) -> str | None:
     return head + "\n" + "".join(f"{pad}{line}\n" if line else "\n" for line in lines)
 
 
-# What a comment must not hold raw: characters YAML readers refuse (Compose: "control characters are not
-# allowed"), line breaks that would end the comment early (CR, NEL, LS, PS: the rest would be read as YAML),
-# the byte order mark, and bidirectional controls that make a comment read differently from what it says.
-_NOT_IN_COMMENT = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]"
-)
-
-
 def comment_text(text: str) -> str:
     """Text (an op id, a group name, a file name) as it may stand in a `#` comment: one line, each character
-    a comment cannot hold written as \\xNN or \\uNNNN, as diagnostics show them. Values stay exact where they
-    matter, in the document itself (labels, x-nos2compose); comments are for people."""
-    return _NOT_IN_COMMENT.sub(_escaped, text)
-
-
-def _escaped(m: re.Match) -> str:
-    code = ord(m.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    a comment cannot hold written as \\xNN or \\uNNNN, as diagnostics show them (source/printable.py). Values
+    stay exact where they matter, in the document itself (labels, x-nos2compose); comments are for people."""
+    return printable(text)
 
 
 def dump(data: dict, header: str = "") -> str:

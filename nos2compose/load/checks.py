@@ -12,6 +12,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostics
 from ..model import Job, VolumeOp
+from ..source.printable import UNPRINTABLE
 
 MAX_DEPTH = 100
 _NOT_IN_COMPOSE = re.compile("[\ud800-\udfff\ufffe\uffff]")
@@ -82,7 +83,9 @@ _NOT_STORABLE = "holds a character Compose files cannot carry (a lone surrogate,
 
 
 def check_ids(raw_ops: list[Any], diags: Diagnostics) -> None:
-    """Op ids: strings without spaces, unique in the job (checked on the raw list, so every copy is named)."""
+    """Op ids: strings without spaces, unique in the job (checked on the raw list, so every copy is named);
+    then the group names (_check_group_names), which validate and convert must judge alike too."""
+    _check_group_names(raw_ops, diags)
     first: dict[str, int] = {}
     for index, raw in enumerate(raw_ops):
         op_id = raw.get("id") if isinstance(raw, dict) else None
@@ -101,6 +104,28 @@ def check_ids(raw_ops: list[Any], diags: Diagnostics) -> None:
             )
         else:
             first[op_id] = index
+
+
+def _check_group_names(raw_ops: list[Any], diags: Diagnostics) -> None:
+    """A group name holding what no comment or message can show as it is (a control character, a line break,
+    a bidi control): a warning once per name, at its first use; never an error, as the node takes the name."""
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_ops):
+        execution = raw.get("execution") if isinstance(raw, dict) else None
+        group = execution.get("group") if isinstance(execution, dict) else None
+        if not isinstance(group, str) or group in seen:
+            continue
+        seen.add(group)
+        found = UNPRINTABLE.search(group)
+        if found is not None:
+            op_id = raw.get("id")
+            diags.warning(
+                ("ops", index, "execution", "group"),
+                f"group name '{group}' holds U+{ord(found.group()):04X}, a character that cannot be shown as it is "
+                "(the node accepts it): labels and x-nos2compose keep the name exactly, comments and messages "
+                "show it escaped, group file names (-o) replace it with '-'; a plain name avoids this",
+                op_id if isinstance(op_id, str) else None,
+            )
 
 
 def check_dependencies(job: Job, diags: Diagnostics) -> None:

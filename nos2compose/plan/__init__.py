@@ -34,21 +34,15 @@ def plan_job(
     """The layout of a checked job; raises PortProblem when its ports cannot all be published as asked."""
     members = job.run_ops_by_group()
     mounted = dict(options.resource_dirs)
+    taken = set(names.values())  # helpers never take an op's service name: the op keeps it, the helper moves
+    fetchers = fetcher_names(job, names, mounted, taken)
     return Layout(
         services=names,
         ports=host_ports(job, options.publish),
         members=members,
         files=file_names(list(members)),
-        probes=probe_names(job, names) if options.health_probe == "sidecar" else {},
-        fetchers={
-            op.id: tuple(
-                Fetcher(contract.fetch_service(names[op.id], n), n, r, contract.cache_volume(r.kind, r.keyed))
-                for n, r in enumerate(op.resources, 1)
-                if r.target not in mounted
-            )
-            for op in job.run_ops
-            if op.resources
-        },
+        probes=probe_names(job, names, taken) if options.health_probe == "sidecar" else {},
+        fetchers=fetchers,
         mounted=mounted,
         variables=variable_names([*placeholders, *(p for op in job.run_ops for p in op.expose_from)]),
         secret_variables={
@@ -76,9 +70,30 @@ def variable_names(placeholders: list[Placeholder]) -> dict[Placeholder, str]:
     return out
 
 
-def probe_names(job: Job, names: dict[str, str]) -> dict[str, str]:
-    """op id -> a service name for its probe sidecar, made unique."""
-    taken = set(names.values())
+def fetcher_names(
+    job: Job, names: dict[str, str], mounted: dict[str, str], taken: set[str]
+) -> dict[str, tuple[Fetcher, ...]]:
+    """op id -> the init services fetching its resources (those no host directory stands in for), each named
+    `<service>-fetch-N`, or `<service>-fetch-N-2`, … when an op's service (or another helper) has that name:
+    an op may be called `a-fetch-1`, and it must never replace op `a`'s fetcher."""
+    return {
+        op.id: tuple(
+            Fetcher(
+                unique(contract.fetch_service(names[op.id], n), taken, "-"),
+                n,
+                r,
+                contract.cache_volume(r.kind, r.keyed),
+            )
+            for n, r in enumerate(op.resources, 1)
+            if r.target not in mounted
+        )
+        for op in job.run_ops
+        if op.resources
+    }
+
+
+def probe_names(job: Job, names: dict[str, str], taken: set[str]) -> dict[str, str]:
+    """op id -> a service name for its probe sidecar, made unique against `taken` (every name in use)."""
     out = {}
     for op in job.run_ops:
         if op.has_health_checks:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-SERVICE_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")  # compose-spec's pattern for service keys
+# compose-spec's pattern for service keys; always fullmatch it (`^...$` also matches "a\n", which Compose refuses)
+SERVICE_NAME = re.compile(r"[a-zA-Z0-9._-]+")
 _PROJECT_BAD = re.compile(r"[^a-z0-9_-]+")
 
 
@@ -23,10 +24,10 @@ def project_name(raw: str) -> str:
 def service_names(op_ids: Iterable[str]) -> dict[str, str]:
     """op id -> service name; invalid ids become '-'-joined runs of valid characters, made unique."""
     ids = list(dict.fromkeys(op_ids))
-    taken = {i for i in ids if SERVICE_NAME.match(i)}
+    taken = {i for i in ids if SERVICE_NAME.fullmatch(i)}
     out: dict[str, str] = {}
     for op_id in ids:
-        if SERVICE_NAME.match(op_id):
+        if SERVICE_NAME.fullmatch(op_id):
             out[op_id] = op_id
             continue
         out[op_id] = unique(re.sub(r"[^a-zA-Z0-9._-]+", "-", op_id).strip("-") or "op", taken, "-")

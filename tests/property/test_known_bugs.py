@@ -1,6 +1,6 @@
-"""Bugs the property suite found outside the files it may fix (emit/files.py, yaml_text.py, render.py),
-each as its minimal reproduction, marked xfail(strict=True): the suite stays green, and each test turns
-into a failure the day its bug is fixed (then drop the mark)."""
+"""Bugs the property suite found outside emit/, each as its minimal reproduction, kept as a regression
+test once fixed. A bug not fixed yet is marked xfail(strict=True), so the suite stays green and the test
+turns into a failure the day the bug is fixed (then drop the mark); none is open now."""
 
 from __future__ import annotations
 
@@ -18,12 +18,6 @@ def _write(tmp_path, job: dict) -> None:
     (tmp_path / "job.json").write_text(json.dumps(job))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan/__init__.py names fetchers `<service>-fetch-N` without making them unique against the op "
-    "services: an op named like a fetcher silently replaces it (the model is never fetched, and op `a` "
-    "waits for the user's op `a-fetch-1` to complete instead)",
-)
 def test_an_op_named_like_a_fetcher_does_not_replace_it(tmp_path):
     _write(
         tmp_path,
@@ -51,11 +45,6 @@ def test_an_op_named_like_a_fetcher_does_not_replace_it(tmp_path):
     assert len(fetchers) == 1 and len(mine) == 1 and mine[0]["image"] == "mine", list(services)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a MemoryError after parsing (literals, emit, the YAML writer) is not caught: convert ends in a "
-    "traceback with exit 1; cli/common.py catches it only around parsing (source/document.py)",
-)
 def test_running_out_of_memory_while_converting_is_an_error_not_a_traceback(tmp_path):
     """A 133 KB job whose 1,000,000 spliced items need ~340 MB, under a 256 MiB address-space limit."""
     items = [f"item-{k}" for k in range(200)]
@@ -74,12 +63,6 @@ def test_running_out_of_memory_while_converting_is_an_error_not_a_traceback(tmp_
     assert answered_cleanly(run, "job.json") is None, answered_cleanly(run, "job.json")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan/naming.py checks service names with SERVICE_NAME.match(r'^[a-zA-Z0-9._-]+$'), and `$` also "
-    "matches before a trailing newline: the op id 'a\\n' is kept as the service name, which Compose refuses "
-    "(`services additional properties 'a\\n' not allowed`); fullmatch would rename it with a warning",
-)
 @pytest.mark.compose
 def test_an_op_id_with_a_trailing_newline_is_renamed(tmp_path):
     _write(
