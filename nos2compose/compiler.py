@@ -91,6 +91,8 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     job = result.job = loaded.job
     result.logins = list(loaded.logins)
     checks.check_dependencies(job, diags)  # same group, known, acyclic
+    if options.to_run and not checks.check_output_size(job, names, diags):  # depends_on: square of the ops
+        return result
     checks.check_volumes(job, diags)
     checks.check_images(job, diags)
     checks.warn_local_differences(job, diags)

@@ -12,9 +12,9 @@ from typing import Any
 
 from ..diagnostics import Diagnostics
 from ..model import Job, VolumeOp
+from ..source.messages import MAX_DEPTH  # the parsers' bound, checked again for data given as values
 from ..source.printable import UNPRINTABLE
 
-MAX_DEPTH = 100
 _NOT_IN_COMPOSE = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
@@ -126,6 +126,30 @@ def _check_group_names(raw_ops: list[Any], diags: Diagnostics) -> None:
                 "show it escaped, group file names (-o) replace it with '-'; a plain name avoids this",
                 op_id if isinstance(op_id, str) else None,
             )
+
+
+DEPENDS_ENTRY = 45  # bytes of Compose per depends_on entry besides the service's name (two indented lines)
+
+
+def check_output_size(job: Job, names: dict[str, str], diags: Diagnostics) -> bool:
+    """depends_on is the part of a Compose file that grows with the square of the ops (each may name every
+    earlier one), so its entries are counted against the output limit before any is built: such a job stops at
+    once with a located error, not after gigabytes; False then. (The literals count what they add themselves.)"""
+    from .literals import OUTPUT_LIMIT_ENV, output_limit
+
+    limit, spent = output_limit(), 0
+    for op in job.run_ops:
+        spent += sum(len(names.get(dep, dep)) + DEPENDS_ENTRY for dep in op.depends_on)
+        if spent > limit:
+            diags.error(
+                (*op.path, "execution", "depends_on"),
+                f"the job's depends_on lists come to more than {limit >> 20} MiB of Compose by this op "
+                f"(entries for {sum(len(o.depends_on) for o in job.run_ops):,} dependencies in all); "
+                f"the limit is {OUTPUT_LIMIT_ENV}",
+                op.id,
+            )
+            return False
+    return True
 
 
 def check_dependencies(job: Job, diags: Diagnostics) -> None:

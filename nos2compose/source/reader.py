@@ -1,7 +1,9 @@
 """Reading a job from a file or standard input: bounded in size, strict UTF-8, one-line errors.
 
 The whole job is held in memory, so its size is capped: NOS2COMPOSE_MAX_INPUT_BYTES
-bytes if that is set, else 32 MiB (job definitions are a few kilobytes). Reading goes
+bytes if that is set, else 8 MiB: job definitions are a few kilobytes (the corpus's largest is 1.7 KB;
+the node's own API takes at most 100 kB), and 8 MiB of the slowest input there is (YAML, every op wrong)
+is answered within 20 s, as docs/limits.md measures. Reading goes
 in chunks and stops one byte past the cap, so /dev/zero or a pipe that never ends is
 refused quickly instead of exhausting memory. The bytes are decoded here, as UTF-8,
 whatever the locale says: a job posted to Nosana is UTF-8 JSON.
@@ -15,7 +17,7 @@ from typing import BinaryIO
 from .document import Document
 
 LIMIT_ENV = "NOS2COMPOSE_MAX_INPUT_BYTES"
-DEFAULT_LIMIT = 32 * 1024 * 1024
+DEFAULT_LIMIT = 8 * 1024 * 1024
 _CHUNK = 1 << 20
 
 

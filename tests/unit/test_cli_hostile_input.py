@@ -123,3 +123,19 @@ def test_running_out_of_memory_while_writing_the_files_is_a_one_line_error(tmp_p
         "set NOS2COMPOSE_MAX_OUTPUT_BYTES below its default 50 MiB so such a job stops early, or give it more memory"
     ]
     assert result.stdout == "" and not (tmp_path / "out").exists()
+
+
+# -- depends_on against the output limit -------------------------------------------------------------------
+
+
+def test_depends_on_lists_past_the_output_limit_stop_convert_at_the_op_that_crosses_it(monkeypatch):
+    ops = [run_op(f"o{i}") for i in range(30)]
+    for i, op in enumerate(ops):
+        op["execution"] = {"group": "g", "depends_on": [f"o{j}" for j in range(i)]}
+    monkeypatch.setenv("NOS2COMPOSE_MAX_OUTPUT_BYTES", "10000")  # 435 entries of ~48 bytes: ~21 KB
+    converted = compiler.compile_job(job(*ops), compiler.Options(name="p"))
+    (error,) = converted.diagnostics.errors
+    assert error.path == ("ops", 21, "execution", "depends_on"), error  # 231 entries of 47-48 bytes: past 10,000
+    assert "depends_on lists come to more than" in error.message and converted.layout is None
+    checked = compiler.compile_job(job(*ops), compiler.Options(name="p", to_run=False))
+    assert checked.ok, checked.diagnostics.errors  # validate writes no Compose: the job is valid

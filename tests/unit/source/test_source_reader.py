@@ -129,13 +129,13 @@ def test_reading_stops_one_byte_past_the_limit(tmp_path):
     refused("over.json", tmp_path / "over.json", "larger than 100 bytes", limit=100)
 
 
-def test_dev_zero_stops_at_32_mib_quickly():
+def test_dev_zero_stops_at_8_mib_quickly():
     if not os.path.exists("/dev/zero"):
         pytest.skip("no /dev/zero")
     started = time.monotonic()
-    refused("/dev/zero", "/dev/zero", "larger than 32 MiB, the most a job file may be")
+    refused("/dev/zero", "/dev/zero", "larger than 8 MiB, the most a job file may be")
     assert time.monotonic() - started < 5
-    assert DEFAULT_LIMIT == 32 * 1024 * 1024
+    assert DEFAULT_LIMIT == 8 * 1024 * 1024
 
 
 def test_a_pipe_that_never_ends_stops_at_the_limit():
