@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from .diagnostics import Diagnostics
 from .load import checks, read_job
-from .load.literals import TooLarge
+from .load.limits import TooLarge, check_output_size
 from .model import Job
 from .plan import Layout, PlanOptions, PortProblem, plan_job, service_names
 
@@ -91,7 +91,7 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     job = result.job = loaded.job
     result.logins = list(loaded.logins)
     checks.check_dependencies(job, diags)  # same group, known, acyclic
-    if options.to_run and not checks.check_output_size(job, names, diags):  # depends_on: square of the ops
+    if options.to_run and not check_output_size(job, names, diags):  # depends_on: square of the ops
         return result
     checks.check_volumes(job, diags)
     checks.check_images(job, diags)

@@ -65,7 +65,7 @@ def out_of_memory(job: str, doing: str = "converting") -> Failure:
     """What ends a command that ran out of memory (a job whose literals expand far beyond its size): bad
     input, exit 2. Raise it after the `except MemoryError:` block, so the traceback and what it holds are freed
     first."""
-    from ..load.literals import DEFAULT_OUTPUT_LIMIT, OUTPUT_LIMIT_ENV
+    from ..load.limits import DEFAULT_OUTPUT_LIMIT, OUTPUT_LIMIT_ENV
 
     return Failure(
         f"{display(job)}: ran out of memory while {doing} it (the job expands to far more than its own size); "

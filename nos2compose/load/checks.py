@@ -128,30 +128,6 @@ def _check_group_names(raw_ops: list[Any], diags: Diagnostics) -> None:
             )
 
 
-DEPENDS_ENTRY = 45  # bytes of Compose per depends_on entry besides the service's name (two indented lines)
-
-
-def check_output_size(job: Job, names: dict[str, str], diags: Diagnostics) -> bool:
-    """depends_on is the part of a Compose file that grows with the square of the ops (each may name every
-    earlier one), so its entries are counted against the output limit before any is built: such a job stops at
-    once with a located error, not after gigabytes; False then. (The literals count what they add themselves.)"""
-    from .literals import OUTPUT_LIMIT_ENV, output_limit
-
-    limit, spent = output_limit(), 0
-    for op in job.run_ops:
-        spent += sum(len(names.get(dep, dep)) + DEPENDS_ENTRY for dep in op.depends_on)
-        if spent > limit:
-            diags.error(
-                (*op.path, "execution", "depends_on"),
-                f"the job's depends_on lists come to more than {limit >> 20} MiB of Compose by this op "
-                f"(entries for {sum(len(o.depends_on) for o in job.run_ops):,} dependencies in all); "
-                f"the limit is {OUTPUT_LIMIT_ENV}",
-                op.id,
-            )
-            return False
-    return True
-
-
 def check_dependencies(job: Job, diags: Diagnostics) -> None:
     """Each op's depends_on: the node refuses unknown, self and cross-group dependencies; ops that both have no
     execution.group it accepts (and runs the dependent twice). One diagnostic per op and kind of problem, naming

@@ -18,6 +18,7 @@ from typing import Any
 from ..contract import Placeholder
 from ..diagnostics import Diagnostics, Path
 from ..model import Template
+from .limits import TooLarge, output_limit
 from .node_values import as_text, flatten, json_if_it_looks_like, spread_value, string_field, tokens
 
 # the node's patterns: three parts (ops or global, a key without dots, a path), or two (global(s) and a key)
@@ -30,35 +31,6 @@ LOCAL_HOST = "127.0.0.1"
 RUN_TIME = "run-time"  # known only to the node, never locally (its tunnel server's address)
 RESULT = "result"  # %%ops.X.results.K%%: filled in by the supervisor when a later group starts
 UNKNOWN = "unknown"  # the node finds no value: the op fails before it starts
-
-
-DEFAULT_OUTPUT_LIMIT = 50 * 1024 * 1024
-OUTPUT_LIMIT_ENV = "NOS2COMPOSE_MAX_OUTPUT_BYTES"
-
-
-def output_limit() -> int:
-    """Bytes of Compose a job may expand to (50 MiB, or NOS2COMPOSE_MAX_OUTPUT_BYTES)."""
-    import os
-
-    try:
-        return max(1, int(os.environ.get(OUTPUT_LIMIT_ENV, "")))
-    except ValueError:
-        return DEFAULT_OUTPUT_LIMIT
-
-
-class TooLarge(Exception):
-    """The job would expand past the output limit; raised where it happens, before the output is built."""
-
-    def __init__(self, path: Path, limit: int):
-        super().__init__(path)
-        self.path, self.limit = path, limit
-
-    @property
-    def message(self) -> str:
-        return (
-            f"the job would expand to more than {self.limit // (1024 * 1024)} MiB of Compose here (its literals "
-            f"splice their values again and again); the limit is {OUTPUT_LIMIT_ENV}"
-        )
 
 
 class Unresolved(Exception):

@@ -3,7 +3,7 @@
 Checked: the 8 MiB input limit (source/reader.py; the issue allows at most 32 MB, and 32 MB of YAML took
 40-50 s, see docs/limits.md), every input under it answered within 20 s, memory for locating errors, at
 most 100 error lines then a count (cli/common.py), linear dependency checks in `validate`, the 50 MB
-output limit for literal expansion (load/literals.py) and for depends_on (load/checks.py), which stops
+output limit for literal expansion and for depends_on (load/limits.py), which stops
 `convert` of 2,000 ops each depending on all earlier ones early. (Each was an xfail(strict=True) of this
 suite until it was built.)
 """
@@ -215,5 +215,5 @@ def test_converting_2000_ops_each_depending_on_all_earlier_ones_within_20_s_and_
     run = run_cli("convert", "deps.json", cwd=tmp_path, env=RAISED)  # 17 MB: past the input limit too
     assert answered_cleanly(run, "deps.json") is None, answered_cleanly(run, "deps.json")
     assert "ran out of memory" not in run.err, run  # converted, or stopped by the output limit: not by the machine
-    # ~94 MB of depends_on entries: stopped by the 50 MB output limit before any is built (load/checks.py)
+    # ~94 MB of depends_on entries: stopped by the 50 MB output limit before any is built (load/limits.py)
     assert run.status == 2 and "depends_on lists come to more than 50 MiB" in run.err, run

@@ -1,0 +1,61 @@
+"""What a job may cost past reading it (the input limit is source/reader.py's): the Compose it expands to.
+
+A small job can stand for a huge file: a literal spliced again and again (counted by the literals as
+they resolve), or depends_on lists that grow with the square of the ops (counted before any is built).
+Either stops with one located error as soon as it would pass the limit. docs/limits.md lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..diagnostics import Diagnostics, Path
+from ..model import Job
+
+DEFAULT_OUTPUT_LIMIT = 50 * 1024 * 1024
+OUTPUT_LIMIT_ENV = "NOS2COMPOSE_MAX_OUTPUT_BYTES"
+
+
+def output_limit() -> int:
+    """Bytes of Compose a job may expand to (50 MiB, or NOS2COMPOSE_MAX_OUTPUT_BYTES)."""
+    try:
+        return max(1, int(os.environ.get(OUTPUT_LIMIT_ENV, "")))
+    except ValueError:
+        return DEFAULT_OUTPUT_LIMIT
+
+
+class TooLarge(Exception):
+    """The job would expand past the output limit; raised where it happens, before the output is built."""
+
+    def __init__(self, path: Path, limit: int):
+        super().__init__(path)
+        self.path, self.limit = path, limit
+
+    @property
+    def message(self) -> str:
+        return (
+            f"the job would expand to more than {self.limit // (1024 * 1024)} MiB of Compose here (its literals "
+            f"splice their values again and again); the limit is {OUTPUT_LIMIT_ENV}"
+        )
+
+
+DEPENDS_ENTRY = 45  # bytes of Compose per depends_on entry besides the service's name (two indented lines)
+
+
+def check_output_size(job: Job, names: dict[str, str], diags: Diagnostics) -> bool:
+    """depends_on is the part of a Compose file that grows with the square of the ops (each may name every
+    earlier one), so its entries are counted against the output limit before any is built: such a job stops at
+    once with a located error, not after gigabytes; False then. (The literals count what they add themselves.)"""
+    limit, spent = output_limit(), 0
+    for op in job.run_ops:
+        spent += sum(len(names.get(dep, dep)) + DEPENDS_ENTRY for dep in op.depends_on)
+        if spent > limit:
+            diags.error(
+                (*op.path, "execution", "depends_on"),
+                f"the job's depends_on lists come to more than {limit >> 20} MiB of Compose by this op "
+                f"(entries for {sum(len(o.depends_on) for o in job.run_ops):,} dependencies in all); "
+                f"the limit is {OUTPUT_LIMIT_ENV}",
+                op.id,
+            )
+            return False
+    return True
