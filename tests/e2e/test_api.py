@@ -168,7 +168,8 @@ def test_statuses_in_the_node_words(server, running_job):
         assert prepare["startTime"] > 0 and len(prepare["providerId"]) == 64
         # Docker's own clock: a task this short can report its end a hair before its start
         assert abs(prepare["endTime"] - prepare["startTime"]) < 60_000
-        assert {"type": "stdout", "log": "prepared", "timestamp": ""} in prepare["logs"]
+        # each entry as the node keeps it: a chunk of the stream, its newline included
+        assert {"type": "stdout", "log": "prepared\n", "timestamp": ""} in prepare["logs"]
         assert (web["status"], web["endTime"], web["exitCode"]) == ("running", None, None)
         urls = results["secrets"][name]
         [(key, endpoint)] = urls.items()

@@ -103,7 +103,7 @@ class FakeEngine:
         self.calls.append(("stop_following",))
 
     def stream_lines(self, container_id):
-        return [("stdout", f"last words of {container_id.removeprefix('id-')}")]
+        return [("stdout", f"last words of {container_id.removeprefix('id-')}\n")]  # entries keep their newline
 
     def log_tail(self, service, lines):
         return [f"last words of {service}"]

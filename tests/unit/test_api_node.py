@@ -200,7 +200,7 @@ def test_flow_state_while_it_runs():
         "diagnostics",
     ]
     assert (prepare["status"], prepare["exitCode"], prepare["providerId"]) == ("success", 0, "id-prepare")
-    assert prepare["logs"] == [{"type": "stdout", "log": "last words of prepare", "timestamp": ""}]
+    assert prepare["logs"] == [{"type": "stdout", "log": "last words of prepare\n", "timestamp": ""}]
     assert "results" not in prepare  # it declares none
     assert (web["status"], web["endTime"], web["exitCode"]) == ("running", None, None)
     key = expose_id("p", 1, 80)  # the node's id: the op's index in the definition, its port, the flow id
