@@ -115,6 +115,8 @@ class DockerEngine:
         def info():
             return self.docker.info()
 
+        quiet = subprocess.DEVNULL  # `compose version` runs while `info` does: each is a process start, ~0.1 s
+        compose = subprocess.Popen(["docker", "compose", "version"], stdout=quiet, stderr=quiet, stdin=quiet)
         try:
             details = info()
         except DockerException as exc:
@@ -122,13 +124,11 @@ class DockerEngine:
                 f"cannot reach the Docker engine ({_first_line(exc)})",
                 "start it (`sudo systemctl start docker`, or `dockerd &` as root) or point DOCKER_HOST at it",
             ) from None
-        try:
-            self.docker.compose.version()
-        except DockerException:
+        if compose.wait(timeout=60) != 0:
             raise EngineError(
                 "Docker Compose v2 is missing (`docker compose version` failed)",
                 "install the Compose v2 plugin (Debian/Ubuntu: docker-compose-plugin)",
-            ) from None
+            )
         if need_gpu_for and "nvidia" not in (details.runtimes or {}):
             ops = ", ".join(need_gpu_for)
             raise EngineError(

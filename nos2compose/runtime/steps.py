@@ -19,7 +19,7 @@ LOG_TAIL = 10  # log lines shown with a failure
 
 
 class StartSteps:
-    """Mixed into the Supervisor: uses its engine, say, clock, sleep, failures and _fail."""
+    """Mixed into the Supervisor: uses its engine, say, clock, sleep, failures, seen and _fail."""
 
     def _pull(self, ops: list, files: list, options: UpOptions, group: PlannedGroup) -> list:
         """Pull what the ops need (what is missing, or all with --pull always), one op at a time, so a pull that
@@ -57,6 +57,7 @@ class StartSteps:
             return ops
         services = [name for op in fetching for name in op.fetch]
         self.say(f"fetching resources: {', '.join(services)}")
+        self.seen = None
         try:
             self.engine.up(files, options.pull, services)
         except Exception as exc:
@@ -84,6 +85,7 @@ class StartSteps:
     def _up(self, ops: list, files: list, options: UpOptions) -> bool:
         """Start the ops' containers; when Compose fails, each op again on its own, so that only the op that
         cannot start (a missing image, ...) fails, as on the node, and its siblings run."""
+        self.seen = None  # what the supervisor last saw no longer holds
         try:
             self.engine.up(files, options.pull, [name for op in ops for name in op.containers])
             return True

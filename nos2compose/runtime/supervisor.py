@@ -70,6 +70,7 @@ class Supervisor(StartSteps):
         self.failure_codes: dict[str, int | None] = {}  # op id -> the exit code the node reports for such a failure
         self._deadline = 0.0
         self._stopped_with_dependency: set[str] = set()
+        self.seen: list[OpStatus] | None = None  # the last look, while nothing has changed since (one ps saved)
 
     def _probe_answer(self, status: OpStatus) -> str:
         """The last health-probe output Docker kept for the op (its sidecar's, with --health-probe sidecar)."""
@@ -86,6 +87,7 @@ class Supervisor(StartSteps):
         with the exit code the node reports for it where it has one (0 for a literal it cannot resolve)."""
         self.failures[op_id] = reason
         self.failure_codes[op_id] = exit_code
+        self.seen = None
         self.note(op_id, FAILED, reason, exit_code)
 
     # -- looking -------------------------------------------------------------------------
@@ -102,6 +104,7 @@ class Supervisor(StartSteps):
             if status.state in ("running", "healthy", "starting", "unhealthy"):
                 self.running_since.setdefault(op.id, now)
             out.append(status)
+        self.seen = out
         return out
 
     def follow_dependencies(self, statuses: list[OpStatus]) -> None:
@@ -120,6 +123,7 @@ class Supervisor(StartSteps):
                 self._stopped_with_dependency.add(s.op.id)
                 self.say(f"{s.op.group}  {s.op.id}: stopping, as {', '.join(ended)} ended (stop_if_dependent_stops)")
                 self.engine.stop([s.op.service])
+                self.seen = None
 
     def report(self, statuses: list[OpStatus]) -> None:
         """One plain line per state change."""
@@ -142,10 +146,10 @@ class Supervisor(StartSteps):
         """Bring every group up in order; returns the exit status (0: every op completed or running)."""
         for group in self.plan.groups:
             last = group is self.plan.groups[-1]
-            if self._group_done(group, self.statuses(), options, last):
+            current = self.statuses()  # one look serves the checks below and the group's first layer
+            if self._group_done(group, current, options, last):
                 self.say(f"group {group.name}: already up")
                 continue
-            current = self.statuses()
             ours = {port for s in current for port in s.published}
             done = {s.op.id for s in current if s.present and s.state != FAILED}
             check_ports([op for op in group.ops if op.id not in done], ours)  # PortInUse: one line, exit 1
@@ -153,16 +157,17 @@ class Supervisor(StartSteps):
             files = [group.file, *group.overrides, *(overrides or {}).get(group.name, [])]
             files += self._fill(group, options)
             self._prepare(group)
-            ok = self._start(group, files, options)
+            ok = self._start(group, files, options, current)
             ok = self._wait(group.ops, options, last, self._deadline) and ok
             if not ok and options.abort_on_failure:
                 return self._abort()
-        final = self.statuses()
+        final = self.seen if self.seen is not None else self.statuses()  # the last group's last look is current
         self.report(final)
         return 0 if all(succeeded(s) for s in final) else 1
 
-    def _start(self, group: PlannedGroup, files: list, options: UpOptions) -> bool:
-        """Start the group's ops in dependency order, each once its dependencies reported startup success.
+    def _start(self, group: PlannedGroup, files: list, options: UpOptions, current: list[OpStatus]) -> bool:
+        """Start the group's ops in dependency order, each once its dependencies reported startup success;
+        `current` is what the engine showed just before (each later layer looks again).
 
         The supervisor does this itself rather than leave it to `compose up`, which would
         block on an unhealthy dependency for the whole start period, beyond --timeout.
@@ -171,7 +176,8 @@ class Supervisor(StartSteps):
         ok = True
         layers = dependency_layers(group.ops)
         for layer in layers:
-            current = self.statuses()
+            if layer is not layers[0]:
+                current = self.statuses()
             failed = {s.op.service for s in current if s.state == FAILED}
             finished = {s.op.id for s in current if s.state == COMPLETED}  # up again: tasks that ran are not re-run
             runnable = []
@@ -247,7 +253,7 @@ class Supervisor(StartSteps):
         return 1
 
     def table(self, statuses: list[OpStatus] | None = None) -> list[str]:
-        statuses = statuses if statuses is not None else self.statuses()
+        statuses = statuses if statuses is not None else self.seen if self.seen is not None else self.statuses()
         return status_table(statuses, results_of(self.engine, statuses))
 
     # -- foreground ----------------------------------------------------------------------
