@@ -50,7 +50,9 @@ def test_later_group_consumes_results_in_cmd_env_and_expose(job):
     assert docker("exec", container, "wget", "-q", "-O", "-", "http://127.0.0.1:18412/ok").stdout == "ok"
 
 
-def test_a_literal_without_value_fails_the_op_naming_it(job):
+def test_a_literal_without_value_fails_the_op_naming_it_and_no_match_is_an_empty_value(job):
+    """As the node has it (tests/fidelity: unresolved-missing-result-key, literal-results-array-item): a key the
+    op's results do not have fails the op that uses it, before it starts; a result that matched no line is []."""
     path = job(
         {
             "version": "0.1",
@@ -66,7 +68,16 @@ def test_a_literal_without_value_fails_the_op_naming_it(job):
                 {
                     "type": "container/run",
                     "id": "user",
-                    "args": {"image": IMAGE, "cmd": ["echo", "%%ops.quiet.results.token%%"]},
+                    "args": {"image": IMAGE, "cmd": ["echo", "%%ops.quiet.results.missing%%"]},
+                    "execution": {"group": "second"},
+                },
+                {
+                    "type": "container/run",
+                    "id": "empty",
+                    "args": {
+                        "image": IMAGE,
+                        "cmd": ["echo", "token=%%ops.quiet.results.token%%", "%%ops.quiet.results.token%%", "end"],
+                    },
                     "execution": {"group": "second"},
                 },
                 {
@@ -81,8 +92,11 @@ def test_a_literal_without_value_fails_the_op_naming_it(job):
     up = nos2compose("up", path, "-d", "--pull", "never")
     assert up.returncode == 1
     assert (
-        "second  user: failed (%%ops.quiet.results.token%% has no value: no line of op 'quiet' matched its regex)"
-        in up.stdout
+        'second  user: failed (Unresolved literal: "%%ops.quiet.results.missing%%" (opId="quiet", '
+        'path="results.missing"))' in up.stdout
     ), up.stdout
     assert "second  bystander: completed" in up.stdout  # other ops of the group go on
+    assert "second  empty: completed" in up.stdout, up.stdout
+    # no match: "" inside a longer string, and a whole array item vanishes
+    assert docker("logs", f"{job.name}-empty-1").stdout == "token= end\n"
     assert f"{job.name}-user-1" not in docker("ps", "-a", "--format", "{{.Names}}").stdout  # never started
