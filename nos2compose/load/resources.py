@@ -39,6 +39,16 @@ PRIVATE_FIELDS = ("IAM", "accessToken")  # credentials: fetchers get them as env
 CACHE_NEUTRAL = ("target", "allowWrite")  # where it is mounted changes nothing about what is fetched
 
 
+def check_raw_resources(sh: Shape, raw: Any, path: Path, op_id: str) -> None:
+    """What only the job's own text can show, as Nosana's validators see it before any literal is resolved: a
+    `{__spread__: …}` item must hold a literal, and an item is never an array (the node would flatten it)."""
+    for i, item in enumerate(raw if isinstance(raw, list) else ()):
+        if isinstance(item, dict) and SPREAD in item:
+            check_spread_marker(sh, item, (*path, i), op_id)
+        elif isinstance(item, list):
+            sh.wrong((*path, i), "an object (a resource)", item, op_id)
+
+
 def read_resources(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[Resource, ...]:
     if not isinstance(raw, list):
         sh.wrong(path, "an array of resources", raw, op_id)

@@ -12,7 +12,7 @@ from .context import JobContext
 from .expose import check_raw_expose, expose_from, read_expose
 from .literals import resolve_args
 from .node_values import env_string
-from .resources import read_resources
+from .resources import check_raw_resources, read_resources
 from .shape import Shape
 
 RUN_KEYS = (
@@ -82,6 +82,8 @@ def read_run(
             "private only changes how the node makes the public URL; locally every port is published on 127.0.0.1 only",
             op_id,
         )
+    if "resources" in raw_args:
+        check_raw_resources(sh, raw_args["resources"], (*apath, "resources"), op_id)
     resources = read_resources(sh, args["resources"], (*apath, "resources"), op_id) if "resources" in args else ()
     logins = (
         read_authentication(sh, args["authentication"], (*apath, "authentication"), op_id, args.get("image"))
