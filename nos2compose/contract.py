@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # -- labels --------------------------------------------------------------------------------
 
@@ -109,8 +108,7 @@ SPLICES = {
 }
 
 
-@dataclass(frozen=True)
-class Placeholder:
+class Placeholder(NamedTuple):  # a NamedTuple, as in model.py: immutable, and far cheaper to define than a dataclass
     """A result of an earlier op (`%%ops.OP.results.KEY%%`), known only when the group using it starts.
 
     `splice` says how the value is used: `text` (inside a string), `items` (list items),
@@ -144,8 +142,7 @@ class Placeholder:
         return cls(op, key, splice)
 
 
-@dataclass(frozen=True)
-class Variable:
+class Variable(NamedTuple):
     """A generated Compose variable, by name, where the emitter writes a reference to it."""
 
     name: str

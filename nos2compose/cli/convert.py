@@ -67,8 +67,6 @@ def convert(
             f"{display(job)}: the job has no container/run ops, so there is nothing to convert"
             " (a confidential job gets its ops from its logistics endpoint when it runs on Nosana)"
         )
-    from ..output import EditedFiles, OutputError, check_dir, diff, override_name, write_dir
-
     try:  # the text of the files: where a job that expands (literals) takes the most memory
         if out_dir is None:
             sys.stdout.write(result.single_file())
@@ -78,6 +76,8 @@ def convert(
         files = None
     if files is None:
         raise out_of_memory(job)
+    from ..output import EditedFiles, OutputError, check_dir, diff, override_name, write_dir  # -o only
+
     command = " ".join(["nos2compose", "convert", job, "-o", str(out_dir), *(["--name", name] if name else [])])
     if check:
         sys.exit(check_dir(out_dir, files, click.echo, command))

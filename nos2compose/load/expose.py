@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from typing import Any
@@ -62,7 +61,7 @@ def expose_from(expose: Any) -> tuple[Placeholder, ...]:
     for item in expose if isinstance(expose, list) else [expose]:
         found = item.whole if isinstance(item, Template) else None
         if found is not None:
-            out.append(found if found.splice.startswith("items") else dataclasses.replace(found, splice="items"))
+            out.append(found if found.splice.startswith("items") else found._replace(splice="items"))
     return tuple(dict.fromkeys(out))
 
 
