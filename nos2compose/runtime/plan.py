@@ -106,10 +106,11 @@ def read_plan(files: list[tuple[Path, str]], meta: dict | None = None, overrides
         written = doc["services"]
         override, merged = (overrides or {}).get(path, (None, None))
         services = written
-        if isinstance(merged, dict):
+        if isinstance(merged, dict):  # in the group file's order (Compose sorts them), the override's own last
+            at = {name: i for i, name in enumerate(written)}
             services = {
                 name: {**(svc or {}), c.EXTENSION: (written.get(name) or {}).get(c.EXTENSION)}
-                for name, svc in merged.items()
+                for name, svc in sorted(merged.items(), key=lambda item: at.get(item[0], len(at)))
             }
         probes = {
             str(_labels(svc).get(c.PROBE_FOR_LABEL)): name

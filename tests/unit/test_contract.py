@@ -76,3 +76,17 @@ def test_job_text_that_looks_like_a_reference_stays_text():
     text = compile_job(job(op), Options(name="p")).single_file()
     assert contract.references(text) == []
     assert "$${HOME}" in text and "/w$${HOME}" in text
+
+
+def test_a_plan_keeps_the_group_files_op_order_when_an_override_is_merged(tmp_path):
+    """Compose's merge of a group file and its override lists services by name; `up DIR` shows ops in the
+    job's order, as `up JOB` does (the override's own services after them)."""
+    ops = [run_op(op_id) for op_id in ("web", "api", "cache")]
+    for op in ops:
+        op["execution"] = {"group": "g"}
+    result = compile_job(job(*ops), Options(name="p"))
+    ((name, text),) = result.group_files()
+    path = tmp_path / name
+    merged = {service: {"image": "x"} for service in sorted(["web", "api", "cache", "added"])}
+    plan = read_plan([(path, text)], overrides={path: (tmp_path / "o.yaml", merged)})
+    assert [op.service for op in plan.groups[0].ops] == ["web", "api", "cache", "added"]
