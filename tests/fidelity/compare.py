@@ -92,6 +92,7 @@ class OpRun:
     end: float | None = None
     ready: float | None = None  # "startup success" (node: healthcheck:startup:success; nos2compose: evidence)
     first_start: float | None = None  # node: the first op:start (an op can run twice); else start
+    api: dict | None = None  # nos2compose: its opState in the local node API's /results (the node's words)
 
 
 @dataclass
@@ -377,6 +378,7 @@ def _read_local(run: JobRun, job: dict, project: str, path: Path) -> None:
     except ValueError:
         states = {}
     run.raw["ps"] = states
+    api = {o["operationId"]: o for o in api_flow(project, job).get("opStates") or []}
     index = op_index(job)
     replace: list[tuple[str | re.Pattern, str]] = [(project, "FLOW")]
     for op_id, c in containers.items():
@@ -404,6 +406,13 @@ def _read_local(run: JobRun, job: dict, project: str, path: Path) -> None:
             results=texts.deep(state.get("results") or {}),
             reason=state.get("reason") or "",
         )
+        if op_id in api:
+            a = api[op_id]
+            o.api = {
+                "status": a.get("status"),
+                "exitCode": a.get("exitCode"),
+                "results": texts.deep(a.get("results") or {}),
+            }
         if c is not None:
             st = c.get("State") or {}
             o.start, o.end = _ms(st.get("StartedAt")), _ms(st.get("FinishedAt"))
@@ -417,6 +426,18 @@ def _read_local(run: JobRun, job: dict, project: str, path: Path) -> None:
                 starts.append((o.start, o.group))
         run.ops[op_id] = o
     run.groups = list(dict.fromkeys(g for _, g in sorted(starts)))
+
+
+def api_flow(project: str, job: dict) -> dict:
+    """The flow state nos2compose's node API answers for the project (`GET /job/<id>/results`), built in this
+    process as `serve` builds it: from the state record `up` wrote and the engine."""
+    from nos2compose.api.node import LocalNode
+    from nos2compose.runtime.engine import DockerEngine
+    from nos2compose.runtime.session import attach
+
+    engine = DockerEngine(project)
+    attached = attach(project, engine)
+    return LocalNode(attached.plan, engine, job).results() if attached is not None else {}
 
 
 def _ports(op: dict) -> list[int]:
@@ -538,6 +559,10 @@ def compare(name: str, job: dict, node: JobRun, local: JobRun) -> list[Divergenc
             add(op_id, "exit_code", a.exit_code, b.exit_code)
         if texts.deep(a.results) != b.results:
             add(op_id, "results", texts.deep(a.results), b.results)
+        node_state = {"status": a.word, "exitCode": a.exit_code, "results": texts.deep(a.results)}
+        for key, value in (b.api or dict.fromkeys(node_state, "(not in /results)")).items():
+            if value != node_state[key]:  # the API speaks the node's words: compared as they are
+                add(op_id, f"/results {key}", node_state[key], value)
         for stream in ("stdout", "stderr"):
             mine, theirs = texts.lines(getattr(a, stream)), getattr(b, stream)
             if mine != theirs:
