@@ -11,7 +11,7 @@ import subprocess
 import uuid
 
 import pytest
-from helpers import CORPUS, docker, nos2compose
+from helpers import CORPUS, docker, job, nos2compose, run_op
 
 pytestmark = pytest.mark.e2e
 
@@ -25,27 +25,18 @@ def project(engine, tmp_path):
     docker("compose", "-p", name, "down", "-v", "--remove-orphans", "-t", "0")
 
 
+def _job_file(tmp, name: str, *ops: dict):
+    """The job of `ops` as the file NAME.json (the project name `up` derives from it)."""
+    path = tmp / f"{name}.json"
+    path.write_text(json.dumps(job(*ops)))
+    return path
+
+
 def test_up_dir_applies_the_override_and_names_files_it_does_not_run(project):
     name, tmp = project
-    job = tmp / f"{name}.json"
-    job.write_text(
-        json.dumps(
-            {
-                "version": "0.1",
-                "type": "container",
-                "ops": [
-                    {
-                        "type": "container/run",
-                        "id": "say",
-                        "args": {"image": BUSYBOX, "cmd": "echo MODE=$MODE"},
-                        "execution": {"group": "main"},
-                    }
-                ],
-            }
-        )
-    )
+    path = _job_file(tmp, name, {**run_op("say", image=BUSYBOX, cmd="echo MODE=$MODE"), "execution": {"group": "main"}})
     out = tmp / "compose"
-    assert nos2compose("convert", str(job), "-o", str(out)).returncode == 0
+    assert nos2compose("convert", str(path), "-o", str(out)).returncode == 0
     (out / "00-main.override.yaml").write_text("services:\n  say:\n    environment:\n      MODE: edited\n")
     (out / "notes.yaml").write_text("mine: true\n")
     up = nos2compose("up", str(out), "--pull", "never")
@@ -75,36 +66,18 @@ def test_up_dir_applies_the_override_and_names_files_it_does_not_run(project):
 def test_plain_docker_compose_creates_a_job_with_resources(project):
     """No external volume that nothing creates: the shared cache is declared with its fixed name."""
     name, tmp = project
-    job = tmp / f"{name}.json"
-    job.write_text(
-        json.dumps(
-            {
-                "version": "0.1",
-                "type": "container",
-                "ops": [
-                    {
-                        "type": "container/run",
-                        "id": "app",
-                        "args": {
-                            "image": BUSYBOX,
-                            "cmd": "ls /models",
-                            "resources": [
-                                {
-                                    "type": "S3",
-                                    "url": "https://models.example/llama",
-                                    "target": "/models",
-                                    "IAM": {"REGION": "", "ACCESS_KEY_ID": "", "SECRET_ACCESS_KEY": ""},
-                                },  # empty: anonymous
-                                {"type": "HF", "repo": "org/model", "target": "/hf"},
-                            ],
-                        },
-                    }
-                ],
-            }
-        )
-    )
+    resources = [
+        {
+            "type": "S3",
+            "url": "https://models.example/llama",
+            "target": "/models",
+            "IAM": {"REGION": "", "ACCESS_KEY_ID": "", "SECRET_ACCESS_KEY": ""},  # empty: anonymous
+        },
+        {"type": "HF", "repo": "org/model", "target": "/hf"},
+    ]
+    path = _job_file(tmp, name, run_op("app", image=BUSYBOX, cmd="ls /models", resources=resources))
     out = tmp / "compose"
-    convert = nos2compose("convert", str(job), "-o", str(out), "--fetch-image", "nos2compose-test/python:1")
+    convert = nos2compose("convert", str(path), "-o", str(out), "--fetch-image", "nos2compose-test/python:1")
     assert convert.returncode == 0, convert.stderr
     (path,) = sorted(out.glob("*.yaml"))
     assert "N2C_SECRET_" not in path.read_text()  # empty credentials need no variable
@@ -126,9 +99,9 @@ def test_corpus_outputs_load_with_an_empty_environment(compose, tmp_path):
     jobs = sorted(CORPUS.glob("*.json"))
     assert jobs
     failures = []
-    for job in jobs:
-        out = tmp_path / job.stem
-        assert nos2compose("convert", str(job), "-o", str(out)).returncode == 0
+    for template in jobs:
+        out = tmp_path / template.stem
+        assert nos2compose("convert", str(template), "-o", str(out)).returncode == 0
         for path in sorted(out.glob("*.yaml")):
             proc = subprocess.run(
                 [*compose, "-f", str(path), "config", "-q"],
