@@ -90,40 +90,24 @@ def create_app(
 
     # -- the node's task routes (routes/post/job-operation-actions.ts) -------------------
 
-    def stop_op(group, op):
-        try:
-            node.stop_op(group, op)
-        except Exception as exc:
-            return failure(f"Failed to Stop operation: {exc}")
-        return message("Operation Stopped")
+    def acting(action, failed: str, done: str, with_reason: bool = False):
+        """A task route in the node's words: {"message": done}, or a 500 {"error": failed[: reason]}."""
 
-    def restart_op(group, op):
-        try:
-            node.restart_op(group, op)
-        except Exception as exc:
-            return failure(f"Failed to restart operation: {exc}")
-        return message("Operation restarted")
+        def handler(**params):  # the route's group, then op
+            try:
+                action(*(params[key] for key in ("group", "op") if key in params))
+            except Exception as exc:
+                return failure(f"{failed}: {exc}" if with_reason else failed)
+            return message(done)
 
-    def stop_group(group):
-        try:
-            node.stop_group(group)
-        except Exception:
-            return failure("Failed to stop group operations")
-        return message("Group Operation Stopped")
+        return handler
 
-    def restart_group(group):
-        try:
-            node.restart_group(group)
-        except Exception:
-            return failure("Failed to restart group operations")
-        return message("Group Operation restarted")
-
-    def move_group(group):
-        try:
-            node.move_group(group)
-        except Exception:
-            return failure("Failed to restart group operations")
-        return message("Group Operation restarted")  # sic: the node's move answers with its restart's words
+    stop_op = acting(node.stop_op, "Failed to Stop operation", "Operation Stopped", with_reason=True)
+    restart_op = acting(node.restart_op, "Failed to restart operation", "Operation restarted", with_reason=True)
+    stop_group = acting(node.stop_group, "Failed to stop group operations", "Group Operation Stopped")
+    restart_group = acting(node.restart_group, "Failed to restart group operations", "Group Operation restarted")
+    # sic: the node's move answers with its restart's words
+    move_group = acting(node.move_group, "Failed to restart group operations", "Group Operation restarted")
 
     def stop_job():
         try:
