@@ -139,13 +139,7 @@ class Texts:
         return [self.line(x) for x in lines if not ACCESS_LINE.match(x)]
 
     def deep(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.line(value)
-        if isinstance(value, list):
-            return [self.deep(v) for v in value]
-        if isinstance(value, dict):
-            return {k: self.deep(v) for k, v in value.items()}
-        return value
+        return node_oracle.map_text(value, self.line)
 
 
 def node_texts(hosts: dict[int, str]) -> Texts:

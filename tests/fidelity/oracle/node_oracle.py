@@ -139,13 +139,18 @@ class _Tokens:
         return _GATEWAY_IP.sub(self._ip, s)
 
     def deep(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, list):
-            return [self.deep(v) for v in value]
-        if isinstance(value, dict):
-            return {self.text(k): self.deep(v) for k, v in value.items()}
-        return value
+        return map_text(value, self.text, keys=True)
+
+
+def map_text(value: Any, change, keys: bool = False) -> Any:
+    """`value` with `change` applied to every string inside it (to object keys too, with keys)."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, list):
+        return [map_text(v, change, keys) for v in value]
+    if isinstance(value, dict):
+        return {(change(k) if keys else k): map_text(v, change, keys) for k, v in value.items()}
+    return value
 
 
 # Streams in a fixed order: the node stores stdout and stderr lines in the order Docker's log
