@@ -180,12 +180,7 @@ class DockerEngine:
 
     def containers(self) -> list[Container]:
         """Every container of the project, in one engine call (python-on-whales would inspect one by one)."""
-        proc = subprocess.run(
-            ["docker", "compose", "--project-name", self.project, "ps", "--all", "--format", PS_FORMAT],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        proc = _run([*_compose(self.project), "ps", "--all", "--format", PS_FORMAT])
         if proc.returncode != 0:
             raise EngineError(
                 f"cannot list the job's containers ({_last_line(proc.stderr) or 'docker compose ps failed'})"
@@ -197,13 +192,7 @@ class DockerEngine:
         wanted = sorted(set(images))
         if not wanted:
             return set()
-        proc = subprocess.run(
-            ["docker", "image", "inspect", "--format", "{{.Id}}", *wanted],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        proc = _run(["docker", "image", "inspect", "--format", "{{.Id}}", *wanted])
         if proc.returncode == 0:
             return set()
         return {image for image in wanted if f"No such image: {image}" in proc.stderr}
@@ -211,24 +200,13 @@ class DockerEngine:
     def pull(self, files: list[Path], services: list[str]) -> None:
         """`docker compose pull SERVICES`; EngineError with the engine's own last line (python-on-whales would
         let Compose print to our terminal, and keep nothing of it)."""
-        command = ["docker", "compose", "--project-name", self.project]
-        for f in files:
-            command += ["--file", str(f)]
-        proc = subprocess.run(
-            [*command, "pull", "--quiet", *services], capture_output=True, text=True, timeout=3600, check=False
-        )
+        proc = _run([*_compose(self.project, files), "pull", "--quiet", *services], timeout=3600)
         if proc.returncode != 0:
             raise EngineError(_last_line(proc.stderr) or f"docker compose pull failed (exit status {proc.returncode})")
 
     def health_log(self, container_id: str) -> str:
         """The last health-probe output Docker kept for the container ('' when there is none)."""
-        proc = subprocess.run(
-            ["docker", "inspect", "--format", "{{json .State.Health}}", container_id],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        proc = _run(["docker", "inspect", "--format", "{{json .State.Health}}", container_id], timeout=30)
         try:
             health = json.loads(proc.stdout or "null") or {}
         except ValueError:
@@ -311,19 +289,23 @@ _PS_LABELS = (
 PS_FORMAT = "{{json .}}" + "".join(f'\t{{{{json (.Label "{label}")}}}}' for label in _PS_LABELS)
 
 
+def _compose(project: str | None, files: list[Path] | tuple = ()) -> list[str]:
+    """`docker compose` for the project (None: none named) and its files, ready for a subcommand."""
+    command = ["docker", "compose", *(["--project-name", project] if project else [])]
+    for f in files:
+        command += ["--file", str(f)]
+    return command
+
+
+def _run(command: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
+    """A docker command run to its end, its output kept (the caller reads returncode and stderr)."""
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+
+
 def compose_config(files: list[Path]) -> dict:
     """The project as Compose merges `files` (`docker compose config --no-interpolate --format json`); needs
     no engine. EngineError with Compose's own words when it refuses them."""
-    command = ["docker", "compose"]
-    for f in files:
-        command += ["--file", str(f)]
-    proc = subprocess.run(
-        [*command, "config", "--no-interpolate", "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = _run([*_compose(None, files), "config", "--no-interpolate", "--format", "json"])
     if proc.returncode != 0:
         raise EngineError(_last_line(proc.stderr) or "docker compose config failed")
     return json.loads(proc.stdout)

@@ -4,6 +4,7 @@ fetch, and results of earlier ops filled in. Each step fails only the op it cann
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -133,8 +134,6 @@ class StartSteps:
 
     def _prepare(self, group: PlannedGroup) -> None:
         """Credentials are in the environment Compose reads (Compose creates the shared caches itself)."""
-        import os
-
         os.environ.update(self.secrets)
 
     def _fill(self, group: PlannedGroup, options: UpOptions) -> list:
@@ -142,8 +141,6 @@ class StartSteps:
         for splices. An op whose literal has no value fails with a message naming it, and is not started."""
         if not group.runtime:
             return []
-        import os
-
         from .fill import Unfilled, override, used_vars, value_of
 
         needed = {placeholder.op for placeholder in group.runtime.values()}
