@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .diagnostics import Diagnostics
+from .layout import Layout, PlanOptions, PortProblem, plan_job, service_names
 from .load import checks, read_job
 from .load.limits import TooLarge, check_output_size
 from .model import Job
-from .plan import Layout, PlanOptions, PortProblem, plan_job, service_names
 
 
 class Options(NamedTuple):
@@ -54,14 +54,14 @@ class Result:
 
     def single_file(self) -> str:
         """The whole job as one Compose file."""
-        from .emit.files import job_file
+        from .compose.files import job_file
 
         assert self.job is not None and self.layout is not None
         return job_file(self.job, self.layout, self.source)
 
     def group_files(self) -> list[tuple[str, str]]:
         """(file name, text) for each group that runs something, names sorting in group order."""
-        from .emit.files import group_files
+        from .compose.files import group_files
 
         assert self.job is not None and self.layout is not None
         return group_files(self.job, self.layout, self.source)

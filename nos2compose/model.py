@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .contract import Placeholder, Variable
+from .compose.contract import Placeholder, Variable
 from .diagnostics import Path
 
 

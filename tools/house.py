@@ -147,7 +147,7 @@ def label_modules(known: dict[str, Path]) -> list[str]:
 
 def long_functions(known: dict[str, Path], limit: int = LONG) -> list[tuple[str, int]]:
     out = []
-    for name, path in known.items():
+    for path in known.values():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -163,7 +163,10 @@ def main(argv: list[str]) -> int:
     sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in known.items()}
     largest = max(sizes, key=sizes.get)
     print(f"modules: {len(known)}; largest: {known[largest]} ({sizes[largest]} lines)")
-    for label, inside in (("import cycles (module level, TYPE_CHECKING included)", False), ("with imports in functions", True)):
+    for label, inside in (
+        ("import cycles (module level, TYPE_CHECKING included)", False),
+        ("with imports in functions", True),
+    ):
         found = cycles(imports(known, inside))
         print(f"{label}: {len(found)}")
         for c in found:

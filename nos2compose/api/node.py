@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import threading
 
-from ..runtime import record
-from ..runtime.plan import Plan, PlannedGroup, PlannedOp
-from ..runtime.states import ENDED, PENDING, OpStatus, statuses_of, with_record
+from ..run_plan import Plan, PlannedGroup, PlannedOp
+from ..supervisor import record
+from ..supervisor.states import ENDED, PENDING, OpStatus, statuses_of, with_record
 from .reports import NodeReports
 from .words import EXPIRED_REASON, LOG_LINES, MAX_LOGS, TaskError, _ms, flow_status, has_run, node_status  # noqa: F401
 
@@ -102,7 +102,7 @@ class LocalNode(NodeReports):
     def _act(self, ops: list[PlannedOp], action: str, word: str, skip_busy: bool = False) -> None:
         """Stop or restart ops (with their probe sidecars), as `nos2compose stop`/`restart` do. An op already
         being stopped or restarted is refused (OPERATION_STOPPING, ...), or skipped in a group action."""
-        from ..runtime.session import act
+        from ..supervisor.session import act
 
         with self._guard:
             busy = [op for op in ops if op.id in self.busy]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ..runtime import record
-from ..runtime.states import ENDED, FAILED, HEALTHY, PENDING, OpStatus
+from ..supervisor import record
+from ..supervisor.states import ENDED, FAILED, HEALTHY, PENDING, OpStatus
 from .machine import expose_id, machine_info
 from .words import EXPIRED_REASON, LOG_LINES, MAX_LOGS, flow_status, has_run
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ..runtime.states import COMPLETED, ENDED, FAILED, PENDING, STOPPED, OpStatus
+from ..supervisor.states import COMPLETED, ENDED, FAILED, PENDING, STOPPED, OpStatus
 
 LOG_LINES = 20
 MAX_LOGS = 24999  # the node keeps at most this many log lines per op (NodeRepository's MAX_LOGS)

@@ -16,7 +16,7 @@ COMMANDS = {  # name -> module:attribute, in the order --help lists them
     "convert": "nos2compose.cli.convert:convert",
     "validate": "nos2compose.cli.convert:validate",
     "schema": "nos2compose.cli.convert:schema",
-    "import": "nos2compose.importer.command:import_command",
+    "import": "nos2compose.cli.importing:import_command",
     "up": "nos2compose.cli.run:up",
     "ps": "nos2compose.cli.run:ps",
     "logs": "nos2compose.cli.run:logs",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..plan.naming import project_name
+from ..layout.naming import project_name
 from ..source.printable import printable
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def project_of(job: str, name: str | None) -> str:
         return "job"
     path = Path(job)
     if path.is_dir():
-        from ..runtime.session import directory_project
+        from ..supervisor.session import directory_project
 
         found = directory_project(path)
         if found:

@@ -76,7 +76,7 @@ def convert(
         files = None
     if files is None:
         raise out_of_memory(job)
-    from ..output import EditedFiles, OutputError, check_dir, diff, override_name, write_dir  # -o only
+    from ..compose.output import EditedFiles, OutputError, check_dir, diff, override_name, write_dir  # -o only
 
     command = " ".join(["nos2compose", "convert", job, "-o", str(out_dir), *(["--name", name] if name else [])])
     if check:

@@ -8,7 +8,7 @@ from .common import ENGINE_PROBLEM, Failure, project_of
 
 
 def engine_for(project: str):
-    from ..runtime.engine import DockerEngine, EngineError
+    from ..engine.docker import DockerEngine, EngineError
 
     try:
         return DockerEngine(project)
@@ -19,8 +19,8 @@ def engine_for(project: str):
 def attached(job: str, name: str | None, required: bool = True):
     """(attached job, engine) for a command on a job `up` started; a job the engine and the state record do not
     know is a Failure naming the project, or (not required) None, after a one-line note."""
-    from ..runtime.engine import EngineError
-    from ..runtime.session import attach
+    from ..engine.docker import EngineError
+    from ..supervisor.session import attach
 
     project = project_of(job, name)
     engine = engine_for(project)

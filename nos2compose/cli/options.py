@@ -164,7 +164,7 @@ def health_options(func):
 
 def probe_options(kw: dict) -> dict:
     """The compiler options the health flags stand for (pops them from a command's keyword arguments)."""
-    from ..plan import HealthTiming, PlanOptions
+    from ..layout import HealthTiming, PlanOptions
 
     timing = HealthTiming(
         kw.pop("health_interval"), kw.pop("health_timeout"), kw.pop("health_retries"), kw.pop("health_start_period")

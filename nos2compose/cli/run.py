@@ -22,7 +22,7 @@ from .options import health_options, probe_options
 
 def open_job(job: str, name: str | None, fmt: str | None, workdir: Path, extra: dict):
     """The job `up` runs: compiled (diagnostics printed) or read from a directory of group files."""
-    from ..runtime.session import PlanError, open_compiled, open_directory
+    from ..supervisor.session import PlanError, open_compiled, open_directory
 
     try:
         if job != "-" and Path(job).is_dir():
@@ -120,9 +120,9 @@ def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt,
     """
     import tempfile
 
-    from ..runtime.engine import EngineError
-    from ..runtime.supervisor import UpOptions
-    from ..runtime.up import run_up
+    from ..engine.docker import EngineError
+    from ..supervisor.loop import UpOptions
+    from ..supervisor.up import run_up
 
     if api_port is not None and detach:
         raise click.UsageError(
@@ -168,8 +168,8 @@ def ps(job, name, as_json):
     after the supervisor was killed. States: pending, starting, running, healthy,
     unhealthy, completed, failed, stopped (docs/supervisor.md maps them to the node API).
     """
-    from ..runtime.report import results_of, status_table
-    from ..runtime.session import statuses
+    from ..supervisor.report import results_of, status_table
+    from ..supervisor.session import statuses
 
     found, engine = attached(job, name, required=False)
     if found is None:
@@ -214,7 +214,7 @@ def logs(job, ops, name, follow, tail):
     """Print the logs of JOB's ops (all, or the OPS named), each line prefixed by its op id."""
     import threading
 
-    from ..runtime.report import follow_logs
+    from ..supervisor.report import follow_logs
 
     found, engine = attached(job, name, required=False)
     if found is None:
@@ -277,7 +277,7 @@ def restart(job, name, ops, group, timeout):
 
 
 def _act(job, name, ops, group, action, timeout):
-    from ..runtime.session import act
+    from ..supervisor.session import act
 
     if bool(ops) == (group is not None):
         raise click.UsageError("give either --op OP (one or more) or --group G")
@@ -301,7 +301,7 @@ def down(job, name, volumes, timeout):
 
     Only JOB's name is used, so `down` still works after the job file was edited or deleted.
     """
-    from ..runtime import record
+    from ..supervisor import record
 
     project = project_of(job, name)
     engine = engine_for(project)

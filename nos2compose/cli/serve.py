@@ -19,7 +19,7 @@ def start_api(
     token: str | None = None,
     foreground: bool = False,
 ) -> None:
-    from ..runtime.preflight import port_taken
+    from ..supervisor.preflight import port_taken
     from .common import ENGINE_PROBLEM, Failure
 
     if port_taken(port, host if host != "localhost" else "127.0.0.1"):

@@ -4,7 +4,7 @@ project.py runs Compose (the only engine boundary); mapping.py and the modules i
 calls turn Compose's normalized JSON into a job (pure); command.py is the CLI.
 """
 
+from ..compose.project import ImportProblem, load_project
 from .mapping import job_from_project
-from .project import ImportProblem, load_project
 
 __all__ = ["ImportProblem", "job_from_project", "load_project"]

@@ -17,7 +17,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from .. import contract as c
+from ..compose import contract as c
 from ..diagnostics import Diagnostics
 from .model import RunOp, Spread
 

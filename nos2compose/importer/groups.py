@@ -16,7 +16,7 @@ named after its first op (in job order: dependencies first, then by name).
 
 from __future__ import annotations
 
-from ..contract import GROUP_LABEL, GROUP_ORDER_LABEL
+from ..compose.contract import GROUP_LABEL, GROUP_ORDER_LABEL
 from ..diagnostics import Diagnostics
 from .model import Edge, Group, RunOp
 

@@ -13,7 +13,7 @@ import re
 import shlex
 from urllib.parse import urlsplit
 
-from ..contract import PROBE_CONFIG, SCRIPT_PATHS
+from ..compose.contract import PROBE_CONFIG, SCRIPT_PATHS
 from ..diagnostics import Diagnostics
 from .http_commands import _SHELLS, HttpProbe, NotHttp, http_probe, render_test
 from .model import RunOp

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from .. import contract
+from ..compose import contract
 from ..diagnostics import Diagnostics
 from . import generated
 from .groups import collect_edges, plan_groups, plan_labelled_groups

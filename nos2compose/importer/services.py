@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .. import contract
+from ..compose import contract
 from ..diagnostics import Diagnostics
 from . import gpu, network
 from .generated import OWN_LABELS, labels

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from ..contract import Placeholder
+from ..compose.contract import Placeholder
 from ..diagnostics import Path
 from ..model import Expose, HealthCheck, HttpCheck, Template, WebSocketCheck
 from .literals import SPREAD

@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from ..contract import Placeholder
+from ..compose.contract import Placeholder
 from ..diagnostics import Diagnostics, Path
 from ..model import Template
 from .limits import TooLarge, output_limit

@@ -27,8 +27,8 @@ OPENAPI = Path(nos2compose.api.__file__).parent / "openapi.json"
 def api_schema(engine, tmp_path_factory):
     from nos2compose.api.app import create_app
     from nos2compose.api.node import LocalNode
-    from nos2compose.runtime.engine import DockerEngine
-    from nos2compose.runtime.session import attach
+    from nos2compose.engine.docker import DockerEngine
+    from nos2compose.supervisor.session import attach
 
     name = f"n2c-schema-{uuid.uuid4().hex[:8]}"
     path = tmp_path_factory.mktemp("schema") / f"{name}.json"

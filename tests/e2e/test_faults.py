@@ -98,8 +98,8 @@ def test_a_stop_reads_stopped_in_ps_and_in_the_api_and_respects_the_grace_period
     assert stop.returncode == 0 and time.monotonic() - started < 9, stop.stderr
     assert ps(path)["web"]["status"] == "stopped"
     from nos2compose.api.node import LocalNode
-    from nos2compose.runtime.engine import DockerEngine
-    from nos2compose.runtime.session import attach
+    from nos2compose.engine.docker import DockerEngine
+    from nos2compose.supervisor.session import attach
 
     engine = DockerEngine(name)
     assert LocalNode(attach(name, engine).plan, engine).ops() == {"web": "stopped"}

@@ -426,8 +426,8 @@ def api_flow(project: str, job: dict) -> dict:
     """The flow state nos2compose's node API answers for the project (`GET /job/<id>/results`), built in this
     process as `serve` builds it: from the state record `up` wrote and the engine."""
     from nos2compose.api.node import LocalNode
-    from nos2compose.runtime.engine import DockerEngine
-    from nos2compose.runtime.session import attach
+    from nos2compose.engine.docker import DockerEngine
+    from nos2compose.supervisor.session import attach
 
     engine = DockerEngine(project)
     attached = attach(project, engine)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from import_helpers import CASES_DIR, need_compose, pinned_env, run_import
 
-from nos2compose.importer.command import import_command
-from nos2compose.importer.project import ImportProblem, _split_stderr, compose_args, load_project
+from nos2compose.cli.importing import import_command
+from nos2compose.compose.project import ImportProblem, _split_stderr, compose_args, load_project
 
 SIMPLE = """\
 services:

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from import_helpers import need_compose, pinned_env, run_import
 
-from nos2compose import contract as c
+from nos2compose.cli.importing import import_command
+from nos2compose.compose import contract as c
 from nos2compose.importer import job_from_project, load_project
-from nos2compose.importer.command import import_command
 from nos2compose.importer.health import probe_args, probe_checks
 
 PROBE = ["CMD", "sh", "/nos2compose/probe.sh"]

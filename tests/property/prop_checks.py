@@ -26,8 +26,8 @@ from prop_support import (
     temp_dir,
 )
 
-from nos2compose.emit.render import render
-from nos2compose.emit.yaml_text import dump
+from nos2compose.compose.render import render
+from nos2compose.compose.yaml_text import dump
 
 OP_LABEL, GROUP_LABEL, PROBE_FOR = "io.nosana.op", "io.nosana.group", "io.nosana.probe-for"
 VARIABLE = re.compile(r"%%global\.variables\.([^%\s]+)%%")
@@ -327,7 +327,7 @@ def check_mutation(case: dict) -> None:
 def check_compile(example: dict) -> None:
     """compile_job never raises for bad input (README: library use), nor do the emitters for a job it took."""
     from nos2compose.compiler import Options, compile_job
-    from nos2compose.plan import PlanOptions
+    from nos2compose.layout import PlanOptions
 
     result = compile_job(example["job"], Options(name="job", plan=PlanOptions(health_probe=example["probe"])))
     if result.ok:

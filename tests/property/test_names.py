@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from prop_checks import NOT_IN_COMMENT, check_file, check_roundtrip
 from prop_support import examples, recorded, run_cli
 
-from nos2compose.emit.yaml_text import comment_text
+from nos2compose.compose.yaml_text import comment_text
 
 pytestmark = pytest.mark.property
 

@@ -21,7 +21,7 @@ import pytest
 from helpers import IN_CI
 
 from nos2compose import scripts
-from nos2compose.emit.healthcheck import check_kinds, probe_args
+from nos2compose.compose.healthcheck import check_kinds, probe_args
 from nos2compose.model import Expose, HttpCheck, RunOp, WebSocketCheck
 
 BASICS = ["sh", "sed", "head", "grep", "touch", "cat", "sleep", "env"]

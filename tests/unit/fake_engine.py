@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nos2compose.runtime.states import Container
+from nos2compose.supervisor.states import Container
 
 
 class FakeEngine:

@@ -16,8 +16,8 @@ from fake_engine import FakeEngine
 from nos2compose.api.machine import expose_id, validation_errors
 from nos2compose.api.node import LocalNode
 from nos2compose.api.words import TaskError
-from nos2compose.runtime import record
-from nos2compose.runtime.plan import Plan, PlannedGroup, PlannedOp
+from nos2compose.run_plan import Plan, PlannedGroup, PlannedOp
+from nos2compose.supervisor import record
 
 RUN = [(0, "running", "", 0)]
 HEALTHY = [(0, "running", "healthy", 0)]

@@ -12,7 +12,7 @@ from helpers import job, run_cli, run_op
 
 from nos2compose import compiler
 from nos2compose.cli.common import display, file_name_text
-from nos2compose.emit.yaml_text import comment_text
+from nos2compose.compose.yaml_text import comment_text
 from nos2compose.source.printable import printable
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import yaml
 from helpers import job, run_op
 
-from nos2compose import contract
 from nos2compose.compiler import Options, compile_job
-from nos2compose.contract import Placeholder
-from nos2compose.plan import PlanOptions
-from nos2compose.runtime.plan import read_plan
+from nos2compose.compose import contract
+from nos2compose.compose.contract import Placeholder
+from nos2compose.layout import PlanOptions
+from nos2compose.run_plan import read_plan
 
 
 def test_placeholders_round_trip_through_their_record():

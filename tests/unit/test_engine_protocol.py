@@ -6,7 +6,7 @@ import inspect
 
 from fake_engine import FakeEngine
 
-from nos2compose.runtime.engine import DockerEngine, Engine
+from nos2compose.engine.docker import DockerEngine, Engine
 
 
 def _methods(cls) -> dict[str, list[str]]:

@@ -6,8 +6,8 @@ import pytest
 
 
 def test_filling_results_splices_chunks_pairs_and_objects():
-    from nos2compose.contract import Placeholder
-    from nos2compose.runtime.fill import Unfilled, value_of
+    from nos2compose.compose.contract import Placeholder
+    from nos2compose.supervisor.fill import Unfilled, value_of
 
     results = {
         "a": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from nos2compose.emit.healthcheck import healthcheck
+from nos2compose.compose.healthcheck import healthcheck
 from nos2compose.model import Expose, HttpCheck, RunOp
 
 

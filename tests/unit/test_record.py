@@ -5,8 +5,8 @@ from __future__ import annotations
 import multiprocessing
 
 from nos2compose.results import ResultSpec
-from nos2compose.runtime import record
-from nos2compose.runtime.plan import Plan, PlannedGroup, PlannedOp
+from nos2compose.run_plan import Plan, PlannedGroup, PlannedOp
+from nos2compose.supervisor import record
 
 
 def _plan() -> Plan:

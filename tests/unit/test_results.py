@@ -64,9 +64,9 @@ def test_a_stream_filter_keeps_the_log_order_of_the_rest():
 
 
 def test_the_status_table_shows_results_with_groups_that_took_no_part():
-    from nos2compose.runtime.plan import PlannedOp
-    from nos2compose.runtime.report import status_table
-    from nos2compose.runtime.states import OpStatus
+    from nos2compose.run_plan import PlannedOp
+    from nos2compose.supervisor.report import status_table
+    from nos2compose.supervisor.states import OpStatus
 
     status = OpStatus(PlannedOp("res", "res", "g", False, (), False), "completed", 0)
     table = status_table([status], {"res": {"optional": ["a", None], "bad": "SyntaxError: x"}})

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from fake_engine import FakeEngine
 
-from nos2compose.runtime.plan import Plan, PlannedGroup, PlannedOp
-from nos2compose.runtime.states import Container
-from nos2compose.runtime.supervisor import Supervisor, UpOptions
+from nos2compose.run_plan import Plan, PlannedGroup, PlannedOp
+from nos2compose.supervisor.loop import Supervisor, UpOptions
+from nos2compose.supervisor.states import Container
 
 
 def op(op_id, group, check=False, ports=(), depends=()):
@@ -154,8 +154,8 @@ def test_dependents_start_after_startup_success_and_not_after_a_failure():
 
 
 def test_a_probe_sidecar_found_on_the_engine_gives_the_op_its_health():
-    from nos2compose.runtime.engine import PS_FORMAT, parse_ps
-    from nos2compose.runtime.states import statuses_of
+    from nos2compose.engine.docker import PS_FORMAT, parse_ps
+    from nos2compose.supervisor.states import statuses_of
 
     api = op("api", "g", check=False, ports=[(80, 80)])
     containers = [Container("api", "running", "", 0, ""), Container("api-probe", "running", "healthy", 0, "", "api")]

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from fake_engine import FakeEngine
 
-from nos2compose.runtime.plan import Plan, PlannedGroup, PlannedOp
-from nos2compose.runtime.preflight import PortInUse, pull_problem
-from nos2compose.runtime.progress import Progress
-from nos2compose.runtime.states import Container, OpStatus
-from nos2compose.runtime.supervisor import Supervisor, UpOptions
+from nos2compose.run_plan import Plan, PlannedGroup, PlannedOp
+from nos2compose.supervisor.loop import Supervisor, UpOptions
+from nos2compose.supervisor.preflight import PortInUse, pull_problem
+from nos2compose.supervisor.progress import Progress
+from nos2compose.supervisor.states import Container, OpStatus
 
 RUN = [(0, "running", "", 0)]
 TASK = [(0, "running", "", 0), (1, "exited", "", 0)]
@@ -135,7 +135,7 @@ def test_progress_in_a_terminal_is_one_live_line_cleared_before_other_lines():
 
 
 def test_a_stop_asked_for_reads_stopped_and_is_not_a_failure():
-    from nos2compose.runtime import record, session
+    from nos2compose.supervisor import record, session
 
     sup, engine, _, _ = make([("a", [op("web", "a")])], {"web": RUN})
     sup.up(UpOptions(detach=True))
@@ -149,7 +149,7 @@ def test_a_stop_asked_for_reads_stopped_and_is_not_a_failure():
 
 def test_a_create_volume_op_is_pending_until_its_file_begins_then_completed():
     volume = PlannedOp("vol", "", "vol", False, (), False, volume="data", host=("writer",))
-    from nos2compose.runtime.states import statuses_of
+    from nos2compose.supervisor.states import statuses_of
 
     assert statuses_of([volume], [])[0].state == "pending"
     done = statuses_of([volume], [Container("writer", "running", "", 0, "")])[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def test_gpu_memory_warning_uses_nvidia_smi(tmp_path, monkeypatch, capsys):
-    from nos2compose.runtime.up import _vram_warning
+    from nos2compose.supervisor.up import _vram_warning
 
     warnings = []
 

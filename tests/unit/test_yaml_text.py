@@ -6,7 +6,7 @@ import random
 
 import yaml
 
-from nos2compose.emit.yaml_text import dump
+from nos2compose.compose.yaml_text import dump
 
 ALPHABET = "ab :#-?'\"\\\n\t${}[]%&*!|>@`,\u2028\x85é😀0"
 

@@ -121,8 +121,8 @@ def import_command(
     The job is written as JSON; every key the job cannot keep is a warning on
     standard error, naming the service and the key.
     """
-    from .mapping import job_from_project  # loaded when `import` runs, not on every command's start
-    from .project import ImportProblem, load_project
+    from ..compose.project import ImportProblem, load_project
+    from ..importer.mapping import job_from_project  # loaded when `import` runs, not on every command's start
 
     files = _expand_directories([*file_args, *file_opts])
     base = _project_dir(files, project_directory)
@@ -157,7 +157,7 @@ def import_command(
 def _expand_directories(files: list[str]) -> list[str]:
     """A directory `convert -o` wrote stands for its group files in name order (which is group order),
     each followed by its NN-GROUP.override.yaml where there is one, as `nos2compose up DIR` runs them."""
-    from ..contract import EXTENSION, OVERRIDE_SUFFIX
+    from ..compose.contract import EXTENSION, OVERRIDE_SUFFIX
 
     out = []
     for f in files:

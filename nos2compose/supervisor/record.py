@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..results import ResultSpec
-from .plan import Plan, PlannedGroup, PlannedOp
+from ..run_plan import Plan, PlannedGroup, PlannedOp
 
 VERSION = 1
 FAILED, STOPPED = "failed", "stopped"

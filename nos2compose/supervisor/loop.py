@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from .plan import Plan, PlannedGroup
+from ..run_plan import Plan, PlannedGroup
 from .preflight import check_ports
 from .progress import Progress
 from .report import follow_logs, results_of, status_table
+from .start import LOG_TAIL, POLL, StartSteps
 from .states import COMPLETED, ENDED, FAILED, OpStatus, is_ready, started, statuses_of, succeeded
-from .steps import LOG_TAIL, POLL, StartSteps
 
 SETTLE = 3.0  # a task of the last group still running after this counts as started, for -d
 

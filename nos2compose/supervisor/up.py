@@ -11,11 +11,11 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
+from ..engine.docker import Engine, gpu_memory_mib
 from . import record
-from .engine import Engine, gpu_memory_mib
+from .loop import Interrupted, Supervisor, UpOptions, handle_signals
 from .preflight import PortInUse
 from .session import Opened
-from .supervisor import Interrupted, Supervisor, UpOptions, handle_signals
 
 
 def run_up(

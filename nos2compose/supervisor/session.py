@@ -12,10 +12,10 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from ..contract import OVERRIDE_SUFFIX
+from ..compose.contract import OVERRIDE_SUFFIX
+from ..engine.docker import Engine, EngineError
+from ..run_plan import Plan, PlanError, PlannedGroup, PlannedOp, read_plan
 from . import record
-from .engine import Engine, EngineError
-from .plan import Plan, PlanError, PlannedGroup, PlannedOp, read_plan
 from .states import OpStatus, statuses_of
 
 
@@ -43,7 +43,7 @@ def open_directory(directory: Path, project: str | None, warn=lambda line: None)
     """Group files written by `convert -o`, each with its NN-GROUP.override.yaml where the user has one,
     applied as `docker compose -f NN-GROUP.yaml -f NN-GROUP.override.yaml` would; PlanError when there are
     none. Other YAML files there are not run, and `warn` names them."""
-    from .engine import compose_config
+    from ..engine.docker import compose_config
 
     files = {p: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.y*ml")) if p.is_file()}
     # group files carry x-nos2compose (hand edits keep it)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..contract import Placeholder, Variable, reference
 from ..model import Template
+from .contract import Placeholder, Variable, reference
 
 
 def render(value: Any, variables: dict[Placeholder, str]) -> Any:

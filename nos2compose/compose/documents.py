@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 
-from .. import contract as c
 from .. import scripts
-from ..contract import Variable
+from ..layout.types import Layout
 from ..model import Job, RunOp, Template
-from ..plan.layout import Layout
+from . import contract as c
+from .contract import Variable
 from .healthcheck import check_kinds, healthcheck, probe_config
 from .render import render
 

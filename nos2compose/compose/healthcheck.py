@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 
-from ..contract import CURL_PROBE_CONFIG, PROBE_CONFIG, SCRIPT_PATHS
+from ..layout.types import HealthTiming
 from ..model import RunOp, WebSocketCheck
-from ..plan.layout import HealthTiming
+from .contract import CURL_PROBE_CONFIG, PROBE_CONFIG, SCRIPT_PATHS
 
 KNOWN_CURL_IMAGE = re.compile(r"(^|/)curl([:@]|$)")
 

@@ -10,9 +10,9 @@ they have exited and leaves the services running.
 
 from __future__ import annotations
 
-from .. import contract as c
+from ..layout.types import Layout
 from ..model import RunOp
-from ..plan.layout import Layout
+from . import contract as c
 
 WIDTH = 100  # lists wrap here: a header line stays far below 200 characters
 INDENT = "  "

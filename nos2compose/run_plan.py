@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from .. import contract as c
+from .compose import contract as c
 
 
 class PlannedOp(NamedTuple):
@@ -206,7 +206,7 @@ def _planned_op(service: str, svc: dict, group: str) -> PlannedOp:
 
 
 def _result_specs(raw) -> tuple:
-    from ..results import ResultSpec
+    from .results import ResultSpec
 
     if not isinstance(raw, dict):
         return ()

@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from .. import contract
-from . import docker_logs
-from .states import Container
+from ..compose import contract
+from ..supervisor.states import Container
+from . import logs as docker_logs
 
 TRANSIENT = re.compile(r"timeout|timed out|TLS handshake|connection reset|temporary failure|i/o timeout|EOF", re.I)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .plan import PlannedOp
+from ..run_plan import PlannedOp
 
 PENDING, STARTING, RUNNING, HEALTHY, UNHEALTHY, COMPLETED, FAILED, STOPPED = (
     "pending",

@@ -5,11 +5,11 @@ and how to run it with plain `docker compose` (emit/by_hand.py), which variables
 
 from __future__ import annotations
 
-from .. import contract as c
+from ..layout.types import Layout
 from ..model import Job, RunOp
-from ..plan.layout import Layout
+from . import contract as c
 from .by_hand import group_recipe, single_file_recipe, variable_lines
-from .compose import group_documents, job_document
+from .documents import group_documents, job_document
 from .yaml_text import comment_text, dump
 
 

@@ -24,7 +24,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 
-from .. import contract
+from . import contract
 
 TIMEOUT = 120  # seconds; `config` with a remote include may fetch
 

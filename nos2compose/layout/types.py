@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..contract import Placeholder
+from ..compose.contract import Placeholder
 from ..model import Resource, RunOp
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .. import contract
-from ..contract import Placeholder
+from ..compose import contract
+from ..compose.contract import Placeholder
 from ..model import Job, VolumeOp
-from .layout import Fetcher, HealthTiming, Layout
 from .naming import service_names, unique
 from .ports import PortProblem, host_ports
+from .types import Fetcher, HealthTiming, Layout
 
 __all__ = ["HealthTiming", "Layout", "PlanOptions", "PortProblem", "plan_job", "service_names"]
 

@@ -8,12 +8,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .plan import PlannedGroup
+from ..run_plan import PlannedGroup
 from .preflight import NO_IMAGE, pull_problem
 from .report import results_of
 
 if TYPE_CHECKING:
-    from .supervisor import UpOptions
+    from .loop import UpOptions
 
 POLL = 0.2  # seconds between looks at the engine while a fetch runs
 LOG_TAIL = 10  # log lines shown with a failure

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import contract
+from ..compose import contract
 from ..load.node_values import as_text, env_string, json_if_it_looks_like, spread_value, string_field, tokens
 
 LIST_FIELDS = ("command", "entrypoint", "ports")
