@@ -14,6 +14,7 @@ setup:
 lint:
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m vulture nos2compose vulture_whitelist.py --min-confidence 60 | { grep -v '^nos2compose/cli/' || true; } | { ! grep .; }
 	shellcheck -s sh $(SCRIPTS)/*.sh
 	shellcheck -s bash $(SCRIPTS)/*.bash .ci/run .ci/*.sh tests/images/build.sh tests/fidelity/oracle/setup.sh
 

@@ -7,13 +7,17 @@ reads files, calls it, and prints what it returns.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .compose import contract
+from .compose.layout import Layout, PlanOptions, PortProblem, plan_job, service_names
 from .diagnostics import Diagnostics
-from .layout import Layout, PlanOptions, PortProblem, plan_job, service_names
 from .load import checks, read_job
 from .load.limits import TooLarge, check_output_size
 from .model import Job
+
+if TYPE_CHECKING:
+    from .run_plan import RunPlan
 
 
 class Options(NamedTuple):
@@ -65,6 +69,14 @@ class Result:
 
         assert self.job is not None and self.layout is not None
         return group_files(self.job, self.layout, self.source)
+
+    def run_plan(self) -> tuple[RunPlan, list[tuple[str, str]]]:
+        """The typed plan the runtime runs, and the group files (name, text) it starts, to be written beside
+        each other (RunPlan.at gives the plan its directory)."""
+        from .compose.plans import compiled
+
+        assert self.job is not None and self.layout is not None
+        return compiled(self.job, self.layout, self.source, self.meta)
 
 
 def compile_job(data: Any, options: Options = Options()) -> Result:
@@ -128,6 +140,6 @@ def _note_renamed_services(job: Job, names: dict[str, str], diags: Diagnostics) 
             diags.warning(
                 (*op.path, "id"),
                 f"'{op.id}' is not a valid Compose service name; the service is named '{names[op.id]}' "
-                f"(label io.nosana.op keeps the id, and %%ops.{op.id.split('.')[0]}.host%% resolves to it)",
+                f"(label {contract.OP_LABEL} keeps the id, and %%ops.{op.id.split('.')[0]}.host%% resolves to it)",
                 op.id,
             )

@@ -86,11 +86,6 @@ class Diagnostics:
     def has_errors(self) -> bool:
         return self.counts["error"] > 0
 
-    @property
-    def not_kept(self) -> int:
-        """How many were found beyond those kept."""
-        return sum(self.counts.values()) - len(self.items)
-
 
 def describe_value(value: object) -> str:
     """A short rendering of a JSON value for 'found …' in messages."""

@@ -11,8 +11,32 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .compose.contract import Placeholder, Variable
 from .diagnostics import Path
+
+SPLICES = ("text", "embedded", "items", "object", "pairs", "items_chunked", "object_chunked", "pairs_chunked")
+
+
+class Placeholder(NamedTuple):
+    """A result of an earlier op (`%%ops.OP.results.KEY%%`), known only when the group using it starts.
+
+    `splice` says how the value is used: `text` (the whole value of a string), `embedded` (inside a
+    longer string), `items` (list items), `object`/`pairs` (merged into the environment), each of the
+    last three optionally `_chunked`.
+    """
+
+    op: str
+    key: str
+    splice: str = "text"
+
+    @property
+    def literal(self) -> str:
+        return f"%%ops.{self.op}.results.{self.key}%%"
+
+
+class Variable(NamedTuple):
+    """A generated Compose variable, by name, where the emitter writes a reference to it (a credential)."""
+
+    name: str
 
 
 class Template(str):

@@ -128,17 +128,22 @@ def process_modules(known: dict[str, Path]) -> list[str]:
     return out
 
 
-def label_modules(known: dict[str, Path]) -> list[str]:
+def label_modules(known: dict[str, Path], codec: str = "codec") -> list[str]:
+    """Modules that write or read labels themselves: a label's text, or a label name used outside a message
+    (names read through the codec module, and names quoted in an f-string message, do not count)."""
     out = []
     for name, path in known.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        in_message = {id(n) for f in ast.walk(tree) if isinstance(f, ast.JoinedStr) for n in ast.walk(f)}
+        in_message |= {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}  # docstrings
         spelled = False
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in in_message:
                 spelled = spelled or any(t in node.value for t in LABEL_TEXT)
             elif isinstance(node, ast.Attribute) and node.attr.endswith(("_LABEL", "_LABELS")):
-                spelled = True
-            elif isinstance(node, ast.ImportFrom):
+                base = node.value.id if isinstance(node.value, ast.Name) else ""
+                spelled = spelled or (base != codec and id(node) not in in_message)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] != codec:
                 spelled = spelled or any(a.name.endswith(("_LABEL", "_LABELS")) for a in node.names)
         if spelled:
             out.append(name)

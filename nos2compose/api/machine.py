@@ -8,7 +8,8 @@ import os
 import platform
 import re
 import shutil
-import subprocess
+
+from ..engine import host
 
 _MISSING = re.compile(r"^missing (?:required key )?'([^']+)'")
 _ABSENT = object()
@@ -113,7 +114,7 @@ def machine_info() -> dict:
         },
         "disk_gb": disk_gb,
         "ram_mb": ram_mb,
-        "gpus": gpu_info(),
+        "gpus": host.gpu_info(),
         "protocol": _protocol(os.environ.get("DOCKER_HOST", "")),
     }
 
@@ -125,41 +126,3 @@ def _protocol(docker_host: str) -> str:
     if docker_host.startswith(("tcp://", "http://", "https://")):
         return "https" if os.environ.get("DOCKER_TLS_VERIFY") or docker_host.startswith("https://") else "http"
     return "socket"
-
-
-def gpu_info() -> dict:
-    """The node's `gpus` (its CUDA check) from nvidia-smi: devices with index, name, uuid, memory, architecture."""
-    empty = {"devices": [], "runtime_version": 0, "cuda_driver_version": 0, "nvml_driver_version": "0.0.0"}
-    if shutil.which("nvidia-smi") is None:
-        return empty
-    fields = "index,name,uuid,memory.total,driver_version,compute_cap"
-    try:
-        out = subprocess.run(
-            ["nvidia-smi", f"--query-gpu={fields}", "--format=csv,noheader,nounits"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout
-    except (subprocess.SubprocessError, OSError):
-        return empty
-    devices, driver = [], "0.0.0"
-    for line in out.splitlines():
-        cells = [c.strip() for c in line.split(",")]
-        if len(cells) != 6:
-            continue
-        index, name, uuid, memory, driver, cap = cells
-        major, _, minor = cap.partition(".")
-        try:
-            devices.append(
-                {
-                    "index": int(index),
-                    "name": name,
-                    "uuid": uuid,
-                    "memory": {"total_mb": int(float(memory))},
-                    "network_architecture": {"major": int(major), "minor": int(minor or 0)},
-                }
-            )
-        except ValueError:
-            continue
-    return {**empty, "devices": devices, "nvml_driver_version": driver if devices else "0.0.0"}

@@ -1,10 +1,8 @@
-"""A local job seen the way a Nosana node's API shows it: the node's status words, groups, stop, restart, move.
+"""The node's TaskManager for a local job (services/NodeManager/node/task in nosana-cli): stop, restart, move.
 
-No HTTP here (api/app.py is the thin web layer): this reads the engine through
-the same boundary as `ps`, so the answers are right whoever started the job.
-LocalNode plays the part of the node's TaskManager (services/NodeManager/node/task
-in nosana-cli): its actions raise TaskError with the codes the TaskManager throws
-(GROUP_NOT_FOUND, GROUP_NOT_ACTIVE, ...), which the routes turn into the node's answers.
+Its actions raise TaskError with the codes the TaskManager throws (GROUP_NOT_FOUND, GROUP_NOT_ACTIVE, ...),
+which the routes turn into the node's answers. It reads the job through its JobView (view.py); its flow
+state, info and endpoints are reported by `reports` (reports.py).
 
 Two differences by design. A node forgets a job's task when its flow ends and then
 answers `invalid job id`; a local job stays readable until `down`, with no active
@@ -16,86 +14,20 @@ values; nos2compose/api/openapi.json says which.
 
 from __future__ import annotations
 
-import threading
-
-from ..run_plan import Plan, PlannedGroup, PlannedOp
-from ..supervisor import record
-from ..supervisor.states import ENDED, PENDING, OpStatus, statuses_of, with_record
-from .reports import NodeReports
-from .words import EXPIRED_REASON, LOG_LINES, MAX_LOGS, TaskError, _ms, flow_status, has_run, node_status  # noqa: F401
+from ..engine.protocol import Engine
+from ..run_plan import PlannedGroup, PlannedOp, RunPlan
+from .reports import FlowReports
+from .view import JobView
+from .words import TaskError, _ms
 
 
-class LocalNode(NodeReports):
-    def __init__(self, plan: Plan, engine, job_definition: dict | None = None):
-        self.plan, self.engine, self.job_definition = plan, engine, job_definition
-        self.lock = threading.Lock()  # one engine action at a time
-        self._guard = threading.Lock()  # for the fields below
-        self.busy: dict[str, str] = {}  # op id -> STOPPING | RESTARTING while an action on it runs
-        self.moved_to: str | None = None  # the group a move made current
-        self.expired: dict[str, int] = {}  # op id -> when POST /job/<id>/stop ended it (ms)
-        self.started = _ms()  # the local node's uptime starts here
-        self._machine: dict | None = None
+class LocalNode(JobView):
+    """A JobView that also acts, as the node's TaskManager does."""
 
-    # -- reading -------------------------------------------------------------------------
-
-    def statuses(self) -> list[OpStatus]:
-        """The engine's word with the job's state record over it: the same states `ps` shows."""
-        notes = (record.read(self.plan.project) or {}).get("ops") or {}
-        return with_record(statuses_of(self.plan.ops, self.engine.containers()), notes)
-
-    def _ended(self, s: OpStatus) -> bool:
-        return s.state in ENDED or (s.state == PENDING and s.op.id in self.expired)
-
-    def ended(self, statuses: list[OpStatus]) -> bool:
-        """Whether the flow is over: every op has ended (the node's last group is then done)."""
-        return all(self._ended(s) for s in statuses)
-
-    def group_named(self, name: str) -> PlannedGroup | None:
-        return next((g for g in self.plan.groups if g.name == name), None)
-
-    def active_group(self, statuses: list[OpStatus] | None = None) -> PlannedGroup | None:
-        """The group running now (the node's `currentGroup`): the group a move made current while it has
-        an op that has not ended, else the last group in order that has begun and has such an op;
-        None once every op has ended."""
-        statuses = statuses if statuses is not None else self.statuses()
-        live = {s.op.group for s in statuses if not self._ended(s)}
-        begun = {s.op.group for s in statuses if s.state != PENDING}
-        if self.moved_to in live:
-            return self.group_named(self.moved_to)
-        active = None
-        for group in self.plan.groups:
-            if group.name in live and group.name in begun:
-                active = group
-        return active
-
-    def ops(self, statuses: list[OpStatus] | None = None) -> dict[str, str]:
-        """{op id: status} in the node's words; `waiting` for an op of the active group that waits for its
-        dependencies, `stopping`/`restarting` while an action on it runs."""
-        statuses = statuses if statuses is not None else self.statuses()
-        active = self.active_group(statuses)
-        out = {}
-        for s in statuses:
-            word = node_status(s)
-            if s.state == PENDING and s.op.id in self.expired:
-                word = "stopped"
-            elif word == "pending" and active is not None and s.op.group == active.name and s.op.depends:
-                word = "waiting"
-            out[s.op.id] = self.busy.get(s.op.id, word.upper()).lower()
-        return out
-
-    def op(self, op_id: str) -> dict[str, str | None]:
-        """The node's `{op id: status}`; `{op id: null}` for an id the job does not have (the node never
-        answers its 404 here: its lookup always returns that object)."""
-        return {op_id: self.ops().get(op_id)}
-
-    def group_ops(self, name: str) -> dict[str, str]:
-        """Statuses of a group's ops; {} for an unknown group, or for `current` once the flow has ended."""
-        statuses = self.statuses()
-        group = self.active_group(statuses) if name == "current" else self.group_named(name)
-        if group is None:
-            return {}
-        ids = {op.id for op in group.ops}
-        return {k: v for k, v in self.ops(statuses).items() if k in ids}
+    def __init__(self, plan: RunPlan, engine: Engine, job_definition: dict | None = None):
+        super().__init__(plan, engine)
+        self.job_definition = job_definition
+        self.reports = FlowReports(self, job_definition)
 
     # -- acting (the TaskManager's checks, in its order) --------------------------------
 
@@ -198,9 +130,7 @@ class LocalNode(NodeReports):
         the flow ends `success` (those ops read `success` in the flow state, with `jobExpired`)."""
         statuses = self.statuses()
         now = _ms()
-        live = [s.op for s in statuses if not self._ended(s)]
+        live = [s.op for s in statuses if not self.has_ended(s)]
         for op in live:
             self.expired[op.id] = now
         self._act(live, "stop", "STOPPING", skip_busy=True)
-
-    # -- the flow state ------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """What the node's reporting routes answer for a local job: the flow state (/results), /info, /endpoints,
-/node/info and the status page's view. Mixed into LocalNode (node.py), whose statuses and groups it reads."""
+/node/info and the status page's view, read through the job's JobView (view.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ from datetime import datetime, timezone
 from ..supervisor import record
 from ..supervisor.states import ENDED, FAILED, HEALTHY, PENDING, OpStatus
 from .machine import expose_id, machine_info
+from .view import JobView
 from .words import EXPIRED_REASON, LOG_LINES, MAX_LOGS, flow_status, has_run
 
 
-class NodeReports:
+class FlowReports:
+    def __init__(self, view: JobView, job_definition: dict | None = None):
+        self.view, self.job_definition = view, job_definition
+        self.plan, self.engine = view.plan, view.engine
+        self._machine: dict | None = None
+
     def _definition_index(self) -> dict[str, int]:
         ops = (self.job_definition or {}).get("ops") if isinstance(self.job_definition, dict) else None
         if isinstance(ops, list):
@@ -38,7 +44,7 @@ class NodeReports:
         for s in statuses:
             if not s.op.ports or not s.present:
                 continue
-            if self._ended(s):
+            if self.view.has_ended(s):
                 state = "OFFLINE"
             elif s.op.has_health_check:
                 state = "ONLINE" if s.state == HEALTHY else "OFFLINE"
@@ -54,7 +60,7 @@ class NodeReports:
     def _op_state(self, s: OpStatus, detail: dict, note: dict, with_logs: bool) -> dict:
         """One of the flow's opStates, as the node stores it (createDefaultOpState, then the op's events)."""
         ran = has_run(s)
-        expired = s.op.id in self.expired and self._ended(s)
+        expired = s.op.id in self.view.expired and self.view.has_ended(s)
         start = detail.get("started") if ran else None
         end = detail.get("finished") if ran and s.state in ENDED else None
         status, exit_code = flow_status(s), s.exit_code
@@ -63,7 +69,7 @@ class NodeReports:
         if expired:
             status = "success"
             if s.state == PENDING:  # the node marks what had not begun as ended then, exit code 0
-                end, exit_code = self.expired[s.op.id], 0
+                end, exit_code = self.view.expired[s.op.id], 0
         reason: dict = {"hostShutDown": False, "jobStopped": False, "jobExpired": False}
         if expired and ran:
             reason.update(jobExpired=True, reason=EXPIRED_REASON)
@@ -99,13 +105,13 @@ class NodeReports:
         op_states = [
             self._op_state(s, details.get(s.op.service, {}), notes.get(s.op.id) or {}, with_logs) for s in statuses
         ]
-        ended = self.ended(statuses)
+        ended = self.view.ended(statuses)
         starts = [o["startTime"] for o in op_states if o["startTime"] is not None]
         ends = [o["endTime"] for o in op_states if o["endTime"] is not None]
         return {
             "status": "success" if ended else "running",  # the node's flow ends `success` even when ops failed
-            "startTime": min(starts) if starts else self.started,
-            "endTime": (max(ends) if ends else self.started) if ended else None,
+            "startTime": min(starts) if starts else self.view.started,
+            "endTime": (max(ends) if ends else self.view.started) if ended else None,
             "secrets": {} if ended else self._secrets(statuses),
             "opStates": op_states,
         }
@@ -113,16 +119,16 @@ class NodeReports:
     def results(self) -> dict:
         """The node's FlowState (`GET /job/<id>/results`): every op with status, times (ms), exit code, logs,
         results."""
-        return self._flow(self.statuses(), with_logs=True)
+        return self._flow(self.view.statuses(), with_logs=True)
 
     def info(self) -> dict:
         """One frame of the node's `GET /job/<id>/info`: the flow without logs and provider ids, its errors,
         and the task's statuses."""
-        statuses = self.statuses()
+        statuses = self.view.statuses()
         flow = self._flow(statuses, with_logs=False)
         op_states = [{k: v for k, v in o.items() if k not in ("logs", "providerId")} for o in flow.pop("opStates")]
-        words = self.ops(statuses)
-        active = self.active_group(statuses)
+        words = self.view.ops(statuses)
+        active = self.view.active_group(statuses)
         operations: dict = {"all": words}
         if active is not None:
             operations["currentGroup"] = active.name
@@ -132,8 +138,8 @@ class NodeReports:
 
     def endpoints(self) -> dict | None:
         """The node's `GET /job/<id>/endpoints`: {urls, status}; None when the job exposes nothing now."""
-        statuses = self.statuses()
-        if self.ended(statuses):
+        statuses = self.view.statuses()
+        if self.view.ended(statuses):
             return None
         urls = self._secrets(statuses).get(self.plan.project)
         if not urls:
@@ -149,8 +155,8 @@ class NodeReports:
 
         if self._machine is None:
             self._machine = machine_info()
-        uptime = datetime.fromtimestamp(self.started / 1000, tz=timezone.utc)
-        running = not self.ended(self.statuses())
+        uptime = datetime.fromtimestamp(self.view.started / 1000, tz=timezone.utc)
+        running = not self.view.ended(self.view.statuses())
         return {
             "node": LOCAL_HOST,  # what %%global.host%% (the node's address) is locally
             "uptime": uptime.strftime("%Y-%m-%dT%H:%M:%S.") + f"{uptime.microsecond // 1000:03d}Z",
@@ -162,9 +168,9 @@ class NodeReports:
 
     def local_status(self, log_lines: int = LOG_LINES) -> dict:
         """What the status page shows: each op with group, states, health, exit code, URLs, last log lines."""
-        statuses = self.statuses()
-        active = self.active_group(statuses)
-        words = self.ops(statuses)
+        statuses = self.view.statuses()
+        active = self.view.active_group(statuses)
+        words = self.view.ops(statuses)
         return {
             "job": self.plan.project,
             "current_group": active.name if active is not None else None,

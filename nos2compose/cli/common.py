@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..layout.naming import project_name
+from ..compose.naming import project_name
 from ..source.printable import printable
 
 if TYPE_CHECKING:

@@ -76,11 +76,18 @@ def convert(
         files = None
     if files is None:
         raise out_of_memory(job)
-    from ..compose.output import EditedFiles, OutputError, check_dir, diff, override_name, write_dir  # -o only
-
     command = " ".join(["nos2compose", "convert", job, "-o", str(out_dir), *(["--name", name] if name else [])])
     if check:
+        from ..compose.output import check_dir  # -o only
+
         sys.exit(check_dir(out_dir, files, click.echo, command))
+    _write(out_dir, files, force, command)
+
+
+def _write(out_dir: Path, files: list[tuple[str, str]], force: bool, command: str) -> None:
+    """Write the group files; a file edited by hand is left as it is, its diff printed, exit 1."""
+    from ..compose.output import EditedFiles, OutputError, diff, override_name, write_dir  # -o only
+
     try:
         for line in write_dir(out_dir, files, force=force):
             click.echo(line, err=True)

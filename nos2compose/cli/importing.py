@@ -1,7 +1,7 @@
 """`nos2compose import`: a Docker Compose project -> a Nosana job definition (JSON).
 
-Thin: Compose loads the project (project.py), the pure mapping turns it into a
-job (mapping.py), and this prints the warnings and writes the job.
+Thin over importer/project_files.py (Compose loads the project, the pure mapping
+turns it into a job): this prints the warnings and writes the job.
 Exit status: 0 success (warnings allowed); 1 Docker Compose is missing; 2 bad
 input, or any warning with --strict.
 """
@@ -9,13 +9,10 @@ input, or any warning with --strict.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import click
-
-from ..diagnostics import Diagnostic
 
 BAD_INPUT = 2
 
@@ -121,27 +118,28 @@ def import_command(
     The job is written as JSON; every key the job cannot keep is a warning on
     standard error, naming the service and the key.
     """
-    from ..compose.project import ImportProblem, load_project
-    from ..importer.mapping import job_from_project  # loaded when `import` runs, not on every command's start
+    from ..compose.project import ImportProblem
+    from ..engine.docker import ComposeConfig
+    from ..importer.project_files import expand_directories, import_files, project_dir, shorten
 
-    files = _expand_directories([*file_args, *file_opts])
-    base = _project_dir(files, project_directory)
-    compose_warnings: list[str] = []
     try:
-        project = load_project(
-            files, project_directory, list(env_files), list(profiles), on_warning=compose_warnings.append
+        files = expand_directories([*file_args, *file_opts])
+    except ImportProblem as problem:
+        raise _Stop(problem.message, problem.status) from None
+    base = project_dir(files, project_directory)
+    try:
+        found = import_files(
+            files, project_directory, list(env_files), list(profiles), ComposeConfig(), group_by, strict
         )
     except ImportProblem as problem:
-        raise _Stop(_shorten(problem.message, base), problem.status) from None
-    job, diags = job_from_project(project, group_by=group_by, strict=strict)
-
-    where = f"project {project.get('name', '?')}"
+        raise _Stop(shorten(problem.message, base), problem.status) from None
     severity = "error" if strict else "warning"
-    for message in compose_warnings:
-        click.echo(f"{severity}: docker compose: {_shorten(message, base)}", err=True)
-    for d in diags.items:
-        click.echo(_line(d, where, base), err=True)
-    if job is None or (strict and compose_warnings):
+    for message in found.compose_warnings:
+        click.echo(f"{severity}: docker compose: {shorten(message, base)}", err=True)
+    for d in found.diagnostics.items:
+        click.echo(f"{d.severity}: project {found.project_name}: {shorten(d.describe(), base)}", err=True)
+    job = found.job
+    if job is None or (strict and found.compose_warnings):
         sys.exit(BAD_INPUT)
 
     text = json.dumps(job, indent=2, ensure_ascii=False) + "\n"
@@ -152,55 +150,3 @@ def import_command(
         output.write_text(text, encoding="utf-8", newline="\n")
     except OSError as exc:
         raise _Stop(f"{output}: cannot write the job ({exc.strerror})") from None
-
-
-def _expand_directories(files: list[str]) -> list[str]:
-    """A directory `convert -o` wrote stands for its group files in name order (which is group order),
-    each followed by its NN-GROUP.override.yaml where there is one, as `nos2compose up DIR` runs them."""
-    from ..compose.contract import EXTENSION, OVERRIDE_SUFFIX
-
-    out = []
-    for f in files:
-        path = Path(f)
-        if f == "-" or not path.is_dir():
-            out.append(f)
-            continue
-        found = []
-        for candidate in sorted(path.glob("*.y*ml")):
-            try:
-                text = candidate.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            if candidate.name.endswith(OVERRIDE_SUFFIX) or "services:" not in text or f"{EXTENSION}:" not in text:
-                continue
-            found.append(str(candidate))
-            override = candidate.with_name(candidate.stem + OVERRIDE_SUFFIX)
-            if override.is_file():
-                found.append(str(override))
-        if not found:
-            raise _Stop(
-                f"{f}: a directory without the group files `nos2compose convert -o` writes "
-                "(NN-GROUP.yaml with an x-nos2compose block); name the Compose files instead"
-            )
-        out.extend(found)
-    return out
-
-
-def _line(d: Diagnostic, where: str, base: Path) -> str:
-    return f"{d.severity}: {where}: {_shorten(d.describe(), base)}"
-
-
-def _project_dir(files: list[str], project_directory: str | None) -> Path:
-    """Where Compose resolves relative paths: --project-directory, else the first file's directory, else here."""
-    if project_directory:
-        return Path(project_directory).resolve()
-    if files and files[0] != "-":
-        return Path(files[0]).resolve().parent
-    return Path.cwd()
-
-
-def _shorten(text: str, base: Path) -> str:
-    """Host paths under the project's directory, written relative to it (./models)."""
-    if base == Path(base.anchor):
-        return text
-    return text.replace(str(base) + os.sep, "./")

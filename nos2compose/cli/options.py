@@ -76,95 +76,98 @@ def _publish(_ctx, param, values):
     return tuple(out)
 
 
+# How health checks are probed and timed, and how resources are fetched (convert and up share them).
+RUN_OPTIONS = [
+    click.option(
+        "--health-probe",
+        type=click.Choice(["container", "sidecar"]),
+        default="container",
+        show_default=True,
+        help="Run each op's health checks inside its own container (needs sh plus curl, wget, python3 or bash "
+        "in the image), or from a small sidecar service that probes it over the job's network, as a "
+        "Nosana node does (for images with no shell, e.g. distroless).",
+    ),
+    click.option(
+        "--probe-image",
+        default="curlimages/curl:8.11.1",
+        show_default=True,
+        metavar="IMAGE",
+        help="The sidecar's image (--health-probe sidecar): any image with sh and curl.",
+    ),
+    click.option(
+        "--health-interval",
+        default="1s",
+        show_default=True,
+        callback=_duration,
+        metavar="DURATION",
+        help="How often Docker probes (short, so a service that turns healthy is noticed within about 2 s).",
+    ),
+    click.option(
+        "--health-timeout",
+        default="10s",
+        show_default=True,
+        callback=_duration,
+        metavar="DURATION",
+        help="How long one probe may take.",
+    ),
+    click.option(
+        "--health-retries",
+        type=click.IntRange(min=1),
+        default=3,
+        show_default=True,
+        metavar="N",
+        help="Failures in a row, after start-up, that make a service unhealthy.",
+    ),
+    click.option(
+        "--health-start-period",
+        default="1h",
+        show_default=True,
+        callback=_duration,
+        metavar="DURATION",
+        help="Start-up time during which failures do not count (the node keeps probing without limit).",
+    ),
+    click.option(
+        "--fetch-image",
+        default="python:3.12-alpine",
+        show_default=True,
+        metavar="IMAGE",
+        help="Image that fetches S3 and Hugging Face resources (any image with python3).",
+    ),
+    click.option(
+        "--ollama-image",
+        default=None,
+        metavar="IMAGE",
+        help="Image that pulls Ollama models (default: the op's own image, which runs Ollama).",
+    ),
+    click.option(
+        "--resource-dir",
+        "resource_dirs",
+        multiple=True,
+        callback=_resource_dirs,
+        metavar="TARGET=DIR",
+        help="Mount DIR, which already holds a resource, at TARGET instead of fetching it (repeatable).",
+    ),
+    click.option(
+        "--publish",
+        "publish",
+        multiple=True,
+        callback=_publish,
+        metavar="OP:PORT=HOSTPORT",
+        help="Publish op OP's exposed PORT on 127.0.0.1:HOSTPORT instead of the port chosen for it (repeatable).",
+    ),
+]
+
+
 def health_options(func):
-    """How health checks are probed and timed (convert and up share them)."""
-    options = [
-        click.option(
-            "--health-probe",
-            type=click.Choice(["container", "sidecar"]),
-            default="container",
-            show_default=True,
-            help="Run each op's health checks inside its own container (needs sh plus curl, wget, python3 or bash "
-            "in the image), or from a small sidecar service that probes it over the job's network, as a "
-            "Nosana node does (for images with no shell, e.g. distroless).",
-        ),
-        click.option(
-            "--probe-image",
-            default="curlimages/curl:8.11.1",
-            show_default=True,
-            metavar="IMAGE",
-            help="The sidecar's image (--health-probe sidecar): any image with sh and curl.",
-        ),
-        click.option(
-            "--health-interval",
-            default="1s",
-            show_default=True,
-            callback=_duration,
-            metavar="DURATION",
-            help="How often Docker probes (short, so a service that turns healthy is noticed within about 2 s).",
-        ),
-        click.option(
-            "--health-timeout",
-            default="10s",
-            show_default=True,
-            callback=_duration,
-            metavar="DURATION",
-            help="How long one probe may take.",
-        ),
-        click.option(
-            "--health-retries",
-            type=click.IntRange(min=1),
-            default=3,
-            show_default=True,
-            metavar="N",
-            help="Failures in a row, after start-up, that make a service unhealthy.",
-        ),
-        click.option(
-            "--health-start-period",
-            default="1h",
-            show_default=True,
-            callback=_duration,
-            metavar="DURATION",
-            help="Start-up time during which failures do not count (the node keeps probing without limit).",
-        ),
-        click.option(
-            "--fetch-image",
-            default="python:3.12-alpine",
-            show_default=True,
-            metavar="IMAGE",
-            help="Image that fetches S3 and Hugging Face resources (any image with python3).",
-        ),
-        click.option(
-            "--ollama-image",
-            default=None,
-            metavar="IMAGE",
-            help="Image that pulls Ollama models (default: the op's own image, which runs Ollama).",
-        ),
-        click.option(
-            "--resource-dir",
-            "resource_dirs",
-            multiple=True,
-            callback=_resource_dirs,
-            metavar="TARGET=DIR",
-            help="Mount DIR, which already holds a resource, at TARGET instead of fetching it (repeatable).",
-        ),
-        click.option(
-            "--publish",
-            "publish",
-            multiple=True,
-            callback=_publish,
-            metavar="OP:PORT=HOSTPORT",
-            help="Publish op OP's exposed PORT on 127.0.0.1:HOSTPORT instead of the port chosen for it (repeatable).",
-        ),
-    ]
-    for option in reversed(options):
+    """The run options (RUN_OPTIONS) on a command, in the order --help lists them."""
+    for option in reversed(RUN_OPTIONS):
         func = option(func)
     return func
 
 
 def probe_options(kw: dict) -> dict:
     """The compiler options the health flags stand for (pops them from a command's keyword arguments)."""
-    from ..layout import HealthTiming, PlanOptions
+    from ..compose.layout import HealthTiming, PlanOptions
 
     timing = HealthTiming(
         kw.pop("health_interval"), kw.pop("health_timeout"), kw.pop("health_retries"), kw.pop("health_start_period")

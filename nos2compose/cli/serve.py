@@ -26,8 +26,9 @@ def start_api(
         raise Failure(
             f"port {port} on {host} is already in use; free it, or serve on another with --port", ENGINE_PROBLEM
         )
-    from ..api.app import create_app, serve, serve_in_background
+    from ..api.app import create_app
     from ..api.node import LocalNode
+    from ..api.server import serve, serve_in_background
 
     token = token or os.environ.get(TOKEN_ENV) or None
     if host not in LOCAL_HOSTS and token is None:

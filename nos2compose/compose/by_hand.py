@@ -10,9 +10,10 @@ they have exited and leaves the services running.
 
 from __future__ import annotations
 
-from ..layout.types import Layout
 from ..model import RunOp
 from . import contract as c
+from .codec import FileMeta
+from .layout import Layout
 
 WIDTH = 100  # lists wrap here: a header line stays far below 200 characters
 INDENT = "  "
@@ -67,10 +68,9 @@ def single_file_recipe() -> list[str]:
     ]
 
 
-def variable_lines(meta: dict) -> list[str]:
+def variable_lines(meta: FileMeta) -> list[str]:
     """The generated variables the file references (names only): results of earlier ops, credentials."""
-    results = list(meta.get(c.RUNTIME_KEY) or {})
-    secrets = list(meta.get(c.SECRETS_KEY) or [])
+    results, secrets = list(meta.runtime), list(meta.secrets)
     if not results and not secrets:
         return []
     lines = ["Set these variables first (`nos2compose up` sets them; plain Compose stops and names a missing one):"]

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 
 from .. import scripts
-from ..layout.types import Layout
-from ..model import Job, RunOp, Template
+from ..model import Job, RunOp, Template, Variable
+from . import codec
 from . import contract as c
-from .contract import Variable
 from .healthcheck import check_kinds, healthcheck, probe_config
+from .layout import Layout
 from .render import render
 
 LOCAL_ADDRESS = "127.0.0.1"
@@ -66,48 +66,20 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
     if mounts:  # the long syntax: a `:` in a destination stays part of the path
         svc["volumes"] = mounts
     if check is not None:  # the probe script, carried once by the file
-        svc["configs"] = [_script(c.PROBE_CONFIG)]
+        svc["configs"] = [codec.script_mount(c.PROBE_CONFIG)]
     if op.aliases:
         svc["networks"] = {"default": {"aliases": list(op.aliases)}}
     if op.restart is not None:
         svc["restart"] = op.restart
-    extra = _extension(op)
+    extra = codec.service_extension(op)
     if extra:
         svc[c.EXTENSION] = extra
-    svc["labels"] = {c.OP_LABEL: op.id, **_group_labels(op, group_order)}
+    svc["labels"] = codec.op_labels(op.id, op.group, group_order)
     return svc
 
 
 def _span(first: int, count: int) -> str:
     return str(first) if count == 1 else f"{first}-{first + count - 1}"
-
-
-def _script(config: str) -> dict:
-    """A service's mount of a script the file carries as a config."""
-    return {"source": config, "target": c.SCRIPT_PATHS[config]}
-
-
-def _group_labels(op: RunOp, group_order: int) -> dict:
-    return {c.GROUP_LABEL: op.group, c.GROUP_ORDER_LABEL: str(group_order)}
-
-
-def _extension(op: RunOp) -> dict:
-    """What the supervisor needs that Compose has no key for: results to extract, stop_if_dependent_stops."""
-    out: dict = {}
-    if op.results:
-        out[c.RESULTS_KEY] = {
-            r.key: {"regex": r.regex, **({"logType": list(r.streams)} if r.streams is not None else {})}
-            for r in op.results
-        }
-    if op.stop_if_dependent_stops:
-        out[c.STOP_IF_DEPENDENT_STOPS_KEY] = True
-    if op.env_from:
-        out[c.ENVIRONMENT_FROM_KEY] = [Template([p]) for p in op.env_from]
-    if op.unresolved:
-        out[c.UNRESOLVED_KEY] = list(op.unresolved)
-    if op.engine_refuses:
-        out[c.ENGINE_REFUSES_KEY] = list(op.engine_refuses)
-    return out
 
 
 def probe_service(op: RunOp, layout: Layout, group_order: int) -> dict:
@@ -121,8 +93,8 @@ def probe_service(op: RunOp, layout: Layout, group_order: int) -> dict:
         "command": list(IDLE),
         "healthcheck": check,
         "depends_on": {layout.services[op.id]: {"condition": "service_started"}},
-        "configs": [_script(config)],
-        "labels": {c.PROBE_FOR_LABEL: op.id, **_group_labels(op, group_order)},
+        "configs": [codec.script_mount(config)],
+        "labels": codec.probe_labels(op.id, op.group, group_order),
     }
 
 
@@ -138,7 +110,7 @@ def fetchers(op: RunOp, layout: Layout, group_order: int) -> dict:
                 "entrypoint": ["/bin/sh", c.SCRIPT_PATHS[c.OLLAMA_CONFIG]],
                 "command": [model],
                 "volumes": [{"type": "volume", "source": f.cache, "target": "/root/.ollama"}],
-                "configs": [_script(c.OLLAMA_CONFIG)],
+                "configs": [codec.script_mount(c.OLLAMA_CONFIG)],
             }
         else:
             svc = {
@@ -148,8 +120,8 @@ def fetchers(op: RunOp, layout: Layout, group_order: int) -> dict:
             if r.secrets:
                 svc["environment"] = {env: Variable(layout.secret_variables[(op.id, f.n, env)]) for env, _ in r.secrets}
             svc["volumes"] = [{"type": "volume", "source": f.cache, "target": "/cache"}]
-            svc["configs"] = [_script(c.FETCH_CONFIG)]
-        svc["labels"] = {c.FETCH_FOR_LABEL: op.id, **_group_labels(op, group_order)}
+            svc["configs"] = [codec.script_mount(c.FETCH_CONFIG)]
+        svc["labels"] = codec.fetch_labels(op.id, op.group, group_order)
         out[f.service] = svc
     return out
 
@@ -168,23 +140,12 @@ def _depends_on(op: RunOp, by_id: dict[str, RunOp], layout: Layout, barrier: lis
     return deps
 
 
-def used_variables(value) -> set[str]:
-    """The generated variables a rendered document part uses."""
-    if isinstance(value, str):
-        return set(c.references(value)) if "${" in value else set()
-    if isinstance(value, list):
-        return set().union(*map(used_variables, value)) if value else set()
-    if isinstance(value, dict):
-        return set().union(*(used_variables(v) for v in value.values())) if value else set()
-    return set()
-
-
 def _volumes(ops: list[RunOp], layout: Layout) -> dict:
     """The job's own volumes, then the shared resource caches: a fixed name, so every job and plain
     `docker compose` share one; `nos2compose down -v` keeps them (`nos2compose cache clear` empties them)."""
     out: dict = {name: {} for name in sorted({m.volume for op in ops for m in op.mounts})}
     for cache in sorted({f.cache for op in ops for f in layout.fetchers.get(op.id, ())}):
-        out[cache] = {"name": cache, "labels": {c.CACHE_LABEL: "1"}}
+        out[cache] = {"name": cache, "labels": dict(codec.CACHE_LABELS)}
     return out
 
 
@@ -221,13 +182,10 @@ def _document(job: Job, layout: Layout, ops: list[RunOp], meta: dict, barriers: 
         if op.id in layout.probes:
             services[layout.probes[op.id]] = probe_service(op, layout, order[op.group])
     services = render(services, layout.variables)
-    used = used_variables(services)
-    runtime = {var: p.record() for p, var in layout.variables.items() if var in used}
-    if runtime:
-        meta = {**meta, c.RUNTIME_KEY: runtime}
-    secrets = sorted(v for v in used if v.startswith(c.SECRET_PREFIX))
-    if secrets:  # names only: `up` supplies the values; by hand, export them first
-        meta = {**meta, c.SECRETS_KEY: secrets}
+    used = codec.used_variables(services)
+    runtime = {var: p for p, var in layout.variables.items() if var in used}
+    # names only: `up` supplies the values; by hand, export them first
+    meta = codec.with_variables(meta, runtime, [v for v in used if v.startswith(c.SECRET_PREFIX)])
     doc: dict = {"name": job.name, c.EXTENSION: render(meta, {}), "services": services}
     volumes = _volumes(ops, layout)
     if volumes:
@@ -245,8 +203,8 @@ def job_document(job: Job, layout: Layout, source: str) -> dict:
     for group, ops in layout.members.items():
         barriers[group] = previous
         previous = ops
-    meta = {c.JOB_KEY: job.name, c.SOURCE_KEY: source, c.GROUPS_KEY: list(layout.run_groups)}
-    meta.update(_create_volumes([v for vs in layout.volume_ops.values() for v in vs]))
+    volume_ops = [v for vs in layout.volume_ops.values() for v in vs]
+    meta = codec.file_meta(job.name, source, groups=list(layout.run_groups), volume_ops=volume_ops)
     return _document(job, layout, list(job.run_ops), meta, barriers)
 
 
@@ -254,12 +212,6 @@ def group_documents(job: Job, layout: Layout, source: str) -> list[tuple[str, di
     """One file per group that runs something: (group, document), in group order."""
     out = []
     for order, (group, ops) in enumerate(layout.members.items()):
-        meta = {c.JOB_KEY: job.name, c.GROUP_KEY: group, c.ORDER_KEY: order, c.SOURCE_KEY: source}
-        meta.update(_create_volumes(layout.volume_ops.get(group, ())))
+        meta = codec.file_meta(job.name, source, group=group, order=order, volume_ops=layout.volume_ops.get(group, ()))
         out.append((group, _document(job, layout, ops, meta, {})))
     return out
-
-
-def _create_volumes(ops) -> dict:
-    """The create-volume ops a file stands for, so `ps` and the API show them as the node does."""
-    return {c.CREATE_VOLUMES_KEY: {op.id: {"group": op.group, "name": op.name} for op in ops}} if ops else {}

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 
-from ..layout.types import HealthTiming
 from ..model import RunOp, WebSocketCheck
-from .contract import CURL_PROBE_CONFIG, PROBE_CONFIG, SCRIPT_PATHS
+from .codec import probe_args, probe_test
+from .contract import CURL_PROBE_CONFIG, PROBE_CONFIG
+from .layout import HealthTiming
 
 KNOWN_CURL_IMAGE = re.compile(r"(^|/)curl([:@]|$)")
 
@@ -30,28 +31,6 @@ def check_kinds(op: RunOp) -> frozenset[str]:
     )
 
 
-def probe_args(op: RunOp, host: str) -> list[str]:
-    """The probe's arguments for every check of the op (all must pass), one named value each."""
-    args: list[str] = []
-    for exposed in op.expose:
-        for check in exposed.health_checks:
-            if isinstance(check, WebSocketCheck):
-                args += ["websocket", f"--url=ws://{host}:{exposed.port}/", f"--expect-text={check.expected_response}"]
-            else:
-                args += [
-                    "http",
-                    f"--method={check.method}",
-                    f"--url=http://{host}:{exposed.port}{check.path}",
-                    f"--expect-status={check.expected_status}",
-                ]
-                args += [f"--header={name}: {value}" for name, value in check.headers]
-                if check.body is not None:
-                    args.append(f"--body={check.body}")
-            if not check.continuous:
-                args.append("--startup-only")
-    return args
-
-
 DOCKER_RETRIES = 3
 
 
@@ -61,7 +40,7 @@ def healthcheck(op: RunOp, timing: HealthTiming = HealthTiming(), host: str = "1
     if not args:
         return None
     check = {
-        "test": ["CMD", "sh", SCRIPT_PATHS[PROBE_CONFIG], *args],
+        "test": probe_test(args),
         "interval": timing.interval,
         "timeout": timing.timeout,
         "retries": timing.retries,

@@ -1,6 +1,7 @@
-"""The one place that runs Docker Compose: `docker compose config --format json`.
+"""Reading a Compose project the way Compose reads it: `docker compose config --format json`.
 
-Compose does all the reading: file discovery, `.env`, interpolation, extends,
+The engine boundary starts the process (engine/docker.py ComposeConfig, handed in as `run`); this decides
+what to ask and reads the answer. Compose does all the reading: file discovery, `.env`, interpolation, extends,
 include, anchors, `!override`/`!reset`, profiles and validation. What comes back
 is Compose's own normalized model; nothing here parses Compose files by hand.
 
@@ -17,19 +18,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
-import shutil
-import subprocess
 import sys
 from collections.abc import Callable
+from typing import NamedTuple, Protocol
 
-from . import contract
+from . import codec
 
 TIMEOUT = 120  # seconds; `config` with a remote include may fetch
-
-# logrus lines on Compose's stderr: time="..." level=warning msg="..."
-_LOGRUS = re.compile(r'^time="[^"]*" level=(\w+) msg="((?:[^"\\]|\\.)*)"')
 
 
 class ImportProblem(Exception):
@@ -61,39 +57,54 @@ def compose_args(
     return args + ["config", *config, "--format", "json"]
 
 
+class ConfigAnswer(NamedTuple):
+    """What `docker compose … config` answered (the engine boundary runs it: engine/docker.py ComposeConfig)."""
+
+    status: int  # its exit status; -1: it could not run, -2: it did not finish in time (errors[0] says why)
+    stdout: str
+    warnings: list[str]  # Compose's own warnings (an unset variable, an obsolete `version`)
+    errors: list[str]
+
+
+class ConfigRunner(Protocol):
+    """Runs `docker ARGS` (a `compose … config`) with `stdin`; engine/docker.py ComposeConfig is the real one."""
+
+    docker: str | None  # the docker command found, None when there is none
+
+    def __call__(self, args: list[str], stdin: str | None = None, timeout: float = TIMEOUT) -> ConfigAnswer: ...
+    def missing(self) -> str | None: ...
+
+
 def load_project(
     files: list[str],
     project_directory: str | None,
     env_files: list[str],
     profiles: list[str],
-    env: dict | None = None,
+    run: ConfigRunner,
     on_warning: Callable[[str], None] | None = None,
 ) -> dict:
     """Compose's normalized project as a dict.
 
     No `files`: Compose finds compose.yaml (or docker-compose.yml) itself, and the
-    .env beside it, as `docker compose` does. `env` is the whole environment
-    Compose sees (interpolation, COMPOSE_* settings); None inherits ours.
-    Compose's own warnings (an unset variable, an obsolete `version`) go to
+    .env beside it, as `docker compose` does. `run` runs Compose (with the environment
+    it sees). Compose's own warnings (an unset variable, an obsolete `version`) go to
     `on_warning`, one message each. Raises ImportProblem.
 
     For a file nos2compose convert wrote, the project also holds each service's
     `x-nos2compose` block, and each recorded `${N2C_…}` reference as it stands in
     the file (in a port, the whole entry as written), as `convert` wrote them.
     """
-    docker = shutil.which("docker", path=(env or {}).get("PATH") if env is not None else None)
-    if docker is None:
+    if run.docker is None:
         raise ImportProblem("docker compose (Compose v2) is not installed: no `docker` command on PATH", 1)
     stdin = sys.stdin.read() if "-" in files else None  # `-f -`: read once, given to every run
-    run = _Runner(docker, env)
     problem: ImportProblem | None = None
     try:
-        project, warnings = run.project(compose_args(files, project_directory, env_files, profiles), stdin)
+        project, warnings = _project(run, compose_args(files, project_directory, env_files, profiles), stdin)
     except ImportProblem as exc:
         if exc.status != 2:
             raise
         project, warnings, problem = None, [], exc
-    if project is None or isinstance(project.get(contract.EXTENSION), dict):
+    if project is None or codec.has_meta(project):
         found = _generated(run, files, project_directory, env_files, profiles, stdin, project)
         if found is not None:
             project, warnings = found
@@ -105,47 +116,37 @@ def load_project(
     return project
 
 
-class _Runner:
-    def __init__(self, docker: str, env: dict | None):
-        self.docker, self.env = docker, env
+def merged(files: list[str], run: ConfigRunner) -> dict:
+    """The project as Compose merges `files` (a group file and its override), without interpolation."""
+    project, _ = _project(run, compose_args(files, None, [], [], ("--no-interpolate",)), None)
+    return project
 
-    def project(self, args: list[str], stdin: str | None) -> tuple[dict, list[str]]:
-        """Compose's JSON for these arguments, and its warnings; ImportProblem when it fails."""
-        try:
-            proc = subprocess.run(
-                [self.docker, *args],
-                capture_output=True,
-                text=True,
-                env=self.env,
-                input=stdin,
-                stdin=subprocess.DEVNULL if stdin is None else None,
-                timeout=TIMEOUT,
-            )
-        except subprocess.TimeoutExpired:
-            raise ImportProblem(f"docker compose config did not finish within {TIMEOUT} s", 2) from None
-        except OSError as exc:
-            raise ImportProblem(
-                f"docker compose (Compose v2) is not installed: cannot run {self.docker}: {exc.strerror}", 1
-            ) from None
-        warnings, errors = _split_stderr(proc.stderr)
-        if proc.returncode != 0:
-            missing = _compose_missing(self.docker, self.env)
-            if missing is not None:
-                raise ImportProblem(f"docker compose (Compose v2) is not installed: {missing}", 1)
-            raise ImportProblem(
-                errors[0] if errors else f"docker compose config failed (exit status {proc.returncode})", 2
-            )
-        try:
-            project = json.loads(proc.stdout)
-        except json.JSONDecodeError as exc:
-            raise ImportProblem(f"docker compose config printed no JSON ({exc.msg}); is this Compose v2?", 2) from None
-        if not isinstance(project, dict):
-            raise ImportProblem("docker compose config printed JSON that is not a project", 2)
-        return project, warnings
+
+def _project(run: ConfigRunner, args: list[str], stdin: str | None) -> tuple[dict, list[str]]:
+    """Compose's JSON for these arguments, and its warnings; ImportProblem when it fails."""
+    answer = run(args, stdin)
+    if answer.status == -1:
+        raise ImportProblem(f"docker compose (Compose v2) is not installed: {answer.errors[0]}", 1)
+    if answer.status == -2:
+        raise ImportProblem(answer.errors[0], 2)
+    if answer.status != 0:
+        missing = run.missing()
+        if missing is not None:
+            raise ImportProblem(f"docker compose (Compose v2) is not installed: {missing}", 1)
+        raise ImportProblem(
+            answer.errors[0] if answer.errors else f"docker compose config failed (exit status {answer.status})", 2
+        )
+    try:
+        project = json.loads(answer.stdout)
+    except json.JSONDecodeError as exc:
+        raise ImportProblem(f"docker compose config printed no JSON ({exc.msg}); is this Compose v2?", 2) from None
+    if not isinstance(project, dict):
+        raise ImportProblem("docker compose config printed JSON that is not a project", 2)
+    return project, answer.warnings
 
 
 def _generated(
-    run: _Runner,
+    run: ConfigRunner,
     files: list[str],
     project_directory: str | None,
     env_files: list[str],
@@ -156,18 +157,19 @@ def _generated(
     """The project of a file convert wrote, with its references and x-nos2compose blocks in place;
     None when the project is not one (or Compose cannot read it without interpolation either)."""
     try:
-        raw, _ = run.project(compose_args(files, project_directory, env_files, profiles, ("--no-interpolate",)), stdin)
+        raw, _ = _project(
+            run, compose_args(files, project_directory, env_files, profiles, ("--no-interpolate",)), stdin
+        )
     except ImportProblem:
         return None
-    meta = raw.get(contract.EXTENSION)
-    if not isinstance(meta, dict):
+    if not codec.has_meta(raw):
         return None
-    recorded = set(meta.get(contract.RUNTIME_KEY) or {}) | {str(s) for s in meta.get(contract.SECRETS_KEY) or []}
+    recorded = codec.read_file_meta(raw).variables
     marked, ports, markers = _mark(raw, recorded)
     if markers or interpolated is None:
         base = project_directory or (os.path.dirname(os.path.abspath(files[0])) if files and files[0] != "-" else None)
         args = compose_args(["-"], base or os.getcwd(), env_files, profiles)
-        project, warnings = run.project(args, json.dumps(marked))
+        project, warnings = _project(run, args, json.dumps(marked))
         project = _unmark(project, markers)
     else:
         project, warnings = interpolated, []
@@ -175,8 +177,8 @@ def _generated(
         own = (raw.get("services") or {}).get(name) or {}
         if name in ports:
             svc["ports"] = [*(svc.get("ports") or []), *ports[name]]
-        if isinstance(own.get(contract.EXTENSION), dict):
-            svc[contract.EXTENSION] = own[contract.EXTENSION]
+        if codec.extension_of(own):
+            svc.update(codec.keep_extension({}, own))
     return project, warnings
 
 
@@ -195,7 +197,7 @@ def _mark(raw: dict, recorded: set[str]) -> tuple[dict, dict[str, list], dict[st
 
     def walk(value):
         if isinstance(value, str):
-            return contract.substitute(value, marker) if "${" in value else value
+            return codec.substitute(value, marker) if "${" in value else value
         if isinstance(value, list):
             return [walk(v) for v in value]
         if isinstance(value, dict):
@@ -207,7 +209,7 @@ def _mark(raw: dict, recorded: set[str]) -> tuple[dict, dict[str, list], dict[st
     for name, svc in (raw.get("services") or {}).items():
         svc = dict(svc or {})
         if isinstance(svc.get("ports"), list):
-            held = [p for p in svc["ports"] if set(contract.references(json.dumps(p))) & recorded]
+            held = [p for p in svc["ports"] if set(codec.references(json.dumps(p))) & recorded]
             if held:
                 ports[name] = held
                 svc["ports"] = [p for p in svc["ports"] if p not in held]
@@ -220,45 +222,10 @@ def _unmark(value, markers: dict[str, str]):
     if isinstance(value, str):
         for found, var in sorted(markers.items(), key=lambda m: -len(m[0])):
             if found in value:
-                value = value.replace(found, contract.reference(var))
+                value = value.replace(found, codec.reference(var))
         return value
     if isinstance(value, list):
         return [_unmark(v, markers) for v in value]
     if isinstance(value, dict):
         return {_unmark(k, markers): _unmark(v, markers) for k, v in value.items()}
     return value
-
-
-def _split_stderr(stderr: str) -> tuple[list[str], list[str]]:
-    """(warning messages, other lines) from Compose's standard error."""
-    warnings, errors = [], []
-    for line in stderr.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        m = _LOGRUS.match(line)
-        if m is None:
-            errors.append(line)
-            continue
-        message = json.loads(f'"{m.group(2)}"')  # logrus quotes the message as a Go string
-        (warnings if m.group(1) in ("warning", "info") else errors).append(message)
-    return warnings, errors
-
-
-def _compose_missing(docker: str, env: dict | None) -> str | None:
-    """Why `docker compose` is unavailable, or None when it answers."""
-    try:
-        proc = subprocess.run(
-            [docker, "compose", "version"],
-            capture_output=True,
-            text=True,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"`docker compose version` failed ({exc})"
-    if proc.returncode == 0:
-        return None
-    said = (proc.stderr or proc.stdout).strip().splitlines()
-    return f"`docker compose version` says: {said[0]}" if said else "`docker compose version` failed"

@@ -1,12 +1,12 @@
 """The one place job text becomes file text: every `$` of the job is written as `$$`, so Compose never
-interpolates it; the only `${…}` a file holds are the generated variables of contract.py."""
+interpolates it; the only `${…}` a file holds are the generated variables of codec.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..model import Template
-from .contract import Placeholder, Variable, reference
+from ..model import Placeholder, Template, Variable
+from .codec import reference
 
 
 def render(value: Any, variables: dict[Placeholder, str]) -> Any:

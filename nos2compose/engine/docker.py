@@ -1,14 +1,11 @@
-"""The engine boundary: every call to Docker goes through here, by python-on-whales.
+"""The real engine: one job's Compose project on the local Docker engine.
 
-`Engine` is the protocol the supervisor, the API and the commands are written
-against; `DockerEngine` is the real one, and the tests' fake engine satisfies
-the same protocol, so the runner's logic is tested without an engine. Transient
-failures (an engine still starting, a pull that times out) are retried with
-bounded backoff by tenacity.
-
-python-on-whales is imported on first use only: `containers()` (all `ps`
-needs) runs `docker compose ps` itself, because importing python-on-whales
-alone costs about as much as the whole `ps` may take.
+python-on-whales drives what it serves well (info, login, volumes, stop, restart, down, logs); the calls
+that must be fast or must carry an environment run the docker CLI through process.py: `containers()`
+(all `ps` needs) is one `docker ps`, since importing python-on-whales alone costs about as much as the
+whole `ps` may take, and `up`/`pull` hand Compose the values a group's start needs as its environment.
+Transient failures (an engine still starting, a pull that times out) are retried with bounded backoff
+by tenacity. Neither library is imported until a call needs it.
 """
 
 from __future__ import annotations
@@ -16,27 +13,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
 
-from ..compose import contract
-from ..supervisor.states import Container
-from . import logs as docker_logs
+from ..compose import codec
+from . import logs, process
+from .protocol import Container, EngineError
 
 TRANSIENT = re.compile(r"timeout|timed out|TLS handshake|connection reset|temporary failure|i/o timeout|EOF", re.I)
-
-
-class EngineError(Exception):
-    """A one-line problem with the engine, and what to do about it."""
-
-    def __init__(self, message: str, hint: str = ""):
-        super().__init__(message)
-        self.message, self.hint = message, hint
-
-    def __str__(self) -> str:
-        return f"{self.message}; {self.hint}" if self.hint else self.message
 
 
 def _first_line(exc: Exception) -> str:
@@ -47,30 +31,6 @@ def _first_line(exc: Exception) -> str:
 def _last_line(text: str) -> str:
     lines = [line for line in (text or "").splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
-
-
-class Engine(Protocol):
-    """What the runner asks of an engine, for one job's Compose project."""
-
-    project: str
-
-    def preflight(self, need_gpu_for: list[str]) -> None: ...
-    def up(self, files: list[Path], pull: str, services: list[str] | None = None) -> None: ...
-    def containers(self) -> list[Container]: ...
-    def missing_images(self, images: list[str]) -> set[str]: ...
-    def pull(self, files: list[Path], services: list[str]) -> None: ...
-    def health_log(self, container_id: str) -> str: ...
-    def inspect_all(self) -> list[dict]: ...
-    def stop(self, services: list[str] | None = None, timeout: int | None = None) -> None: ...
-    def restart(self, services: list[str] | None = None, timeout: int | None = None) -> None: ...
-    def down(self, volumes: bool, timeout: int | None = None) -> None: ...
-    def login(self, server: str | None, username: str, password: str) -> None: ...
-    def follow_logs(self, service: str) -> Iterator[str]: ...
-    def stop_following(self) -> None: ...
-    def stream_lines(self, container_id: str) -> list[tuple[str, str]]: ...
-    def log_tail(self, service: str, lines: int | None) -> list[str]: ...
-    def caches(self) -> list[str]: ...
-    def remove_volumes(self, names: list[str]) -> None: ...
 
 
 class DockerEngine:
@@ -84,7 +44,7 @@ class DockerEngine:
                 "install Docker Engine and its Compose v2 plugin, then try again",
             )
         self._docker = None
-        self._followers = docker_logs.Followers(project)
+        self._followers = logs.Followers(project)
 
     @property
     def docker(self):
@@ -93,11 +53,6 @@ class DockerEngine:
 
             self._docker = DockerClient(compose_project_name=self.project)
         return self._docker
-
-    def _files(self, files: list[Path]):
-        from python_on_whales import DockerClient
-
-        return DockerClient(compose_project_name=self.project, compose_files=[str(f) for f in files])
 
     # -- pre-flight ----------------------------------------------------------------------
 
@@ -115,16 +70,18 @@ class DockerEngine:
         def info():
             return self.docker.info()
 
-        quiet = subprocess.DEVNULL  # `compose version` runs while `info` does: each is a process start, ~0.1 s
-        compose = subprocess.Popen(["docker", "compose", "version"], stdout=quiet, stderr=quiet, stdin=quiet)
+        # `compose version` runs while `info` does: each is a process start, ~0.1 s
+        compose = process.start(["docker", "compose", "version"], quiet=True)
         try:
             details = info()
         except DockerException as exc:
+            process.end(compose)
             raise EngineError(
                 f"cannot reach the Docker engine ({_first_line(exc)})",
                 "start it (`sudo systemctl start docker`, or `dockerd &` as root) or point DOCKER_HOST at it",
             ) from None
-        if compose.wait(timeout=60) != 0:
+        if process.finished(compose, 60) != 0:
+            process.end(compose)
             raise EngineError(
                 "Docker Compose v2 is missing (`docker compose version` failed)",
                 "install the Compose v2 plugin (Debian/Ubuntu: docker-compose-plugin)",
@@ -138,32 +95,33 @@ class DockerEngine:
 
     # -- the job's containers ------------------------------------------------------------
 
-    def up(self, files: list[Path], pull: str, services: list[str] | None = None) -> None:
+    def up(self, files: list[Path], pull: str, services: list[str] | None = None, env: dict | None = None) -> None:
         """`docker compose up -d --no-deps SERVICES` for (part of) one group; EngineError in Compose's own words.
-
-        The supervisor orders the services itself (see Supervisor._start), hence --no-deps.
-        """
-        from python_on_whales.exceptions import DockerException
+        The supervisor orders the services itself (see Supervisor._start), hence --no-deps."""
         from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
-        transient = lambda exc: isinstance(exc, DockerException) and bool(TRANSIENT.search(_first_line(exc)))  # noqa: E731
+        if services == []:
+            return
+        command = [*_compose(self.project, files), "up", "--detach", "--pull", pull]
+        command += ["--no-deps", *services] if services is not None else []
 
         @retry(
-            retry=retry_if_exception(transient),
+            retry=retry_if_exception(lambda exc: isinstance(exc, EngineError) and bool(TRANSIENT.search(str(exc)))),
             stop=stop_after_attempt(3),
             wait=wait_exponential(multiplier=1, max=8),
             reraise=True,
         )
         def up():
-            self._files(files).compose.up(services, detach=True, quiet=True, pull=pull, dependencies=services is None)
+            proc = process.run(command, timeout=3600, env=process.environment(env))
+            if proc.returncode != 0:
+                raise EngineError(
+                    _last_line(proc.stderr) or f"docker compose up failed (exit status {proc.returncode})"
+                )
 
-        try:
-            up()
-        except DockerException as exc:
-            raise EngineError(_first_line(exc)) from None
+        up()
 
     def caches(self) -> list[str]:
-        return sorted(v.name for v in self.docker.volume.list(filters={"label": f"{contract.CACHE_LABEL}=1"}))
+        return sorted(v.name for v in self.docker.volume.list(filters={"label": codec.CACHE_FILTER}))
 
     def remove_volumes(self, names: list[str]) -> None:
         if names:
@@ -179,12 +137,11 @@ class DockerEngine:
             raise EngineError(f"docker login to {server or 'Docker Hub'} as {username} failed") from None
 
     def containers(self) -> list[Container]:
-        """Every container of the project, in one engine call (python-on-whales would inspect one by one)."""
-        proc = _run([*_compose(self.project), "ps", "--all", "--format", PS_FORMAT])
+        """Every container of the project, in one `docker ps` (the docker CLI alone starts faster than Compose's
+        plugin, and python-on-whales would inspect them one by one)."""
+        proc = process.run(_ps(self.project))
         if proc.returncode != 0:
-            raise EngineError(
-                f"cannot list the job's containers ({_last_line(proc.stderr) or 'docker compose ps failed'})"
-            )
+            raise EngineError(f"cannot list the job's containers ({_last_line(proc.stderr) or 'docker ps failed'})")
         return parse_ps(proc.stdout)
 
     def missing_images(self, images: list[str]) -> set[str]:
@@ -192,21 +149,21 @@ class DockerEngine:
         wanted = sorted(set(images))
         if not wanted:
             return set()
-        proc = _run(["docker", "image", "inspect", "--format", "{{.Id}}", *wanted])
+        proc = process.run(["docker", "image", "inspect", "--format", "{{.Id}}", *wanted])
         if proc.returncode == 0:
             return set()
         return {image for image in wanted if f"No such image: {image}" in proc.stderr}
 
-    def pull(self, files: list[Path], services: list[str]) -> None:
-        """`docker compose pull SERVICES`; EngineError with the engine's own last line (python-on-whales would
-        let Compose print to our terminal, and keep nothing of it)."""
-        proc = _run([*_compose(self.project, files), "pull", "--quiet", *services], timeout=3600)
+    def pull(self, files: list[Path], services: list[str], env: dict | None = None) -> None:
+        """`docker compose pull SERVICES`; EngineError with the engine's own last line."""
+        command = [*_compose(self.project, files), "pull", "--quiet", *services]
+        proc = process.run(command, timeout=3600, env=process.environment(env))
         if proc.returncode != 0:
             raise EngineError(_last_line(proc.stderr) or f"docker compose pull failed (exit status {proc.returncode})")
 
     def health_log(self, container_id: str) -> str:
         """The last health-probe output Docker kept for the container ('' when there is none)."""
-        proc = _run(["docker", "inspect", "--format", "{{json .State.Health}}", container_id], timeout=30)
+        proc = process.run(["docker", "inspect", "--format", "{{json .State.Health}}", container_id], timeout=30)
         try:
             health = json.loads(proc.stdout or "null") or {}
         except ValueError:
@@ -217,17 +174,16 @@ class DockerEngine:
     def inspect_all(self) -> list[dict]:
         """Id, start/finish times (ms since the epoch) and exit code of every container of the job, in two engine
         calls."""
-        from python_on_whales.utils import run
-
-        ids = run(self.docker.client_config.docker_compose_cmd + ["ps", "--all", "--quiet"]).split()
+        ids = [c.id for c in self.containers()]
         if not ids:
             return []
+        proc = process.run(["docker", "container", "inspect", *ids])
         out = []
-        for c in json.loads(run(self.docker.client_config.docker_cmd + ["container", "inspect", *ids])):
+        for c in json.loads(proc.stdout or "[]"):
             state = c.get("State") or {}
             out.append(
                 {
-                    "service": ((c.get("Config") or {}).get("Labels") or {}).get("com.docker.compose.service"),
+                    "service": ((c.get("Config") or {}).get("Labels") or {}).get(codec.SERVICE_LABEL),
                     "id": c.get("Id"),
                     "started": _epoch_ms(state.get("StartedAt")),
                     "finished": _epoch_ms(state.get("FinishedAt")),
@@ -249,8 +205,8 @@ class DockerEngine:
         shared resource caches (Compose's own `down -v` would remove those it created)."""
         self.docker.compose.down(remove_orphans=True, timeout=timeout, quiet=True)
         if volumes:
-            own = self.docker.volume.list(filters={"label": f"com.docker.compose.project={self.project}"})
-            self.remove_volumes([v.name for v in own if contract.CACHE_LABEL not in (v.labels or {})])
+            own = self.docker.volume.list(filters={"label": f"{codec.PROJECT_LABEL}={self.project}"})
+            self.remove_volumes([v.name for v in own if not codec.is_cache_volume(v.labels)])
 
     def follow_logs(self, service: str) -> Iterator[str]:
         """The service's log lines from the start, following until its container stops (or stop_following)."""
@@ -261,7 +217,7 @@ class DockerEngine:
 
     def stream_lines(self, container_id: str) -> list[tuple[str, str]]:
         """The container's whole log as (stream, entry) in log order, each entry with its newline (the node's)."""
-        return docker_logs.stream_lines(container_id)
+        return logs.stream_lines(container_id)
 
     def log_tail(self, service: str, lines: int | None) -> list[str]:
         """The last `lines` lines of the service's log (all with None); [] when there is none."""
@@ -277,18 +233,6 @@ class DockerEngine:
         return out if lines is None else out[-lines:]
 
 
-# Compose's "k=v,k=v" rendering of labels cannot be split safely, so each label nos2compose reads is asked for
-# by name, JSON-quoted, after the row: one line per container, fields apart by tabs (JSON never holds a raw tab).
-_PS_LABELS = (
-    contract.OP_LABEL,
-    contract.GROUP_LABEL,
-    contract.GROUP_ORDER_LABEL,
-    contract.PROBE_FOR_LABEL,
-    contract.FETCH_FOR_LABEL,
-)
-PS_FORMAT = "{{json .}}" + "".join(f'\t{{{{json (.Label "{label}")}}}}' for label in _PS_LABELS)
-
-
 def _compose(project: str | None, files: list[Path] | tuple = ()) -> list[str]:
     """`docker compose` for the project (None: none named) and its files, ready for a subcommand."""
     command = ["docker", "compose", *(["--project-name", project] if project else [])]
@@ -297,50 +241,72 @@ def _compose(project: str | None, files: list[Path] | tuple = ()) -> list[str]:
     return command
 
 
-def _run(command: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
-    """A docker command run to its end, its output kept (the caller reads returncode and stderr)."""
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+# `docker ps` renders labels as "k=v,k=v", which cannot be split safely, so each label is asked for by
+# name, JSON-quoted, after the row: one line per container, fields apart by tabs (JSON never holds a raw tab).
+_PS_LABELS = (codec.SERVICE_LABEL, *codec.LABELS)
+PS_FORMAT = "{{json .}}" + "".join(f'\t{{{{json (.Label "{label}")}}}}' for label in _PS_LABELS)
 
 
-def compose_config(files: list[Path]) -> dict:
-    """The project as Compose merges `files` (`docker compose config --no-interpolate --format json`); needs
-    no engine. EngineError with Compose's own words when it refuses them."""
-    proc = _run([*_compose(None, files), "config", "--no-interpolate", "--format", "json"])
-    if proc.returncode != 0:
-        raise EngineError(_last_line(proc.stderr) or "docker compose config failed")
-    return json.loads(proc.stdout)
+def _ps(project: str) -> list[str]:
+    """`docker ps` for the containers Compose made for the project (not one-off `compose run` ones)."""
+    return [
+        "docker",
+        "ps",
+        "--all",
+        "--no-trunc",
+        "--filter",
+        f"label={codec.PROJECT_LABEL}={project}",
+        "--filter",
+        f"label={codec.ONEOFF_LABEL}=False",
+        "--format",
+        PS_FORMAT,
+    ]
+
+
+_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+_EXITED = re.compile(r"^Exited \((-?\d+)\)")
+_PUBLISHED = re.compile(r"(?:^|,\s*)(?:([\d.]+|\[[^\]]*\]):)?(\d+)(?:-(\d+))?->(\d+)(?:-\d+)?/\w+")
 
 
 def parse_ps(text: str) -> list[Container]:
-    """`docker compose ps --all --format PS_FORMAT` output as Container rows."""
+    """`docker ps --format PS_FORMAT` output as Container rows."""
     rows = []
     for line in text.splitlines():
         if not line.strip():
             continue
-        row, *labels = (json.loads(field) for field in line.split("\t"))
-        op, group, order, probe_for, fetch_for = (labels + [""] * len(_PS_LABELS))[: len(_PS_LABELS)]
-        published = {
-            p["PublishedPort"]
-            for p in row.get("Publishers") or []
-            if p.get("PublishedPort") and p.get("URL") in ("127.0.0.1", "0.0.0.0", "")
-        }
+        row, service, *labels = (json.loads(field) for field in line.split("\t"))
+        status = row.get("Status", "")
+        health = _HEALTH.search(status)
+        exited = _EXITED.match(status)
+        marks = codec.marks(labels)
         rows.append(
             Container(
-                row.get("Service", ""),
+                service,
                 row.get("State", ""),
-                row.get("Health", ""),
-                int(row.get("ExitCode") or 0),
-                row.get("Status", ""),
-                probe_for,
+                {"health: starting": "starting"}.get(health.group(1), health.group(1)) if health else "",
+                int(exited.group(1)) if exited else 0,
+                status,
+                marks.probe_for,
                 row.get("ID", ""),
-                tuple(sorted(published)),
-                op=op,
-                group=group,
-                group_order=order,
-                fetch_for=fetch_for,
+                _published(row.get("Ports", "")),
+                op=marks.op,
+                group=marks.group,
+                group_order=marks.group_order,
+                fetch_for=marks.fetch_for,
             )
         )
     return rows
+
+
+def _published(ports: str) -> tuple[int, ...]:
+    """Host ports from docker ps's "127.0.0.1:8080->80/tcp, 127.0.0.1:9000-9001->9000-9001/tcp" (those on
+    127.0.0.1 or every address)."""
+    found = set()
+    for m in _PUBLISHED.finditer(ports or ""):
+        address, first, last = m.group(1), int(m.group(2)), m.group(3)
+        if address in (None, "127.0.0.1", "0.0.0.0"):
+            found.update(range(first, (int(last) if last else first) + 1))
+    return tuple(sorted(found))
 
 
 def _epoch_ms(stamp: str | None) -> int | None:
@@ -354,18 +320,56 @@ def _epoch_ms(stamp: str | None) -> int | None:
     return int(base.timestamp() * 1000) + int((m.group(2) or "0")[:3].ljust(3, "0"))
 
 
-def gpu_memory_mib() -> list[int] | None:
-    """Total memory of each GPU as nvidia-smi reports it, or None when it cannot tell."""
-    if shutil.which("nvidia-smi") is None:
-        return None
-    try:
-        out = subprocess.run(
-            ["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout
-        return [int(float(v)) for v in out.split()]
-    except (subprocess.SubprocessError, ValueError, OSError):
-        return None
+class ComposeConfig:
+    """`docker compose … config` for the Compose adapter (compose/project.py, and merging an override in
+    `up DIR`): Compose reads the files itself and needs no engine. `env` is the whole environment Compose
+    sees (interpolation, COMPOSE_* settings); None: this process's."""
+
+    def __init__(self, env: dict | None = None):
+        self.env = env
+        self.docker = shutil.which("docker", path=env.get("PATH") if env is not None else None)
+
+    def __call__(self, args: list[str], stdin: str | None = None, timeout: float = 120):
+        """Compose's answer to `docker ARGS`: (status, stdout, warnings, errors); status -1 when the command
+        could not run and -2 when it did not finish within `timeout` (errors[0] says why)."""
+        from ..compose.project import ConfigAnswer
+
+        try:
+            proc = process.run([self.docker or "docker", *args], timeout=timeout, env=self.env, stdin=stdin)
+        except process.TimedOut:
+            return ConfigAnswer(-2, "", [], [f"docker compose config did not finish within {timeout:g} s"])
+        except OSError as exc:
+            return ConfigAnswer(-1, "", [], [f"cannot run {self.docker}: {exc.strerror}"])
+        warnings, errors = split_stderr(proc.stderr)
+        return ConfigAnswer(proc.returncode, proc.stdout, warnings, errors)
+
+    def missing(self) -> str | None:
+        """Why `docker compose` is unavailable, or None when it answers."""
+        try:
+            proc = process.run([self.docker or "docker", "compose", "version"], timeout=30, env=self.env)
+        except (OSError, process.TimedOut) as exc:
+            return f"`docker compose version` failed ({exc})"
+        if proc.returncode == 0:
+            return None
+        said = (proc.stderr or proc.stdout).strip().splitlines()
+        return f"`docker compose version` says: {said[0]}" if said else "`docker compose version` failed"
+
+
+# logrus lines on Compose's stderr: time="..." level=warning msg="..."
+_LOGRUS = re.compile(r'^time="[^"]*" level=(\w+) msg="((?:[^"\\]|\\.)*)"')
+
+
+def split_stderr(stderr: str) -> tuple[list[str], list[str]]:
+    """(warning messages, other lines) from Compose's standard error."""
+    warnings, errors = [], []
+    for line in stderr.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        m = _LOGRUS.match(line)
+        if m is None:
+            errors.append(line)
+            continue
+        message = json.loads(f'"{m.group(2)}"')  # logrus quotes the message as a Go string
+        (warnings if m.group(1) in ("warning", "info") else errors).append(message)
+    return warnings, errors

@@ -14,9 +14,10 @@ Followers are own processes so they can be ended: a `docker compose logs
 from __future__ import annotations
 
 import re
-import subprocess
 import threading
 from collections.abc import Iterator
+
+from . import process
 
 MAX_LINES = 100_000  # per stream: the log kept for results and the API is bounded (the node stops at 25,000 entries)
 _STAMP = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d) ")
@@ -33,12 +34,7 @@ def _order_key(line: bytes) -> tuple[bytes, int, bytes]:
 def stream_lines(container_id: str) -> list[tuple[str, str]]:
     """The container's whole log as (stream, entry) in log order; an entry keeps its newline, as on the node."""
     try:
-        proc = subprocess.Popen(
-            ["docker", "logs", "--timestamps", container_id],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        proc = process.start(["docker", "logs", "--timestamps", container_id], stderr=True)
     except OSError:
         return []
     found: dict[str, list[tuple[tuple, int, str]]] = {"stdout": [], "stderr": []}
@@ -71,16 +67,13 @@ class Followers:
 
     def __init__(self, project: str):
         self.project = project
-        self._procs: list[subprocess.Popen] = []
+        self._procs: list = []  # the started `docker compose logs --follow` processes
         self._lock = threading.Lock()
 
     def follow(self, service: str) -> Iterator[str]:
         """The service's log lines from the start, until its container stops or stop() is called."""
-        proc = subprocess.Popen(
-            ["docker", "compose", "--project-name", self.project, "logs", "--follow", "--no-log-prefix", service],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+        proc = process.start(
+            ["docker", "compose", "--project-name", self.project, "logs", "--follow", "--no-log-prefix", service]
         )
         with self._lock:
             self._procs.append(proc)
@@ -92,7 +85,7 @@ class Followers:
                 elif text.strip():  # a last line without its newline; never an empty one made up at the end
                     yield text
         finally:
-            self._end(proc)
+            process.end(proc)
             with self._lock:
                 if proc in self._procs:
                     self._procs.remove(proc)
@@ -101,14 +94,4 @@ class Followers:
         with self._lock:
             procs, self._procs = self._procs, []
         for proc in procs:
-            self._end(proc)
-
-    @staticmethod
-    def _end(proc: subprocess.Popen) -> None:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            process.end(proc)

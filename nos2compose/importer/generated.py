@@ -14,72 +14,33 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
 from dataclasses import dataclass, field
 
+from ..compose import codec
 from ..compose import contract as c
+from ..compose.codec import FileMeta
 from ..diagnostics import Diagnostics
-from .model import RunOp, Spread
+from .model import DraftOp, Spread
 
 FETCH_SCRIPT = c.SCRIPT_PATHS[c.FETCH_CONFIG]
 OLLAMA_SCRIPT = c.SCRIPT_PATHS[c.OLLAMA_CONFIG]
-PROBE_SCRIPT = c.SCRIPT_PATHS[c.PROBE_CONFIG]
 OLLAMA_STORE = "/root/.ollama"  # where convert mounts an Ollama resource that names no target
-OWN_LABELS = (c.OP_LABEL, c.GROUP_LABEL, c.GROUP_ORDER_LABEL, *c.HELPER_LABELS)
-_FETCHER_NUMBER = re.compile(r"-fetch-(\d+)$")
 # the fetcher's environment names (load/resources.py) -> the credential the job held
 CREDENTIALS = {"N2C_S3_": "IAM", "N2C_HF_TOKEN": "accessToken"}
 
 
-@dataclass
-class Generated:
-    """What the file's top-level x-nos2compose says: groups in order, and where run-time values stand."""
-
-    job: str | None = None
-    groups: list[str] = field(default_factory=list)  # in run order (the single file; one per group file)
-    records: dict[str, c.Placeholder] = field(default_factory=dict)  # variable -> the result it stands for
-    secrets: set[str] = field(default_factory=set)  # variables `up` fills with credentials
-    volume_ops: dict[str, tuple[str, str]] = field(default_factory=dict)  # create-volume op id -> (group, name)
-
-    @property
-    def variables(self) -> set[str]:
-        return set(self.records) | self.secrets
-
-
-def read(project: dict) -> Generated | None:
+def read(project: dict) -> FileMeta | None:
     """The project's nos2compose record, or None when convert did not write it (no top-level
     x-nos2compose, no service labelled with an op)."""
-    meta = project.get(c.EXTENSION)
     services = project.get("services") or {}
-    labelled = any(c.OP_LABEL in labels(svc) for svc in services.values())
-    if not isinstance(meta, dict):
-        return Generated() if labelled else None
-    groups = meta.get(c.GROUPS_KEY)
-    groups = [str(g) for g in groups] if isinstance(groups, list) else []
-    if not groups and isinstance(meta.get(c.GROUP_KEY), str):
-        groups = [meta[c.GROUP_KEY]]
-    runtime = meta.get(c.RUNTIME_KEY) if isinstance(meta.get(c.RUNTIME_KEY), dict) else {}
-    records = {str(v): p for v, p in ((v, c.Placeholder.from_record(r)) for v, r in runtime.items()) if p}
-    secrets = meta.get(c.SECRETS_KEY) if isinstance(meta.get(c.SECRETS_KEY), list) else []
-    job = meta.get(c.JOB_KEY) if isinstance(meta.get(c.JOB_KEY), str) else None
-    volumes = meta.get(c.CREATE_VOLUMES_KEY) if isinstance(meta.get(c.CREATE_VOLUMES_KEY), dict) else {}
-    volume_ops = {
-        str(op): (str(v.get("group", op)), str(v["name"]))
-        for op, v in volumes.items()
-        if isinstance(v, dict) and isinstance(v.get("name"), str)
-    }
-    return Generated(job, groups, records, {str(s) for s in secrets}, volume_ops)
-
-
-def labels(service) -> dict:
-    found = (service or {}).get("labels") if isinstance(service, dict) else None
-    return found if isinstance(found, dict) else {}
+    labelled = any(codec.read_labels(codec.labels_of(svc)).op for svc in services.values())
+    return codec.read_file_meta(project) if codec.has_meta(project) or labelled else None
 
 
 # -- run-time literals -------------------------------------------------------------------------
 
 
-def restore(project: dict, gen: Generated) -> dict:
+def restore(project: dict, gen: FileMeta) -> dict:
     """The project with each recorded `${N2C_…}` reference back as the literal it stands for.
 
     Runs before Compose's `$$` escapes are undone (a job's `$${…}` is text, never a reference).
@@ -87,7 +48,7 @@ def restore(project: dict, gen: Generated) -> dict:
     from results (`127.0.0.1:${V}:${V}`) become one Spread each; environment_from becomes
     the env's `__spread__` / `__pairs__` entries.
     """
-    if not gen.records:
+    if not gen.runtime:
         return project
     services = {}
     for name, svc in (project.get("services") or {}).items():
@@ -97,19 +58,19 @@ def restore(project: dict, gen: Generated) -> dict:
         out = {k: _restored(v, gen) for k, v in svc.items() if k not in ("ports", c.EXTENSION)}
         if "ports" in svc:
             out["ports"] = [_port(p, gen) for p in svc["ports"] or []]
-        if isinstance(svc.get(c.EXTENSION), dict):
-            out[c.EXTENSION] = _extension(svc[c.EXTENSION], gen)
+        if codec.extension_of(svc):
+            out[c.EXTENSION] = _extension(codec.extension_of(svc), gen)
         services[name] = out
     return {**project, "services": services}
 
 
-def _whole(text: str, gen: Generated) -> c.Placeholder | None:
+def _whole(text: str, gen: FileMeta):
     """The placeholder a value stands for when it is nothing but one recorded reference."""
-    m = c.REFERENCE.fullmatch(text)
-    return gen.records.get(m.group(1)) if m else None
+    var = codec.whole_reference(text)
+    return gen.runtime.get(var) if var else None
 
 
-def _restored(value, gen: Generated):
+def _restored(value, gen: FileMeta):
     if isinstance(value, str):
         whole = _whole(value, gen) if "${" in value else None
         if whole is not None and whole.splice.endswith("_chunked"):
@@ -122,34 +83,32 @@ def _restored(value, gen: Generated):
     return value
 
 
-def _text(text, gen: Generated):
+def _text(text, gen: FileMeta):
     """Text with each recorded reference as its literal (a `$${…}` of the job is text, never one)."""
     if not isinstance(text, str) or "${" not in text:
         return text
-    return c.substitute(text, lambda var: gen.records[var].literal if var in gen.records else None)
+    return codec.substitute(text, lambda var: gen.runtime[var].literal if var in gen.runtime else None)
 
 
-def _port(entry, gen: Generated):
+def _port(entry, gen: FileMeta):
     """A published port that comes from a result: the result's items become exposed ports."""
     text = entry if isinstance(entry, str) else json.dumps(entry) if isinstance(entry, dict) else ""
-    found = [gen.records[v] for v in c.references(text) if v in gen.records]
+    found = [gen.runtime[v] for v in codec.references(text) if v in gen.runtime]
     if not found:
         return entry
     return Spread(found[0].literal, chunked=found[0].splice.endswith("_chunked"))
 
 
-def _extension(ext: dict, gen: Generated) -> dict:
-    out = dict(ext)
+def _extension(ext: dict, gen: FileMeta) -> dict:
+    """environment_from as the env entries it stands for: {__spread__ or __pairs__: literal}."""
     merged = []
-    for item in ext.get(c.ENVIRONMENT_FROM_KEY) or []:
+    for item in codec.environment_from(ext):
         p = _whole(item, gen) if isinstance(item, str) else None
         if p is None:
             merged.append({"unknown": item})
         else:
             merged.append({"__pairs__" if p.splice.startswith("pairs") else "__spread__": p.literal})
-    if merged:
-        out[c.ENVIRONMENT_FROM_KEY] = merged
-    return out
+    return codec.with_environment_from(ext, merged)
 
 
 # -- helpers: probe sidecars and fetchers -------------------------------------------------------
@@ -171,37 +130,27 @@ class Helpers:
 def helpers(services: dict) -> Helpers:
     """Which services are probe sidecars and fetchers, and for which op service (labels name op ids)."""
     out = Helpers()
+    marks = {name: codec.read_labels(codec.labels_of(svc)) for name, svc in services.items()}
     service_of = {}
-    for name, svc in services.items():
-        own = labels(svc)
-        if not any(k in own for k in c.HELPER_LABELS):
-            service_of.setdefault(str(own.get(c.OP_LABEL, name)), name)
-    for name, svc in services.items():
-        own = labels(svc)
-        for label in c.HELPER_LABELS:
-            if label not in own:
-                continue
-            target = service_of.get(str(own[label]))
-            if target is None:
-                out.orphans[name] = str(own[label])
-            elif label == c.PROBE_FOR_LABEL:
-                out.probes[name] = target
-            else:
-                out.fetchers.setdefault(target, []).append(name)
-            break
+    for name, m in marks.items():
+        if not m.helper:
+            service_of.setdefault(m.op or name, name)
+    for name, m in marks.items():
+        if not m.helper:
+            continue
+        target = service_of.get(m.probe_for or m.fetch_for)
+        if target is None:
+            out.orphans[name] = m.probe_for or m.fetch_for
+        elif m.probe_for:
+            out.probes[name] = target
+        else:
+            out.fetchers.setdefault(target, []).append(name)
     for fetchers in out.fetchers.values():
-        fetchers.sort(key=_fetcher_number)
+        fetchers.sort(key=lambda name: (n if (n := codec.fetcher_number(name)) is not None else 1 << 30, name))
     return out
 
 
-def _fetcher_number(name: str) -> tuple[int, str]:
-    m = _FETCHER_NUMBER.search(name)
-    return (int(m.group(1)) if m else 1 << 30, name)
-
-
-def is_cache(volume: str | None) -> bool:
-    """A shared resource cache (nos2compose-cache-…): where a fetcher puts a resource, not a job volume."""
-    return isinstance(volume, str) and volume.startswith(c.CACHE_PREFIX)
+is_cache = codec.is_cache
 
 
 def _mount_target(service: dict, volume: str) -> str | None:
@@ -257,31 +206,19 @@ def _warn_credentials(name: str, fetcher: dict, spec: dict, op_id: str, diags: D
 # -- the op's own x-nos2compose ------------------------------------------------------------------
 
 
-def apply_extension(op: RunOp, name: str, ext, diags: Diagnostics) -> None:
+def apply_extension(op: DraftOp, name: str, ext, diags: Diagnostics) -> None:
     """results, stop_if_dependent_stops and environment_from of a service convert wrote."""
     if not isinstance(ext, dict):
         return
     path = ("services", name, c.EXTENSION)
-    for key, spec in (ext.get(c.RESULTS_KEY) or {}).items() if isinstance(ext.get(c.RESULTS_KEY), dict) else ():
-        if isinstance(spec, str):
-            op.results[str(key)] = spec
-        elif isinstance(spec, dict) and isinstance(spec.get("regex"), str):
-            streams = spec.get("logType")
-            if isinstance(streams, list) and streams:
-                op.results[str(key)] = {"regex": spec["regex"], "logType": [str(s) for s in streams]}
-            else:
-                if isinstance(streams, list):
-                    diags.warning(
-                        path + (c.RESULTS_KEY, key, "logType"),
-                        f"result {key} reads no stream nos2compose knows (convert keeps stdout and stderr only): "
-                        "written as a plain regex, which reads every stream",
-                    )
-                op.results[str(key)] = spec["regex"]
-        else:
-            diags.warning(path + (c.RESULTS_KEY, key), f"result {key} is not a regex or {{regex, logType}}: left out")
-    if ext.get(c.STOP_IF_DEPENDENT_STOPS_KEY) is True:
+    extras = codec.read_service_extension({c.EXTENSION: ext})
+    for spec in extras.results:
+        op.results[spec.key] = {"regex": spec.regex, "logType": list(spec.streams)} if spec.streams else spec.regex
+    for where, problem in codec.result_problems(ext):
+        diags.warning(path + where, problem)
+    if extras.stop_if_dependent_stops:
         op.stop_if_dependent_stops = True
-    for i, item in enumerate(ext.get(c.ENVIRONMENT_FROM_KEY) or []):
+    for i, item in enumerate(codec.environment_from(ext)):
         (marker, literal), *_ = item.items() if isinstance(item, dict) and item else [("unknown", item)]
         if marker == "unknown":
             diags.warning(

@@ -16,9 +16,9 @@ named after its first op (in job order: dependencies first, then by name).
 
 from __future__ import annotations
 
-from ..compose.contract import GROUP_LABEL, GROUP_ORDER_LABEL
+from ..compose import codec, contract
 from ..diagnostics import Diagnostics
-from .model import Edge, Group, RunOp
+from .model import DraftOp, Edge, Group
 
 SAME_GROUP = ("service_started", "service_healthy")
 COMPLETED = "service_completed_successfully"
@@ -26,7 +26,7 @@ COMPLETED = "service_completed_successfully"
 
 def collect_edges(
     services: dict,
-    ops: dict[str, RunOp],
+    ops: dict[str, DraftOp],
     left_out: dict[str, str],
     helpers: set[str],
     diags: Diagnostics,
@@ -88,7 +88,7 @@ class _Sets:
 
 
 def plan_groups(
-    order: list[str], edges: list[Edge], ops: dict[str, RunOp], group_by: str, diags: Diagnostics
+    order: list[str], edges: list[Edge], ops: dict[str, DraftOp], group_by: str, diags: Diagnostics
 ) -> tuple[list[Group], dict[str, list[str]]] | None:
     """(groups in run order, op id -> same-group dependencies); None after an error."""
     index = {op: n for n, op in enumerate(order)}
@@ -161,7 +161,11 @@ def _split_completed(edges: list[Edge], sets: _Sets, diags: Diagnostics) -> tupl
 
 
 def _group_members(
-    components: dict[str, list[str]], rank: dict[str, int], ops: dict[str, RunOp], index: dict[str, int], group_by: str
+    components: dict[str, list[str]],
+    rank: dict[str, int],
+    ops: dict[str, DraftOp],
+    index: dict[str, int],
+    group_by: str,
 ) -> list[list[str]]:
     """The ops of each group, groups in run order."""
     if group_by == "single":  # one group per rank
@@ -215,7 +219,7 @@ def _start_order(members: list[str], depends: dict[str, list[str]], index: dict[
     return done
 
 
-def _warn_dependency_readiness(same: list[Edge], ops: dict[str, RunOp], diags: Diagnostics) -> None:
+def _warn_dependency_readiness(same: list[Edge], ops: dict[str, DraftOp], diags: Diagnostics) -> None:
     for e in same:
         dep = ops[e.dependency]
         path = ("services", e.dependent, "depends_on", e.dependency)
@@ -238,7 +242,7 @@ def _warn_dependency_readiness(same: list[Edge], ops: dict[str, RunOp], diags: D
 
 def _warn_blocking_groups(
     groups: list[Group],
-    ops: dict[str, RunOp],
+    ops: dict[str, DraftOp],
     before: list[Edge],
     group_of: dict[str, str],
     group_by: str,
@@ -268,7 +272,7 @@ def _warn_blocking_groups(
 def plan_labelled_groups(
     order: list[str],
     edges: list[Edge],
-    ops: dict[str, RunOp],
+    ops: dict[str, DraftOp],
     services: dict,
     known: list[str],
     diags: Diagnostics,
@@ -285,13 +289,13 @@ def plan_labelled_groups(
     group_of: dict[str, str] = {}
     rank: dict[str, tuple] = {}
     for n, name in enumerate(order):
-        own = _labels(services[name])
-        if GROUP_LABEL not in own:
+        marks = codec.read_labels(codec.labels_of(services[name]))
+        if not marks.group:
             continue
-        group = str(own[GROUP_LABEL])
+        group = marks.group
         group_of[name] = group
         hint = known.index(group) if group in known else len(known)
-        here = (_int(own.get(GROUP_ORDER_LABEL)), hint, n)
+        here = (_int(marks.group_order), hint, n)
         rank[group] = min(rank.get(group, here), here)
     _place_unlabelled(order, edges, group_of, rank, diags)
     names = sorted(rank, key=rank.__getitem__)
@@ -347,14 +351,9 @@ def _place_unlabelled(
         group_of[name] = last
         diags.warning(
             ("services", name, "labels"),
-            f"{name} has no {GROUP_LABEL} label, unlike the services nos2compose convert wrote, and no "
+            f"{name} has no {contract.GROUP_LABEL} label, unlike the services nos2compose convert wrote, and no "
             f'started/healthy dependency ties it to one: it joins the last group ("{last}")',
         )
-
-
-def _labels(service) -> dict:
-    found = (service or {}).get("labels")
-    return found if isinstance(found, dict) else {}
 
 
 def _int(value) -> int:

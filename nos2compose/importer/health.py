@@ -9,20 +9,16 @@ else is left out with a warning naming the test.
 
 from __future__ import annotations
 
-import re
-import shlex
 from urllib.parse import urlsplit
 
-from ..compose.contract import PROBE_CONFIG, SCRIPT_PATHS
+from ..compose import codec
 from ..diagnostics import Diagnostics
-from .http_commands import _SHELLS, HttpProbe, NotHttp, http_probe, render_test
-from .model import RunOp
+from .http_commands import HttpProbe, NotHttp, http_probe, render_test
+from .model import DraftOp
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]"}
 METHODS = {"GET", "POST", "PUT", "DELETE"}
 TIMING_KEYS = ("interval", "timeout", "retries", "start_period", "start_interval")
-PROBE = SCRIPT_PATHS[PROBE_CONFIG]  # nos2compose's own probe: its arguments are the job's checks, word for word
-_PROBE_URL = re.compile(r"(?P<scheme>https?|wss?)://(?P<host>\[[^\]]*\]|[^/:?#]*)(?::(?P<port>\d+))?(?P<path>.*)", re.S)
 
 
 def check_for(probe: HttpProbe, self_names: set[str]) -> tuple[int, dict]:
@@ -52,102 +48,16 @@ def check_for(probe: HttpProbe, self_names: set[str]) -> tuple[int, dict]:
     return (port if port is not None else 80), check
 
 
-def probe_args(test) -> list[str] | None:
-    """The arguments of nos2compose's probe (`sh /nos2compose/probe.sh CHECK...`), or None when the test is
-    something else."""
-    if not isinstance(test, list) or not test:
-        return None
-    if test[0] == "CMD-SHELL":
-        try:
-            argv = shlex.split(" ".join(test[1:]))
-        except ValueError:
-            return None
-    elif test[0] == "CMD":
-        argv = list(test[1:])
-    else:
-        return None
-    if len(argv) >= 2 and argv[0].rsplit("/", 1)[-1] in _SHELLS and argv[1] == PROBE:
-        return argv[2:]
-    return None
-
-
 def probe_checks(args: list[str], self_names: set[str]) -> tuple[list[tuple[int, dict]], list[str]]:
-    """(port, Nosana health check) for each check the probe makes, and what could not be kept.
-
-    The probe's arguments are convert's spelling of the job's checks, so they go back exactly:
-    `http --method=M --url=http://HOST:PORT/PATH --expect-status=N [--header=NAME: VALUE]...
-    [--body=TEXT] [--startup-only]` and `websocket --url=ws://HOST:PORT/ --expect-text=T [--startup-only]`;
-    HOST is the container itself (127.0.0.1) or, from a sidecar, the op's service name.
-    """
-    checks: list[tuple[int, dict]] = []
-    problems: list[str] = []
-    words: list[list[str]] = []
-    for a in args:
-        if a in ("http", "websocket"):
-            words.append([a])
-        elif words:
-            words[-1].append(a)
-        else:
-            problems.append(f"probe argument {a!r} comes before any check: ignored")
-    for kind, *options in words:
-        try:
-            checks.append(_probe_check(kind, options, self_names))
-        except NotHttp as exc:
-            problems.append(f"{kind} check `{shlex.join([kind, *options])}`: {exc}: left out")
-    return checks, problems
+    """(port, Nosana health check) for each check nos2compose's probe makes of the op itself (by one of its
+    names), and what could not be kept."""
+    found, problems = codec.read_probe_args(args, LOCAL_HOSTS | self_names)
+    return [(c.port, c.check) for c in found], problems
 
 
-def _probe_check(kind: str, options: list[str], self_names: set[str]) -> tuple[int, dict]:
-    values: dict[str, str] = {}
-    headers: dict[str, str] = {}
-    startup = False
-    for o in options:
-        name, eq, value = o.partition("=")
-        if o == "--startup-only":
-            startup = True
-        elif name == "--header" and eq:
-            key, sep, text = value.partition(": ")
-            if not sep:
-                key, _, text = value.partition(":")
-                text = text.lstrip(" ")
-            headers[key] = text
-        elif name in ("--method", "--url", "--expect-status", "--expect-text", "--body") and eq:
-            values[name[2:]] = value
-        else:
-            raise NotHttp(f"the probe has no option {o!r}")
-    m = _PROBE_URL.fullmatch(values.get("url", ""))
-    if m is None:
-        raise NotHttp("its --url is not http://HOST:PORT/PATH")
-    host = m.group("host").lower()
-    if host not in LOCAL_HOSTS and host not in self_names:
-        raise NotHttp(f"it asks host {host or '(none)'}, not the op itself")
-    want = "ws" if kind == "websocket" else "http"
-    if m.group("scheme") != want:
-        raise NotHttp(f"a {kind} check asks {want}://, not {m.group('scheme')}://")
-    port = int(m.group("port") or 80)
-    if kind == "websocket":
-        if m.group("path") not in ("", "/"):
-            raise NotHttp("a node's websocket check asks the path /, and a job cannot name another")
-        if "expect-text" not in values:
-            raise NotHttp("it has no --expect-text")
-        return port, {"type": "websocket", "expected_response": values["expect-text"], "continuous": not startup}
-    method = values.get("method", "GET")
-    if method not in METHODS:
-        raise NotHttp(f"a node's check cannot send {method}")
-    try:
-        status = int(values["expect-status"])
-    except (KeyError, ValueError):
-        raise NotHttp("it has no --expect-status=N") from None
-    check: dict = {"type": "http", "path": m.group("path"), "method": method, "expected_status": status}
-    if headers:
-        check["headers"] = headers
-    if "body" in values:
-        check["body"] = values["body"]
-    check["continuous"] = not startup
-    return port, check
-
-
-def apply_probe(service: str, key: tuple, args: list[str], op: RunOp, self_names: set[str], diags: Diagnostics) -> None:
+def apply_probe(
+    service: str, key: tuple, args: list[str], op: DraftOp, self_names: set[str], diags: Diagnostics
+) -> None:
     """The checks of nos2compose's probe (in the op's own healthcheck, or its sidecar's) on the op's ports."""
     path = ("services", service, *key)
     checks, problems = probe_checks(args, self_names)
@@ -165,13 +75,13 @@ def apply_probe(service: str, key: tuple, args: list[str], op: RunOp, self_names
             exposed.health_checks.append(check)
 
 
-def apply_healthcheck(service: str, hc: dict, op: RunOp, self_names: set[str], diags: Diagnostics) -> None:
+def apply_healthcheck(service: str, hc: dict, op: DraftOp, self_names: set[str], diags: Diagnostics) -> None:
     """Adds the http check `hc` stands for to the op's exposed port, or warns why there is none."""
     path = ("services", service, "healthcheck")
     if hc.get("disable") is True:
         return
     test = hc.get("test")
-    args = probe_args(test)
+    args = codec.read_probe_test(test)
     if args is not None:  # nos2compose's probe: its timing is nos2compose's own (--health-* options), not the job's
         op.has_compose_healthcheck = True
         apply_probe(service, ("healthcheck", "test"), args, op, self_names, diags)

@@ -32,7 +32,7 @@ _NODE_NET = "a node attaches every op to its own network and chooses its DNS; op
 SERVICE_KEYS: dict[str, tuple[Handling, str]] = {
     "annotations": (IGN, "a node sets no container annotations"),
     "attach": (IGN, "a node keeps the logs of every op"),
-    "blkio_config": (W, "a node sets no block IGN/O limits"),
+    "blkio_config": (W, "a node sets no block I/O limits"),
     "build": (H, "not built: an op needs `image:`; a service with only `build:` is left out"),
     "cap_add": (W, "a node grants no extra capabilities"),
     "cap_drop": (W, "a node runs the container with the engine's default capabilities"),

@@ -11,7 +11,7 @@ from . import generated
 from .groups import collect_edges, plan_groups, plan_labelled_groups
 from .health import apply_healthcheck
 from .keys import Handling, top_level_key
-from .model import Group, RunOp
+from .model import DraftOp, Group
 from .network import self_names
 from .services import is_helper, leave_out_reason, run_op
 from .volumes import check_project_volume, volume_op_ids
@@ -39,7 +39,7 @@ def job_from_project(
     roles = generated.helpers(services)  # nos2compose's own probe sidecars and resource fetchers
     helpers = roles.names | {name for name, svc in services.items() if is_helper(svc)}
     left_out: dict[str, str] = {}
-    ops: dict[str, RunOp] = {}
+    ops: dict[str, DraftOp] = {}
     links: list[tuple[str, str, str]] = []
     for name, svc in services.items():  # Compose's order: by name
         if name in helpers:
@@ -72,7 +72,7 @@ def job_from_project(
 
 
 def apply_machinery(
-    op: RunOp, name: str, svc: dict, services: dict, roles: generated.Helpers, diags: Diagnostics
+    op: DraftOp, name: str, svc: dict, services: dict, roles: generated.Helpers, diags: Diagnostics
 ) -> None:
     """What nos2compose's own machinery around a service says about its op: its x-nos2compose record
     (results, stop_if_dependent_stops, environment_from), the checks its probe sidecar makes, and
@@ -87,7 +87,7 @@ def apply_machinery(
             op.resources.append(found)
 
 
-def warn_what_a_file_cannot_hold(ops: dict[str, RunOp], diags: Diagnostics) -> None:
+def warn_what_a_file_cannot_hold(ops: dict[str, DraftOp], diags: Diagnostics) -> None:
     """A job's meta never reaches a Compose file; for a GPU job it says how much GPU memory the market must find."""
     gpu = next((name for name, op in ops.items() if op.gpu), None)
     if gpu is not None:
@@ -136,7 +136,7 @@ def check_top_level(project: dict, diags: Diagnostics, gen: generated.Generated 
 
 
 def apply_links(
-    links: list[tuple[str, str, str]], ops: dict[str, RunOp], left_out: dict[str, str], diags: Diagnostics
+    links: list[tuple[str, str, str]], ops: dict[str, DraftOp], left_out: dict[str, str], diags: Diagnostics
 ) -> None:
     """`links: [db:database]` -> alias `database` on op db (on a node every op sees it)."""
     for service, target, alias in links:
@@ -150,7 +150,7 @@ def apply_links(
             )
 
 
-def project_volumes(project: dict, ops: dict[str, RunOp], diags: Diagnostics) -> list[str]:
+def project_volumes(project: dict, ops: dict[str, DraftOp], diags: Diagnostics) -> list[str]:
     """The named volumes the job's ops mount, in the project's order; warns about the rest."""
     used = {m["name"] for op in ops.values() for m in op.volumes}
     declared = project.get("volumes") or {}
@@ -160,7 +160,7 @@ def project_volumes(project: dict, ops: dict[str, RunOp], diags: Diagnostics) ->
 
 
 def assemble(
-    ops: dict[str, RunOp],
+    ops: dict[str, DraftOp],
     groups: list[Group],
     depends: dict[str, list[str]],
     volumes: list[str],

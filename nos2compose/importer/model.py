@@ -37,7 +37,7 @@ class Exposed:
 
 
 @dataclass
-class RunOp:
+class DraftOp:
     """A container/run op in the making; `id` is the Compose service name, `op_id` the job's id for it."""
 
     id: str
@@ -132,7 +132,7 @@ class ServiceContext:
 
     name: str
     service: dict
-    op: RunOp
+    op: DraftOp
     diags: Diagnostics
     links: list[tuple[str, str, str]]  # (service, linked service, alias), applied once every op exists
     ours: bool = False  # nos2compose convert wrote this service (label io.nosana.op)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .keys import is_default
-from .model import Exposed, RunOp, ServiceContext, Spread
+from .model import DraftOp, Exposed, ServiceContext, Spread
 
 LOCAL_ADDRESS = "127.0.0.1"
 MAX_RANGE = 100  # a longer expose range stays a range ("8000-9000"), which only @nosana/sdk accepts
@@ -30,14 +30,14 @@ def self_names(name: str, service: dict) -> set[str]:
     return names
 
 
-def add_port(op: RunOp, port: int | str) -> bool:
+def add_port(op: DraftOp, port: int | str) -> bool:
     if any(e.port == port for e in op.expose):
         return False
     op.expose.append(Exposed(port))
     return True
 
 
-def add_alias(op: RunOp, alias: str) -> None:
+def add_alias(op: DraftOp, alias: str) -> None:
     if alias not in op.aliases:
         op.aliases.append(alias)
 

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import re
 
-from ..compose import contract
+from ..compose import codec, contract
 from ..diagnostics import Diagnostics
 from . import gpu, network
-from .generated import OWN_LABELS, labels
 from .health import apply_healthcheck
 from .keys import DEPLOY_KEYS, Handling, is_default, service_key
-from .model import RunOp, ServiceContext
+from .model import DraftOp, ServiceContext
 from .volumes import apply_mounts
 
-HELPER_LABELS = contract.HELPER_LABELS
 NODE_ENV = "NOSANA_ID"  # the node sets it to the job's id in every op: never the job's own
 _LITERAL = re.compile(r"%%(ops|globals?)\.[^%]+%%")
 # read by other passes (x-nos2compose: convert's record of results and the like, generated.py)
@@ -27,8 +25,7 @@ _ELSEWHERE = {"depends_on", "image", "build", "provider", "scale", "healthcheck"
 
 def is_helper(service: dict) -> bool:
     """A service nos2compose itself adds next to an op (a probe sidecar, a resource fetcher): not an op."""
-    labels = service.get("labels") or {}
-    return isinstance(labels, dict) and any(k in labels for k in HELPER_LABELS)
+    return codec.read_labels(codec.labels_of(service)).helper
 
 
 def replicas(service: dict) -> int | None:
@@ -68,14 +65,14 @@ def leave_out_reason(name: str, service: dict, diags: Diagnostics) -> str | None
     return None
 
 
-def run_op(name: str, service: dict, diags: Diagnostics, links: list[tuple[str, str, str]]) -> RunOp:
+def run_op(name: str, service: dict, diags: Diagnostics, links: list[tuple[str, str, str]]) -> DraftOp:
     """The op for a service that has an image; `links` collects (service, target, alias) for the caller.
 
     A service convert wrote (label io.nosana.op) keeps its op id, and what convert itself added
     to it (its labels, probe script, 127.0.0.1 ports, NOSANA_ID) is left out without a warning.
     """
-    op_id = labels(service).get(contract.OP_LABEL)
-    op = RunOp(id=name, image=service["image"], aliases=[name], op_id=str(op_id) if op_id is not None else None)
+    op_id = codec.read_labels(codec.labels_of(service)).op or None
+    op = DraftOp(id=name, image=service["image"], aliases=[name], op_id=str(op_id) if op_id is not None else None)
     ctx = ServiceContext(name, service, op, diags, links, ours=op_id is not None)
     for key in sorted(service, key=lambda k: (k != "ports", k)):  # published ports come first in expose
         if key in _ELSEWHERE:
@@ -274,13 +271,13 @@ def _volumes(ctx: ServiceContext, value) -> None:
 
 def _labels(ctx: ServiceContext, value) -> None:
     """nos2compose's own labels say what the service is (read elsewhere); the others are ignored, warned."""
-    rest = {k: v for k, v in (value or {}).items() if k not in OWN_LABELS} if isinstance(value, dict) else value
+    rest = {k: v for k, v in (value or {}).items() if k not in codec.LABELS} if isinstance(value, dict) else value
     unhandled(ctx, "labels", rest)
 
 
 def _configs(ctx: ServiceContext, value) -> None:
     """nos2compose's own scripts (the probe) are machinery; other configs are warned."""
-    rest = [m for m in value or [] if not (isinstance(m, dict) and m.get("source") in contract.SCRIPT_PATHS)]
+    rest = [m for m in value or [] if not codec.is_script_mount(m)]
     unhandled(ctx, "configs", rest)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..diagnostics import Diagnostics
 from .generated import is_cache
-from .model import RunOp
+from .model import DraftOp
 
 RESOURCE_HINT = (
     "bake the files into the image, or fetch them into {target} with a resource "
@@ -16,7 +16,7 @@ RESOURCE_HINT = (
 )
 
 
-def apply_mounts(service: str, mounts: list, op: RunOp, diags: Diagnostics) -> None:
+def apply_mounts(service: str, mounts: list, op: DraftOp, diags: Diagnostics) -> None:
     """Named volumes become `args.volumes`; the rest is left out with a warning each."""
     for i, m in enumerate(mounts):
         path = ("services", service, "volumes", i)

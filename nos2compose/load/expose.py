@@ -6,9 +6,8 @@ import json
 import re
 from typing import Any
 
-from ..compose.contract import Placeholder
 from ..diagnostics import Path
-from ..model import Expose, HealthCheck, HttpCheck, Template, WebSocketCheck
+from ..model import Expose, HealthCheck, HttpCheck, Placeholder, Template, WebSocketCheck
 from .literals import SPREAD
 from .shape import Shape
 

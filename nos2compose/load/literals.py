@@ -15,9 +15,8 @@ import json
 import re
 from typing import Any
 
-from ..compose.contract import Placeholder
 from ..diagnostics import Diagnostics, Path
-from ..model import Template
+from ..model import Placeholder, Template
 from .limits import TooLarge, output_limit
 from .node_values import as_text, flatten, json_if_it_looks_like, spread_value, string_field, tokens
 

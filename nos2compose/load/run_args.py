@@ -45,8 +45,7 @@ def read_run(
     results: tuple[ResultSpec, ...] = (),
 ) -> tuple[RunOp, tuple] | None:
     """The op and the registry logins its image needs, or None when it cannot run (errors reported)."""
-    sh, g = context.shape, context.global_
-    apath = (*path, "args")
+    sh, apath = context.shape, (*path, "args")
     sh.known_keys({k: v for k, v in raw_args.items() if k not in OLD_RUN_KEYS}, apath, RUN_KEYS, op_id)
     for key in OLD_RUN_KEYS:
         if key in raw_args:
@@ -54,9 +53,33 @@ def read_run(
                 (*apath, key), f"'{key}' is an older field that newer validators reject", "ignored", op_id
             )
     args = resolve_args(raw_args, apath, context.literals, sh.diags, op_id)
-
-    image = _image(sh, args, g, apath, op_id)
     refuses: list[str] = []
+    process = _process(context, args, raw_args, apath, op_id, refuses)
+    around = _around(sh, args, raw_args, apath, op_id)
+    if process["image"] is None or around["expose"] is None:
+        return None
+    logins = around.pop("logins")
+    op = RunOp(
+        id=op_id,
+        index=index,
+        group=group,
+        depends_on=execution.get("depends_on", ()),
+        **process,
+        **around,
+        results=results,
+        stop_if_dependent_stops=execution.get("stop_if_dependent_stops", False),
+        expose_from=expose_from(args.get("expose")),
+        unresolved=tuple(context.literals.unresolved.get(op_id, ())),
+        engine_refuses=tuple(refuses),
+        grouped=isinstance(execution.get("group"), str),
+    )
+    return op, logins
+
+
+def _process(context: JobContext, args: dict, raw_args: dict, apath: Path, op_id: str, refuses: list) -> dict:
+    """What the op's container runs: image, command, entrypoint, working directory, environment, GPU."""
+    sh, g = context.shape, context.global_
+    image = _image(sh, args, g, apath, op_id)
     cmd = _command(sh, args, raw_args, "cmd", apath, op_id, True, refuses)
     entrypoint = _command(sh, args, raw_args, "entrypoint", apath, op_id, False, refuses)
     if entrypoint is None and "entrypoint" not in args and "entrypoint" in g:
@@ -66,7 +89,19 @@ def read_run(
     gpu = bool(g.get("gpu"))
     if "gpu" in args:
         gpu = bool(sh.boolean(args["gpu"], (*apath, "gpu"), op_id)) or gpu
+    return {
+        "image": image,
+        "cmd": cmd,
+        "entrypoint": entrypoint,
+        "work_dir": work_dir,
+        "env": tuple(env.items()),
+        "env_from": env_from,
+        "gpu": gpu,
+    }
 
+
+def _around(sh: Shape, args: dict, raw_args: dict, apath: Path, op_id: str) -> dict:
+    """What surrounds the container: exposed ports, volumes, aliases, restart policy, resources, registry logins."""
     if "expose" in raw_args:
         check_raw_expose(sh, raw_args["expose"], (*apath, "expose"), op_id)
     expose = read_expose(sh, args["expose"], (*apath, "expose"), op_id) if "expose" in args else ()
@@ -90,33 +125,14 @@ def read_run(
         if "authentication" in args
         else ()
     )
-    if image is None or expose is None:
-        return None
-    op = RunOp(
-        id=op_id,
-        index=index,
-        group=group,
-        image=image,
-        depends_on=execution.get("depends_on", ()),
-        cmd=cmd,
-        entrypoint=entrypoint,
-        work_dir=work_dir,
-        env=tuple(env.items()),
-        gpu=gpu,
-        expose=expose,
-        mounts=mounts,
-        aliases=aliases,
-        restart=restart,
-        results=results,
-        stop_if_dependent_stops=execution.get("stop_if_dependent_stops", False),
-        expose_from=expose_from(args.get("expose")),
-        env_from=env_from,
-        resources=resources,
-        unresolved=tuple(context.literals.unresolved.get(op_id, ())),
-        engine_refuses=tuple(refuses),
-        grouped=isinstance(execution.get("group"), str),
-    )
-    return op, logins
+    return {
+        "expose": expose,
+        "mounts": mounts,
+        "aliases": aliases,
+        "restart": restart,
+        "resources": resources,
+        "logins": logins,
+    }
 
 
 def _sdk_rules(sh: Shape, raw: dict, apath: Path, op_id: str) -> None:

@@ -1,29 +1,22 @@
-"""Filling in results of earlier ops when a group starts (the node resolves such literals then too).
-
-A group file holds `${VAR?…}` where a result goes, and its x-nos2compose.runtime
-says which op and key each VAR stands for and how it is used: `text` (joined
-with spaces), `items` (spliced into a list), `object`/`pairs` (merged into the
-environment), optionally `_chunked`. Text values reach Compose as environment
-variables; splices are written into a Compose override file that replaces just
-the lists concerned, so hand edits of the group file are kept.
+"""The values of results of earlier ops when a group starts, with the node's rules (it resolves such literals
+then too). Each run-time placeholder says which op and key it stands for and how it is used: `text` (joined
+with spaces), `items` (spliced into a list), `object`/`pairs` (merged into the environment), optionally
+`_chunked`. compose/overrides.py puts the values where the group file wants them.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from ..compose import contract
 from ..load.node_values import as_text, env_string, json_if_it_looks_like, spread_value, string_field, tokens
-
-LIST_FIELDS = ("command", "entrypoint", "ports")
+from ..model import Placeholder
 
 
 class Unfilled(Exception):
     """A literal with no value, or a value the node cannot use: the op fails, as on the node."""
 
 
-def value_of(placeholder: contract.Placeholder, results: dict[str, dict]) -> Any:
+def value_of(placeholder: Placeholder, results: dict[str, dict]) -> Any:
     """The value of one placeholder from the results of the ops that have exited, with the node's rules
     (interpolateOperation.ts and transformCollections.ts): an exited op has every declared key, [] when
     nothing matched; a regex that did not compile gives its error text."""
@@ -47,53 +40,3 @@ def value_of(placeholder: contract.Placeholder, results: dict[str, dict]) -> Any
     if problem is not None:
         raise Unfilled(problem)
     return {k: env_string(v) for k, v in value.items()}
-
-
-def used_vars(value: Any) -> set[str]:
-    if isinstance(value, str):
-        return set(contract.references(value))
-    if isinstance(value, list):
-        return set().union(set(), *map(used_vars, value))
-    if isinstance(value, dict):
-        return set().union(set(), *(used_vars(k) | used_vars(v) for k, v in value.items()))
-    return set()
-
-
-def _splice(items: list, values: dict[str, Any]) -> list:
-    """List items naming an `items` placeholder become one item per value (templates like ports kept)."""
-    out = []
-    for item in items:
-        names = (
-            [n for n in contract.references(item) if isinstance(values.get(n), list)] if isinstance(item, str) else []
-        )
-        if not names:
-            out.append(item)
-            continue
-        for v in values[names[0]]:
-            one = lambda name, v=v, wanted=names[0]: v.replace("$", "$$") if name == wanted else None  # noqa: E731
-            out.append(contract.substitute(item, one))
-    return out
-
-
-def override(services: dict, values: dict[str, Any]) -> str | None:
-    """A Compose override (YAML; JSON values) that splices list values and merges environment objects."""
-    lines = []
-    for name, svc in services.items():
-        svc = svc or {}
-        parts = []
-        for field in LIST_FIELDS:
-            items = svc.get(field)
-            if isinstance(items, list) and any(isinstance(values.get(v), list) for v in used_vars(items)):
-                parts.append(f"    {field}: !override {json.dumps(_splice(items, values))}")
-        ext = svc.get(contract.EXTENSION) if isinstance(svc.get(contract.EXTENSION), dict) else {}
-        env: dict = {}
-        for ref in ext.get(contract.ENVIRONMENT_FROM_KEY) or []:
-            for var in used_vars(ref):
-                if isinstance(values.get(var), dict):
-                    env.update(values[var])
-        if env:
-            escaped = {k: v.replace("$", "$$") for k, v in env.items()}
-            parts.append(f"    environment: {json.dumps(escaped)}")
-        if parts:
-            lines += [f"  {json.dumps(name)}:", *parts]
-    return "services:\n" + "\n".join(lines) + "\n" if lines else None

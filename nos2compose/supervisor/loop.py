@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ..run_plan import Plan, PlannedGroup
+from ..run_plan import PlannedGroup, RunPlan
 from .preflight import check_ports
 from .progress import Progress
 from .report import follow_logs, results_of, status_table
-from .start import LOG_TAIL, POLL, StartSteps
+from .start import LOG_TAIL, POLL, Failures, GroupStart, StartOptions
 from .states import COMPLETED, ENDED, FAILED, OpStatus, is_ready, started, statuses_of, succeeded
 
 SETTLE = 3.0  # a task of the last group still running after this counts as started, for -d
@@ -33,18 +33,21 @@ class UpOptions(NamedTuple):
     workdir: str | None = None  # where override files for filled-in results go
 
 
-class Interrupted(Exception):
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM: a BaseException, as KeyboardInterrupt is, so that no step's `except Exception`
+    (a start that failed, an engine call) can take it for a failure and go on."""
+
     def __init__(self, status: int):
         super().__init__(status)
         self.status = status
 
 
-class Supervisor(StartSteps):
+class Supervisor:
     """Runs one plan against one engine; `say` prints a line (the CLI passes click.echo)."""
 
     def __init__(
         self,
-        plan: Plan,
+        plan: RunPlan,
         engine,
         say: Callable[[str], None],
         clock: Callable[[], float] = time.monotonic,
@@ -61,13 +64,11 @@ class Supervisor(StartSteps):
             self.say = self.progress.say
         self.note = note or (lambda op_id, state, reason, exit_code=None: None)  # writes the job's state record
         self.logins = list(logins or [])  # RegistryLogin from the job's `authentication`, in memory only
-        self._logged_in: set = set()
         self.secrets = dict(secrets or {})  # resource credentials, handed to Compose as environment only
         self.clock, self.sleep = clock, sleep
         self.last: dict[str, tuple] = {}  # op id -> last reported (state, exit code)
         self.running_since: dict[str, float] = {}
-        self.failures: dict[str, str] = {}  # op id -> reason the supervisor itself decided
-        self.failure_codes: dict[str, int | None] = {}  # op id -> the exit code the node reports for such a failure
+        self.failures = Failures(self._noted)  # ops the supervisor itself failed, with the node's exit code
         self._deadline = 0.0
         self._stopped_with_dependency: set[str] = set()
         self.seen: list[OpStatus] | None = None  # the last look, while nothing has changed since (one ps saved)
@@ -82,13 +83,14 @@ class Supervisor(StartSteps):
             return self.engine.health_log(probe.id) if probe is not None and probe.id else ""
         return self.engine.health_log(status.container_id)
 
-    def _fail(self, op_id: str, reason: str, exit_code: int | None = None) -> None:
-        """An op the supervisor itself failed (it never ran, or never got ready): kept in the state record,
-        with the exit code the node reports for it where it has one (0 for a literal it cannot resolve)."""
-        self.failures[op_id] = reason
-        self.failure_codes[op_id] = exit_code
+    def _noted(self, op_id: str, state: str, reason: str, exit_code: int | None = None) -> None:
+        """A failure the supervisor decided (0 as exit code for a literal it cannot resolve, as the node):
+        what it last saw no longer holds, and the state record keeps it."""
         self.seen = None
-        self.note(op_id, FAILED, reason, exit_code)
+        self.note(op_id, state, reason, exit_code)
+
+    def _fail(self, op_id: str, reason: str, exit_code: int | None = None) -> None:
+        self.failures.fail(op_id, reason, exit_code)
 
     # -- looking -------------------------------------------------------------------------
 
@@ -99,8 +101,8 @@ class Supervisor(StartSteps):
         for status in statuses_of(self.plan.ops, self.engine.containers()):
             op = status.op
             if op.id in self.failures and status.state != FAILED and not succeeded(status):
-                code = status.exit_code if status.exit_code is not None else self.failure_codes.get(op.id)
-                status = status._replace(state=FAILED, reason=self.failures[op.id], exit_code=code)
+                code = status.exit_code if status.exit_code is not None else self.failures.codes.get(op.id)
+                status = status._replace(state=FAILED, reason=self.failures.reasons[op.id], exit_code=code)
             if status.state in ("running", "healthy", "starting", "unhealthy"):
                 self.running_since.setdefault(op.id, now)
             out.append(status)
@@ -154,10 +156,19 @@ class Supervisor(StartSteps):
             done = {s.op.id for s in current if s.present and s.state != FAILED}
             check_ports([op for op in group.ops if op.id not in done], ours)  # PortInUse: one line, exit 1
             self.say(f"group {group.name}: starting {', '.join(op.id for op in group.ops)}")
-            files = [group.file, *group.overrides, *(overrides or {}).get(group.name, [])]
-            files += self._fill(group, options)
-            self._prepare(group)
-            ok = self._start(group, files, options, current)
+            steps = GroupStart(
+                self.engine,
+                self.say,
+                self.failures,
+                StartOptions(options.pull, options.workdir),
+                self.logins,
+                self.secrets,
+                self.clock,
+                self.sleep,
+            )
+            filled, env = steps.fill(group, self._results_for(group, current))
+            files = [group.file, *group.overrides, *(overrides or {}).get(group.name, []), *filled]
+            ok = self._start(group, files, env, steps, current, options)
             ok = self._wait(group.ops, options, last, self._deadline) and ok
             if not ok and options.abort_on_failure:
                 return self._abort()
@@ -165,7 +176,14 @@ class Supervisor(StartSteps):
         self.report(final)
         return 0 if all(succeeded(s) for s in final) else 1
 
-    def _start(self, group: PlannedGroup, files: list, options: UpOptions, current: list[OpStatus]) -> bool:
+    def _results_for(self, group: PlannedGroup, current: list[OpStatus]) -> dict[str, dict]:
+        """Results of the ops whose results the group's files use (read from their logs once they exited)."""
+        needed = {placeholder.op for placeholder in group.runtime.values()}
+        return results_of(self.engine, [s for s in current if s.op.id in needed]) if needed else {}
+
+    def _start(
+        self, group: PlannedGroup, files: list, env: dict, steps: GroupStart, current: list, options: UpOptions
+    ) -> bool:
         """Start the group's ops in dependency order, each once its dependencies reported startup success;
         `current` is what the engine showed just before (each later layer looks again).
 
@@ -196,13 +214,14 @@ class Supervisor(StartSteps):
                     ok = False
                 else:
                     runnable.append(op)
-            runnable = self._log_in(runnable)
-            runnable = self._pull(runnable, files, options, group)
-            runnable = self._fetch(runnable, files, options)
+            runnable = steps.log_in(runnable)
+            runnable = steps.pull(runnable, files, env)
+            runnable = steps.fetch(runnable, files, env, self._deadline)
+            self.seen = None  # the engine has changed: what the supervisor last saw no longer holds
             if runnable:
                 for op in runnable:
                     self.note(op.id, None, "")  # what an earlier run recorded of it no longer holds
-                ok = self._up(runnable, files, options) and ok
+                ok = steps.up(runnable, files, env) and ok
             if layer is not layers[-1]:
                 ok = self._wait(runnable, options, False, self._deadline, started_only=True) and ok
         return ok

@@ -22,12 +22,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from ..results import ResultSpec
-from ..run_plan import Plan, PlannedGroup, PlannedOp
+from ..run_plan import RunPlan, to_json
 
-VERSION = 1
+VERSION = 2  # 2: the plan's ops carry their probe's image
 FAILED, STOPPED = "failed", "stopped"
 
 
@@ -93,11 +91,11 @@ def remove(project: str) -> None:
 # -- what goes in it ------------------------------------------------------------------------
 
 
-def begin(project: str, plan: Plan, job_definition: dict | None) -> None:
+def begin(project: str, plan: RunPlan, job_definition: dict | None) -> None:
     """`up` starts: the plan as it runs now; earlier notes of ops it will start again are dropped by `note`."""
 
     def change(data: dict) -> None:
-        data["plan"] = plan_to_json(plan)
+        data["plan"] = to_json(plan)
         data["job_definition"] = job_definition
         data.setdefault("ops", {})
 
@@ -128,48 +126,3 @@ def note(
         update(project, change)
     except OSError:
         pass
-
-
-def plan_to_json(plan: Plan) -> dict:
-    return {
-        "project": plan.project,
-        "groups": [
-            {
-                "name": g.name,
-                "order": g.order,
-                "file": str(g.file),
-                "ops": [_op_to_json(op) for op in g.ops],
-                "volumes": [_op_to_json(op) for op in g.volumes],
-            }
-            for g in plan.groups
-        ],
-    }
-
-
-def _op_to_json(op: PlannedOp) -> dict:
-    out: dict[str, Any] = op._asdict()
-    out["ports"] = [list(p) for p in op.ports]
-    out["results"] = [[r.key, r.regex, list(r.streams) if r.streams is not None else None] for r in op.results]
-    return out
-
-
-def plan_from_json(data: dict) -> Plan | None:
-    """The plan a record holds; None when it is not one this version wrote."""
-    try:
-        groups = []
-        for g in data["groups"]:
-            ops = tuple(_op_from_json(raw) for raw in g["ops"])
-            volumes = tuple(_op_from_json(raw) for raw in g.get("volumes") or ())
-            groups.append(PlannedGroup(g["name"], g["order"], Path(g["file"]), ops, volumes=volumes))
-        return Plan(data["project"], tuple(groups), {})
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _op_from_json(raw: dict) -> PlannedOp:
-    fields = dict(raw)
-    for key in ("depends", "fetch", "unresolved", "engine_refuses", "host"):
-        fields[key] = tuple(raw.get(key) or ())
-    fields["ports"] = tuple(tuple(p) for p in raw["ports"])
-    fields["results"] = tuple(ResultSpec(k, r, tuple(s) if s is not None else None) for k, r, s in raw["results"])
-    return PlannedOp(**fields)

@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..compose.contract import OVERRIDE_SUFFIX
-from ..engine.docker import Engine, EngineError
-from ..run_plan import Plan, PlanError, PlannedGroup, PlannedOp, read_plan
+from ..engine.protocol import Engine, EngineError
+from ..run_plan import PlanError, PlannedGroup, PlannedOp, RunPlan, from_json
 from . import record
 from .states import OpStatus, statuses_of
 
 
 class Opened(NamedTuple):
-    """A job ready to run: the plan read back from its group files, and what stays in memory only."""
+    """A job ready to run: its run plan, and what stays in memory only."""
 
-    plan: Plan
+    plan: RunPlan
     meta: dict  # the job's meta (GPU memory wishes)
     logins: list  # RegistryLogin from `authentication`
     secrets: dict  # resource credentials by Compose variable
@@ -30,41 +30,37 @@ class Opened(NamedTuple):
 
 
 def open_compiled(result, write_to: Path, job_definition: dict | None) -> Opened:
-    """A compiled job: its group files are written to `write_to` and read back, as `up DIR` would read them."""
-    files = []
-    for name, text in result.group_files():
-        path = write_to / name
-        path.write_text(text, encoding="utf-8")
-        files.append((path, text))
-    return Opened(read_plan(files), result.meta or {}, list(result.logins), result.secrets, job_definition)
+    """A compiled job: the compiler's run plan, its group files written to `write_to` for Compose to read."""
+    plan, files = result.run_plan()
+    for name, text in files:
+        (write_to / name).write_text(text, encoding="utf-8")
+    return Opened(plan.at(write_to), result.meta or {}, list(result.logins), result.secrets, job_definition)
 
 
 def open_directory(directory: Path, project: str | None, warn=lambda line: None) -> Opened:
     """Group files written by `convert -o`, each with its NN-GROUP.override.yaml where the user has one,
     applied as `docker compose -f NN-GROUP.yaml -f NN-GROUP.override.yaml` would; PlanError when there are
     none. Other YAML files there are not run, and `warn` names them."""
-    from ..engine.docker import compose_config
+    from ..compose.codec import is_group_file, override_of
+    from ..compose.plans import read_group_files
+    from ..compose.project import ImportProblem, merged
+    from ..engine.docker import ComposeConfig
 
     files = {p: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.y*ml")) if p.is_file()}
-    # group files carry x-nos2compose (hand edits keep it)
-    groups = [
-        (p, t)
-        for p, t in files.items()
-        if "services:" in t and "x-nos2compose:" in t and not p.name.endswith(OVERRIDE_SUFFIX)
-    ]
+    groups = [(p, t) for p, t in files.items() if is_group_file(p, t)]
     overrides = {}
     for path, _ in groups:
-        override = path.with_name(path.stem + OVERRIDE_SUFFIX)
+        override = override_of(path)
         if override in files:
             try:
-                merged = compose_config([path, override])
-            except EngineError as exc:
-                raise PlanError(f"{override}: Compose cannot merge it with {path.name} ({exc})") from None
-            overrides[path] = (override, merged.get("services") or {})
+                both = merged([str(path), str(override)], ComposeConfig())
+            except ImportProblem as exc:
+                raise PlanError(f"{override}: Compose cannot merge it with {path.name} ({exc.message})") from None
+            overrides[path] = (override, both.get("services") or {})
     for path in files:
         if path not in dict(groups) and path not in {o for o, _ in overrides.values()}:
             warn(f"warning: {path} is neither a group file nor a group file's {OVERRIDE_SUFFIX}: `up` does not run it")
-    plan = read_plan(groups, overrides=overrides)
+    plan = read_group_files(groups, overrides=overrides)
     return Opened(plan._replace(project=project) if project else plan, {}, [], {}, None)
 
 
@@ -86,22 +82,21 @@ def directory_project(directory: Path) -> str | None:
 class Attached(NamedTuple):
     """A job found on the engine: its plan (from the state record, else the containers' labels)."""
 
-    plan: Plan
+    plan: RunPlan
     record: dict  # what the engine cannot hold; {} without a record
-    from_labels: bool  # no record: ops that never got a container are not known
 
 
 def attach(project: str, engine: Engine) -> Attached | None:
     """The job of `project` as the record and the engine know it; None when neither knows it."""
     found = record.read(project)
-    plan = record.plan_from_json(found["plan"]) if found and isinstance(found.get("plan"), dict) else None
+    plan = from_json(found["plan"]) if found and isinstance(found.get("plan"), dict) else None
     if plan is not None:
-        return Attached(plan, found, False)
+        return Attached(plan, found)
     plan = plan_from_labels(project, engine)
-    return Attached(plan, found or {}, True) if plan.groups else None
+    return Attached(plan, found or {}) if plan.groups else None
 
 
-def plan_from_labels(project: str, engine: Engine) -> Plan:
+def plan_from_labels(project: str, engine: Engine) -> RunPlan:
     """What the containers' labels say of the job: its ops, groups and their order, probes and fetchers."""
     rows = engine.containers()
     probes = {c.probe_for: c.service for c in rows if c.probe_for}
@@ -128,7 +123,7 @@ def plan_from_labels(project: str, engine: Engine) -> Plan:
         groups.setdefault(group, []).append(op)
         order.setdefault(group, int(c.group_order) if c.group_order.isdigit() else 0)
     ordered = sorted(groups, key=lambda g: (order[g], g))
-    return Plan(project, tuple(PlannedGroup(g, i, Path(), tuple(groups[g])) for i, g in enumerate(ordered)), {})
+    return RunPlan(project, tuple(PlannedGroup(g, i, Path(), tuple(groups[g])) for i, g in enumerate(ordered)), {})
 
 
 def statuses(attached: Attached, engine: Engine) -> list[OpStatus]:
@@ -138,7 +133,7 @@ def statuses(attached: Attached, engine: Engine) -> list[OpStatus]:
     return with_record(statuses_of(attached.plan.ops, engine.containers()), attached.record.get("ops") or {})
 
 
-def act(engine: Engine, plan: Plan, ops: list[PlannedOp], action: str, timeout: int | None = None) -> None:
+def act(engine: Engine, plan: RunPlan, ops: list[PlannedOp], action: str, timeout: int | None = None) -> None:
     """Stop or restart ops, with their probe sidecars; a stop asked for reads `stopped` from then on."""
     chosen = {op.id for op in ops}
     rows = engine.containers()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ..engine.protocol import Container
 from ..run_plan import PlannedOp
 
 PENDING, STARTING, RUNNING, HEALTHY, UNHEALTHY, COMPLETED, FAILED, STOPPED = (
@@ -23,23 +24,6 @@ PENDING, STARTING, RUNNING, HEALTHY, UNHEALTHY, COMPLETED, FAILED, STOPPED = (
     "stopped",
 )
 ENDED = (COMPLETED, FAILED, STOPPED)
-
-
-class Container(NamedTuple):
-    """One row of `docker compose ps -a --format json`, reduced to what the supervisor reads."""
-
-    service: str
-    state: str  # created, running, restarting, exited, paused, dead, removing
-    health: str  # "", starting, healthy, unhealthy
-    exit_code: int
-    status: str  # Docker's own words, e.g. "Up 3 seconds (healthy)"
-    probe_for: str = ""  # the op id a probe sidecar checks (label io.nosana.probe-for)
-    id: str = ""  # the container id
-    published: tuple[int, ...] = ()  # host ports the engine publishes for it
-    op: str = ""  # labels io.nosana.op, .group, .group-order, .fetch-for: the plan, from the engine alone
-    group: str = ""
-    group_order: str = ""
-    fetch_for: str = ""
 
 
 class OpStatus(NamedTuple):

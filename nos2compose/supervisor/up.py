@@ -6,12 +6,12 @@ and returning its exit status is here, so `up` reads as one short function.
 
 from __future__ import annotations
 
-import json
 import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from ..engine.docker import Engine, gpu_memory_mib
+from ..engine.host import gpu_memory_mib
+from ..engine.protocol import Engine
 from . import record
 from .loop import Interrupted, Supervisor, UpOptions, handle_signals
 from .preflight import PortInUse
@@ -70,23 +70,15 @@ def run_up(
 
 def no_gpu_overrides(plan, directory: Path) -> dict[str, list[Path]]:
     """Per group, a Compose override that drops GPU requests (`!reset`), leaving the group file untouched."""
+    from ..compose.overrides import no_gpu_override
+
     out: dict[str, list[Path]] = {}
     for group in plan.groups:
-        gpu_ops = [op for op in group.ops if op.gpu]
-        if not gpu_ops:
-            continue
-        lines = ["services:"]
-        for op in gpu_ops:
-            lines += [
-                f"  {json.dumps(op.service)}:",
-                "    deploy:",
-                "      resources:",
-                "        reservations:",
-                "          devices: !reset []",
-            ]
-        path = directory / f"no-gpu-{group.order:03d}.yaml"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        out[group.name] = [path]
+        gpu_ops = [op.service for op in group.ops if op.gpu]
+        if gpu_ops:
+            path = directory / f"no-gpu-{group.order:03d}.yaml"
+            path.write_text(no_gpu_override(gpu_ops), encoding="utf-8")
+            out[group.name] = [path]
     return out
 
 

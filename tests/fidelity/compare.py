@@ -431,7 +431,7 @@ def api_flow(project: str, job: dict) -> dict:
 
     engine = DockerEngine(project)
     attached = attach(project, engine)
-    return LocalNode(attached.plan, engine, job).results() if attached is not None else {}
+    return LocalNode(attached.plan, engine, job).reports.results() if attached is not None else {}
 
 
 def _ports(op: dict) -> list[int]:

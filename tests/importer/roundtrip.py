@@ -18,7 +18,7 @@ from typing import Any
 from helpers import run_cli
 from import_helpers import pinned_env, run_import
 
-from nos2compose.layout import service_names
+from nos2compose.compose.layout import service_names
 
 # the node's literal patterns (load/literals.py): ops|global.KEY.PATH and global(s).KEY
 LITERAL = re.compile(r"%%((?:ops|global)\.[^.%\s]+\.[A-Za-z0-9._-]+|globals?\.[^.%\s]+)%%")
@@ -45,11 +45,12 @@ def convert(job_file: Path, tmp: Path, *convert_args: str) -> dict[str, list[str
 
 def import_files(files: list[str]) -> tuple[dict, list[str]]:
     """`nos2compose import FILE...` as a library call (thread-safe: no chdir): (job, warning lines)."""
-    from nos2compose.cli.importing import _expand_directories
+    from nos2compose.engine.docker import ComposeConfig
     from nos2compose.importer import job_from_project, load_project
+    from nos2compose.importer.project_files import expand_directories as _expand_directories
 
     env = {k: v for k, v in pinned_env().items() if v is not None} | {"PATH": os.environ["PATH"]}
-    project = load_project(_expand_directories(files), None, [], [], env=env)
+    project = load_project(_expand_directories(files), None, [], [], ComposeConfig(env))
     job, diags = job_from_project(project)
     assert job is not None, [d.describe() for d in diags.items]
     return job, [d.describe() for d in diags.items]

@@ -10,7 +10,9 @@ import pytest
 from import_helpers import CASES_DIR, need_compose, pinned_env, run_import
 
 from nos2compose.cli.importing import import_command
-from nos2compose.compose.project import ImportProblem, _split_stderr, compose_args, load_project
+from nos2compose.compose.project import ImportProblem, compose_args, load_project
+from nos2compose.engine.docker import ComposeConfig
+from nos2compose.engine.docker import split_stderr as _split_stderr
 
 SIMPLE = """\
 services:
@@ -239,7 +241,7 @@ def test_load_project_returns_composes_json(tmp_path):
         None,
         [],
         [],
-        env={k: v for k, v in pinned_env().items() if v is not None},
+        ComposeConfig({k: v for k, v in pinned_env().items() if v is not None}),
         on_warning=said.append,
     )
     assert project["services"]["web"]["ports"] == [
@@ -256,14 +258,14 @@ def test_load_project_raises_with_composes_first_error_line(tmp_path):
         "echo 'first line of the error' >&2\necho 'second line' >&2\nexit 15\n",
     )
     with pytest.raises(ImportProblem) as caught:
-        load_project([], None, [], [], env=env)
+        load_project([], None, [], [], ComposeConfig(env))
     assert (caught.value.status, caught.value.message) == (2, "first line of the error")
 
 
 def test_output_that_is_not_json_is_a_problem(tmp_path):
     env = fake_docker(tmp_path, "echo 'services: {}'\n")
     with pytest.raises(ImportProblem, match="printed no JSON"):
-        load_project([], None, [], [], env=env)
+        load_project([], None, [], [], ComposeConfig(env))
 
 
 def test_composes_stderr_is_split_into_warnings_and_errors():

@@ -14,15 +14,18 @@ from click.testing import CliRunner
 from import_helpers import need_compose, pinned_env, run_import
 
 from nos2compose.cli.importing import import_command
+from nos2compose.compose import codec
 from nos2compose.compose import contract as c
+from nos2compose.compose.codec import read_probe_test as probe_args
+from nos2compose.engine.docker import ComposeConfig
 from nos2compose.importer import job_from_project, load_project
-from nos2compose.importer.health import probe_args, probe_checks
+from nos2compose.importer.health import probe_checks
 
 PROBE = ["CMD", "sh", "/nos2compose/probe.sh"]
 
 
 def ref(var: str) -> str:
-    return c.reference(var)
+    return codec.reference(var)
 
 
 def labelled(op: str, group: str, order: int, **keys) -> dict:
@@ -301,7 +304,7 @@ def test_compose_reads_a_generated_file_without_the_values_up_fills_in(tmp_path)
     (tmp_path / "compose.yaml").write_text(FILE)
     (tmp_path / ".env").write_text("TAG=1.36\n")
     env = {k: v for k, v in pinned_env().items() if v is not None}
-    project = load_project([str(tmp_path / "compose.yaml")], None, [], [], env=env)
+    project = load_project([str(tmp_path / "compose.yaml")], None, [], [], ComposeConfig(env))
     services = project["services"]
     assert services["p"]["image"] == "busybox:1.36"  # the .env, as in any project
     assert services["p"][c.EXTENSION] == {"results": {"w": "(?<=w: ).*$$"}}

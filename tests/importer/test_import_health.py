@@ -6,7 +6,7 @@ import pytest
 
 from nos2compose.diagnostics import Diagnostics
 from nos2compose.importer.health import NotHttp, apply_healthcheck, check_for, http_probe
-from nos2compose.importer.model import Exposed, RunOp
+from nos2compose.importer.model import DraftOp, Exposed
 
 
 def check(test: list[str], names=frozenset()) -> tuple[int, dict]:
@@ -111,8 +111,8 @@ def test_curl_without_fail_and_with_redirects_is_noted():
     ]
 
 
-def _apply(hc: dict, exposed=(8080,)) -> tuple[RunOp, Diagnostics]:
-    op = RunOp(id="web", image="x", expose=[Exposed(p) for p in exposed])
+def _apply(hc: dict, exposed=(8080,)) -> tuple[DraftOp, Diagnostics]:
+    op = DraftOp(id="web", image="x", expose=[Exposed(p) for p in exposed])
     diags = Diagnostics()
     apply_healthcheck("web", hc, op, {"web"}, diags)
     return op, diags

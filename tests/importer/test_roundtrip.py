@@ -17,7 +17,7 @@ from helpers import CORPUS, FIXTURES, compose_config_errors, need, run_cli
 from import_helpers import need_compose, network_verdicts, run_import
 from roundtrip import LOSSES, convert, difference, import_files, losses, normal_form, without_losses
 
-from nos2compose.layout.naming import project_name
+from nos2compose.compose.naming import project_name
 
 JOBS = sorted(CORPUS.glob("*.json")) if CORPUS.is_dir() else []
 CASES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())

@@ -327,7 +327,7 @@ def check_mutation(case: dict) -> None:
 def check_compile(example: dict) -> None:
     """compile_job never raises for bad input (README: library use), nor do the emitters for a job it took."""
     from nos2compose.compiler import Options, compile_job
-    from nos2compose.layout import PlanOptions
+    from nos2compose.compose.layout import PlanOptions
 
     result = compile_job(example["job"], Options(name="job", plan=PlanOptions(health_probe=example["probe"])))
     if result.ok:

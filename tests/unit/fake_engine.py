@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nos2compose.supervisor.states import Container
+from nos2compose.engine.protocol import Container
 
 
 class FakeEngine:
@@ -30,12 +30,14 @@ class FakeEngine:
         self.stopped_services: set[str] = set()
         self.stopped = False
         self.calls: list[tuple] = []
+        self.envs: list[dict] = []  # the environment each `up` gave Compose
         self.now = 0.0
 
     def preflight(self, need_gpu_for):
         self.calls.append(("preflight", tuple(need_gpu_for)))
 
-    def up(self, files, pull, services=None):
+    def up(self, files, pull, services=None, env=None):
+        self.envs.append(dict(env or {}))
         name = Path(files[0]).stem
         self.ups.append(name)
         if name in self.fail_up:
@@ -63,7 +65,7 @@ class FakeEngine:
     def missing_images(self, images):
         return {image for image in images if image in self.missing}
 
-    def pull(self, files, services):
+    def pull(self, files, services, env=None):
         self.calls.append(("pull", tuple(services)))
         for image, said in self.unpullable.items():
             if any(self.images.get(service) == image for service in services):

@@ -16,7 +16,8 @@ from fake_engine import FakeEngine
 from nos2compose.api.machine import expose_id, validation_errors
 from nos2compose.api.node import LocalNode
 from nos2compose.api.words import TaskError
-from nos2compose.run_plan import Plan, PlannedGroup, PlannedOp
+from nos2compose.run_plan import PlannedGroup, PlannedOp
+from nos2compose.run_plan import RunPlan as Plan
 from nos2compose.supervisor import record
 
 RUN = [(0, "running", "", 0)]
@@ -130,11 +131,11 @@ def test_stopping_the_last_group_ends_the_flow():
     assert node.active_group() is None and node.group_ops("current") == {}
     # over, as on a node: nothing is active, a restart is refused
     assert code_of(lambda: node.restart_group("serve")) == "GROUP_NOT_ACTIVE"
-    flow = node.results()
+    flow = node.reports.results()
     assert flow["status"] == "success" and flow["endTime"] is not None and flow["secrets"] == {}
     by_op = {o["operationId"]: o for o in flow["opStates"]}
     assert by_op["web"]["status"] == "stopped" and by_op["web"]["exitCode"] == 137
-    assert node.endpoints() is None
+    assert node.reports.endpoints() is None
 
 
 def test_move_to_another_group():
@@ -159,7 +160,7 @@ def test_stop_job_expires_it():
     node.stop_job()
     assert [set(services) for services in acted(engine, "stop")] == [{"web", "worker"}]  # not what had ended
     assert node.ops() == {"prepare": "finished", "web": "stopped", "worker": "stopped"}
-    flow = node.results()
+    flow = node.reports.results()
     assert flow["status"] == "success" and flow["endTime"] is not None
     by_op = {o["operationId"]: o for o in flow["opStates"]}
     assert by_op["worker"]["status"] == "success"  # an expired job's ops end `success`
@@ -176,14 +177,14 @@ def test_stop_job_ends_ops_that_had_not_begun():
     node, _ = make([("a", [op("one", "a")]), ("b", [op("two", "b")])], {"one": RUN, "two": RUN}, started=["one"])
     node.stop_job()
     assert node.ops() == {"one": "stopped", "two": "stopped"}
-    two = node.results()["opStates"][1]
+    two = node.reports.results()["opStates"][1]
     assert (two["status"], two["exitCode"], two["startTime"]) == ("success", 0, None) and two["endTime"] > 0
 
 
 def test_flow_state_while_it_runs():
     definition = {"ops": [{"id": "prepare"}, {"id": "web"}, {"id": "worker"}]}
     node, _ = two_groups(definition=definition)
-    flow = node.results()
+    flow = node.reports.results()
     assert list(flow) == ["status", "startTime", "endTime", "secrets", "opStates"]
     assert flow["status"] == "running" and flow["endTime"] is None
     prepare, web, _ = flow["opStates"]
@@ -208,7 +209,7 @@ def test_flow_state_while_it_runs():
         "p": {key: {"opID": "web", "port": 80, "url": "http://127.0.0.1:8080", "status": "ONLINE"}},
         "urlmode": "public",
     }
-    assert node.endpoints() == {"urls": flow["secrets"]["p"], "status": "ONLINE"}
+    assert node.reports.endpoints() == {"urls": flow["secrets"]["p"], "status": "ONLINE"}
 
 
 def test_expose_ids_are_the_sdks():
@@ -222,18 +223,18 @@ def test_endpoint_states():
         [("a", [op("api", "a", True, [(8000, 8000)]), op("plain", "a", False, [(9000, 9000)])])],
         {"api": [(0, "running", "starting", 0)], "plain": RUN},
     )
-    found = node.endpoints()
+    found = node.reports.endpoints()
     assert found["status"] == "OFFLINE"
     assert sorted(v["status"] for v in found["urls"].values()) == ["OFFLINE", "UNKNOWN"]
     node, _ = make([("a", [op("task", "a")])], {"task": RUN})
-    assert node.endpoints() is None  # exposes nothing
+    assert node.reports.endpoints() is None  # exposes nothing
 
 
 def test_an_op_that_could_not_run_reads_failed_with_a_node_error():
     node, _ = make([("a", [op("one", "a"), op("two", "a")])], {"one": RUN, "two": RUN}, started=["one"])
     record.note("p", "two", record.FAILED, 'Unresolved literal: "%%ops.x.host%%"', exit_code=0)
     assert node.ops()["two"] == "failed"  # it never ran, whatever exit code the node gives it
-    two = node.results()["opStates"][1]
+    two = node.reports.results()["opStates"][1]
     assert (two["status"], two["exitCode"]) == ("failed", 0)
     assert two["startTime"] == two["endTime"] and two["endTime"] > 0
     assert two["logs"] == [{"type": "nodeerr", "log": 'Unresolved literal: "%%ops.x.host%%"', "timestamp": ""}]
@@ -243,7 +244,7 @@ def test_a_create_volume_op_is_done_once_its_group_has_begun():
     volume = PlannedOp("vol", "vol", "a", False, (), False, volume="cache", host=("one",))
     node, engine = make([("a", [volume, op("one", "a")])], {"one": RUN}, started=["one"])
     assert node.ops() == {"vol": "finished", "one": "running"}
-    state = node.results()["opStates"][0]
+    state = node.reports.results()["opStates"][0]
     assert (state["status"], state["exitCode"], state["providerId"], state["logs"]) == ("success", 0, None, [])
     node.stop_op("a", "vol")  # nothing of its own to stop
     assert acted(engine, "stop") == []
@@ -251,7 +252,7 @@ def test_a_create_volume_op_is_done_once_its_group_has_begun():
 
 def test_info_frame():
     node, _ = two_groups()
-    info = node.info()
+    info = node.reports.info()
     assert list(info) == ["status", "startTime", "endTime", "secrets", "errors", "opStates", "operations"]
     assert info["errors"] == []
     assert all("logs" not in o and "providerId" not in o for o in info["opStates"])
@@ -261,13 +262,13 @@ def test_info_frame():
         "currentGroupStatus": {"web": "running", "worker": "running"},
     }
     node.stop_group("serve")
-    assert node.info()["operations"]["currentGroupStatus"] == {}
-    assert "currentGroup" not in node.info()["operations"]  # undefined on the node: left out of its JSON
+    assert node.reports.info()["operations"]["currentGroupStatus"] == {}
+    assert "currentGroup" not in node.reports.info()["operations"]  # undefined on the node: left out of its JSON
 
 
 def test_node_info_shape():
     node, _ = two_groups()
-    info = node.node_info()
+    info = node.reports.node_info()
     assert list(info) == ["node", "uptime", "state", "info"]
     assert info["state"] == "RUNNING_JOB" and info["uptime"].endswith("Z")
     assert set(info["info"]) == {
@@ -284,7 +285,7 @@ def test_node_info_shape():
     assert "ip" not in info["info"]["network"]  # the node leaves its address out
     assert info["info"]["cpu"]["logical_cores"] >= 1 and info["info"]["ram_mb"] > 0
     node.stop_group("serve")
-    assert node.node_info()["state"] == "OTHER"
+    assert node.reports.node_info()["state"] == "OTHER"
 
 
 def test_validation_errors_in_the_validators_shape():

@@ -6,7 +6,7 @@ from helpers import job, run_op
 from recipe import commands, header_lines, variables
 
 from nos2compose.compiler import Options, compile_job
-from nos2compose.layout import PlanOptions
+from nos2compose.compose.layout import PlanOptions
 
 
 def _headers(definition: dict, plan: PlanOptions = PlanOptions()) -> dict[str, list[str]]:

@@ -6,7 +6,8 @@ import inspect
 
 from fake_engine import FakeEngine
 
-from nos2compose.engine.docker import DockerEngine, Engine
+from nos2compose.engine.docker import DockerEngine
+from nos2compose.engine.protocol import Engine
 
 
 def _methods(cls) -> dict[str, list[str]]:

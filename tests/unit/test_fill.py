@@ -6,7 +6,7 @@ import pytest
 
 
 def test_filling_results_splices_chunks_pairs_and_objects():
-    from nos2compose.compose.contract import Placeholder
+    from nos2compose.model import Placeholder
     from nos2compose.supervisor.fill import Unfilled, value_of
 
     results = {

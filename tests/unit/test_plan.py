@@ -5,7 +5,7 @@ from __future__ import annotations
 from helpers import job, run_op
 
 from nos2compose.compiler import Options, compile_job
-from nos2compose.layout.naming import project_name, service_names
+from nos2compose.compose.naming import project_name, service_names
 
 
 def test_project_and_service_names():

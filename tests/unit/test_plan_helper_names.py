@@ -6,8 +6,8 @@ from __future__ import annotations
 from helpers import job, run_op
 
 from nos2compose.compiler import Options, compile_job
-from nos2compose.layout import PlanOptions
-from nos2compose.layout.naming import service_names
+from nos2compose.compose.layout import PlanOptions
+from nos2compose.compose.naming import service_names
 
 HF = {"type": "HF", "repo": "org/model", "target": "/m"}
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import multiprocessing
 
 from nos2compose.results import ResultSpec
-from nos2compose.run_plan import Plan, PlannedGroup, PlannedOp
+from nos2compose.run_plan import PlannedGroup, PlannedOp, from_json
+from nos2compose.run_plan import RunPlan as Plan
 from nos2compose.supervisor import record
 
 
@@ -30,7 +31,7 @@ def _plan() -> Plan:
 def test_the_plan_comes_back_as_it_was_written(tmp_path, monkeypatch):
     monkeypatch.setenv("NOS2COMPOSE_STATE_DIR", str(tmp_path))
     record.begin("proj", _plan(), {"ops": []})
-    back = record.plan_from_json(record.read("proj")["plan"])
+    back = from_json(record.read("proj")["plan"])
     assert back.ops == _plan().ops and back.project == "proj"
     assert record.read("proj")["job_definition"] == {"ops": []}
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from nos2compose.engine.protocol import Container
 from nos2compose.run_plan import PlannedOp
-from nos2compose.supervisor.states import Container, op_status, with_record
+from nos2compose.supervisor.states import op_status, with_record
 
 OP = PlannedOp("web", "web", "g", False, ((80, 80),), False)
 

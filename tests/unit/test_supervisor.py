@@ -9,9 +9,10 @@ from pathlib import Path
 
 from fake_engine import FakeEngine
 
-from nos2compose.run_plan import Plan, PlannedGroup, PlannedOp
+from nos2compose.engine.protocol import Container
+from nos2compose.run_plan import PlannedGroup, PlannedOp
+from nos2compose.run_plan import RunPlan as Plan
 from nos2compose.supervisor.loop import Supervisor, UpOptions
-from nos2compose.supervisor.states import Container
 
 
 def op(op_id, group, check=False, ports=(), depends=()):
@@ -115,7 +116,7 @@ def test_engine_refusing_a_group_fails_its_ops_and_goes_on():
     assert any(
         line.startswith("a  x: failed (image ") and "pull access denied for nosuch/image" in line for line in lines
     )
-    assert sup.failure_codes["x"] == 2
+    assert sup.failures.codes["x"] == 2
 
 
 def test_a_missing_image_fails_only_its_op_and_its_siblings_run():
@@ -124,7 +125,7 @@ def test_a_missing_image_fails_only_its_op_and_its_siblings_run():
     )
     assert sup.up(UpOptions(detach=True)) == 1
     assert "here" in engine.started and "gone" not in engine.started
-    assert sup.failure_codes["gone"] == 2  # the node's exit code for an image it cannot pull
+    assert sup.failures.codes["gone"] == 2  # the node's exit code for an image it cannot pull
     assert any(line.startswith("g  gone: failed (image ") and "No such image: gone-image" in line for line in lines)
 
 
@@ -161,9 +162,13 @@ def test_a_probe_sidecar_found_on_the_engine_gives_the_op_its_health():
     containers = [Container("api", "running", "", 0, ""), Container("api-probe", "running", "healthy", 0, "", "api")]
     (status,) = statuses_of([api], containers)
     assert status.state == "healthy" and status.op.probe == "api-probe"
-    assert PS_FORMAT.count("{{json (.Label") == 5
-    row = '{"Service": "a-probe", "State": "running", "Labels": "io.nosana.probe-for=a,b,plain=1"}\t"a,b"\t""\t""\t"a,b"\t""'
-    assert parse_ps(row)[0].probe_for == "a,b"
+    assert PS_FORMAT.count("{{json (.Label") == 6  # the service, then each label the codec reads
+    row = (
+        '{"State": "running", "Status": "Up 2 seconds (healthy)", "Labels": "io.nosana.probe-for=a,b,plain=1"}'
+        '\t"a-probe"\t""\t""\t""\t"a,b"\t""'
+    )
+    (found,) = parse_ps(row)
+    assert (found.service, found.probe_for, found.health) == ("a-probe", "a,b", "healthy")
 
 
 def test_stop_if_dependent_stops_stops_the_op_when_its_dependency_ends():
@@ -187,7 +192,7 @@ def test_up_again_does_not_rerun_a_finished_task_beside_a_failed_one():
     assert sup.up(UpOptions(detach=True)) == 1
     calls = []
     original = engine.up
-    engine.up = lambda files, pull, services=None: (calls.append(services), original(files, pull, services))
+    engine.up = lambda files, pull, services=None, env=None: (calls.append(services), original(files, pull, services))
     again = Supervisor(sup.plan, engine, lines.append, clock=lambda: engine.now, sleep=lambda s: None)
     again.up(UpOptions(detach=True))
     assert calls == [["bad"]]

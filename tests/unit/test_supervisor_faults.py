@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from fake_engine import FakeEngine
 
-from nos2compose.run_plan import Plan, PlannedGroup, PlannedOp
+from nos2compose.engine.protocol import Container
+from nos2compose.run_plan import PlannedGroup, PlannedOp
+from nos2compose.run_plan import RunPlan as Plan
 from nos2compose.supervisor.loop import Supervisor, UpOptions
 from nos2compose.supervisor.preflight import PortInUse, pull_problem
 from nos2compose.supervisor.progress import Progress
-from nos2compose.supervisor.states import Container, OpStatus
+from nos2compose.supervisor.states import OpStatus
 
 RUN = [(0, "running", "", 0)]
 TASK = [(0, "running", "", 0), (1, "exited", "", 0)]

@@ -1,6 +1,7 @@
-"""Planning: everything decided about a job before a file is written (names, ports, helpers, variables).
+"""The job laid out as a Compose project: everything decided before a file is written (service names, host
+ports, helper services, cache volumes, variables, file names).
 
-`plan_job` owns every name a generated file uses; emit/ only renders what it decided.
+`plan_job` owns every name a generated file uses; the emitter only renders what it decided.
 """
 
 from __future__ import annotations
@@ -8,14 +9,62 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from ..compose import contract
-from ..compose.contract import Placeholder
-from ..model import Job, VolumeOp
+from ..model import Job, Placeholder, Resource, RunOp, VolumeOp
+from . import codec
 from .naming import service_names, unique
 from .ports import PortProblem, host_ports
-from .types import Fetcher, HealthTiming, Layout
 
 __all__ = ["HealthTiming", "Layout", "PlanOptions", "PortProblem", "plan_job", "service_names"]
+
+
+class HealthTiming(NamedTuple):
+    """How Docker runs the probe. Docker 20.10 refuses start_interval, so the interval itself
+    is short: a service that becomes healthy is noticed within about 2 s on every engine."""
+
+    interval: str = "1s"
+    timeout: str = "10s"
+    retries: int = 3
+    # The node probes until the checks pass, with no limit; here failures during the
+    # first hour do not count, and the first success ends the start period.
+    start_period: str = "1h"
+
+
+class Fetcher(NamedTuple):
+    """An init service that fetches one resource of an op into its cache volume."""
+
+    service: str
+    n: int  # the resource's position in the op's resources, 1-based
+    resource: Resource
+    cache: str  # the shared cache volume
+
+
+class Layout(NamedTuple):
+    services: dict[str, str]  # op id -> service name
+    ports: dict[tuple[str, int], int]  # (op id, container port) -> host port
+    members: dict[str, list[RunOp]]  # groups that run something, in order, with their ops
+    files: dict[str, str]  # group -> its file's name (NN-GROUP.yaml), sorting in group order
+    probes: dict[str, str]  # op id -> its probe sidecar's service (--health-probe sidecar)
+    fetchers: dict[str, tuple[Fetcher, ...]]  # op id -> the init services fetching its resources
+    mounted: dict[str, str]  # resource target -> a host directory that already holds it (--resource-dir)
+    variables: dict[Placeholder, str]  # result placeholder -> the Compose variable `up` fills in
+    secret_variables: dict[tuple[str, int, str], str]  # (op id, resource n, fetcher env) -> Compose variable
+    volume_ops: dict[str, tuple]  # run group -> the create-volume ops (VolumeOp) its file stands for
+    timing: HealthTiming = HealthTiming()
+    probe_image: str = ""
+    fetch_image: str = "python:3.12-alpine"
+    ollama_image: str | None = None  # None: the op's own image
+
+    def gate(self, op: RunOp) -> str:
+        """The service whose health says the op is ready: its probe sidecar if it has one."""
+        return self.probes.get(op.id, self.services[op.id])
+
+    @property
+    def run_groups(self) -> tuple[str, ...]:
+        return tuple(self.members)
+
+    def cache_of(self, op: RunOp, n: int) -> str | None:
+        """The cache volume mounted for the op's n-th resource; None when a host directory stands in for it."""
+        return next((f.cache for f in self.fetchers.get(op.id, ()) if f.n == n), None)
 
 
 class PlanOptions(NamedTuple):
@@ -46,7 +95,7 @@ def plan_job(
         mounted=mounted,
         variables=variable_names([*placeholders, *(p for op in job.run_ops for p in op.expose_from)]),
         secret_variables={
-            (op.id, n, env): contract.secret_variable(op.id, n, env)
+            (op.id, n, env): codec.secret_variable(op.id, n, env)
             for op in job.run_ops
             for n, r in enumerate(op.resources, 1)
             for env, _ in r.secrets
@@ -66,7 +115,7 @@ def variable_names(placeholders: list[Placeholder]) -> dict[Placeholder, str]:
     for p in placeholders:
         if p in out:
             continue
-        out[p] = unique(p.variable_base(), taken, "_")
+        out[p] = unique(codec.variable_base(p), taken, "_")
     return out
 
 
@@ -79,10 +128,10 @@ def fetcher_names(
     return {
         op.id: tuple(
             Fetcher(
-                unique(contract.fetch_service(names[op.id], n), taken, "-"),
+                unique(codec.fetch_service(names[op.id], n), taken, "-"),
                 n,
                 r,
-                contract.cache_volume(r.kind, r.keyed),
+                codec.cache_volume(r.kind, r.keyed),
             )
             for n, r in enumerate(op.resources, 1)
             if r.target not in mounted
@@ -97,7 +146,7 @@ def probe_names(job: Job, names: dict[str, str], taken: set[str]) -> dict[str, s
     out = {}
     for op in job.run_ops:
         if op.has_health_checks:
-            out[op.id] = unique(contract.probe_service(names[op.id]), taken, "-")
+            out[op.id] = unique(codec.probe_service(names[op.id]), taken, "-")
     return out
 
 

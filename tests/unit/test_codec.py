@@ -1,4 +1,4 @@
-"""The contract of generated files: what emit writes, runtime reads back, and nothing a job writes can pass for it."""
+"""The codec of generated files: what the emitter writes reads back the same, and nothing a job writes can pass for it."""
 
 from __future__ import annotations
 
@@ -6,27 +6,25 @@ import yaml
 from helpers import job, run_op
 
 from nos2compose.compiler import Options, compile_job
-from nos2compose.compose import contract
-from nos2compose.compose.contract import Placeholder
-from nos2compose.layout import PlanOptions
-from nos2compose.run_plan import read_plan
+from nos2compose.compose import codec, contract
+from nos2compose.compose.layout import PlanOptions
+from nos2compose.compose.plans import read_group_files as read_plan
+from nos2compose.model import SPLICES, Placeholder
 
 
 def test_placeholders_round_trip_through_their_record():
-    for splice in contract.SPLICES:
+    for splice in SPLICES:
         p = Placeholder("op.1", "key-x", splice)
-        assert Placeholder.from_record(p.record()) == p
-    assert Placeholder.from_record({"op": "a", "key": "k", "splice": "bogus"}) is None
-    assert Placeholder.from_record("not a record") is None
+        assert codec.read_placeholder(codec.placeholder_record(p)) == p
+    assert codec.read_placeholder({"op": "a", "key": "k", "splice": "bogus"}) is None
+    assert codec.read_placeholder("not a record") is None
 
 
 def test_references_are_generated_variables_only_and_never_escaped_text():
     text = "a ${N2C_X:?set by nos2compose up} b ${N2C_V?set} $${N2C_Y} c $$${N2C_Z} ${HOME} $N2C_W"
-    assert contract.references(text) == ["N2C_X", "N2C_V", "N2C_Z"]
-    assert (
-        contract.substitute(text, lambda v: "<" + v + ">") == "a <N2C_X> b <N2C_V> $${N2C_Y} c $$<N2C_Z> ${HOME} $N2C_W"
-    )
-    assert contract.reference("N2C_A") == "${N2C_A?set by nos2compose up}"
+    assert codec.references(text) == ["N2C_X", "N2C_V", "N2C_Z"]
+    assert codec.substitute(text, lambda v: "<" + v + ">") == "a <N2C_X> b <N2C_V> $${N2C_Y} c $$<N2C_Z> ${HOME} $N2C_W"
+    assert codec.reference("N2C_A") == "${N2C_A?set by nos2compose up}"
 
 
 def test_what_emit_writes_runtime_reads_back(tmp_path):
@@ -65,8 +63,8 @@ def test_what_emit_writes_runtime_reads_back(tmp_path):
     assert doc["services"]["second-probe"]["labels"][contract.PROBE_FOR_LABEL] == "second"
     assert doc["services"]["second-fetch-1"]["labels"][contract.FETCH_FOR_LABEL] == "second"
     variables = set(doc[contract.EXTENSION][contract.RUNTIME_KEY])
-    assert {v for item in svc["command"] for v in contract.references(item)} <= variables
-    assert contract.references(svc["environment"]["P"])[0] in variables
+    assert {v for item in svc["command"] for v in codec.references(item)} <= variables
+    assert codec.references(svc["environment"]["P"])[0] in variables
 
 
 def test_job_text_that_looks_like_a_reference_stays_text():
@@ -74,7 +72,7 @@ def test_job_text_that_looks_like_a_reference_stays_text():
     hostile = ["${HOME}", "\x00n2c:HOME\x00", "${N2C_FIRST_PORT:?set by nos2compose up}"]
     op = run_op("a", cmd=hostile, env={"E": hostile[2]}, work_dir="/w${HOME}")
     text = compile_job(job(op), Options(name="p")).single_file()
-    assert contract.references(text) == []
+    assert codec.references(text) == []
     assert "$${HOME}" in text and "/w$${HOME}" in text
 
 

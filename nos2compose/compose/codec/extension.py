@@ -1,0 +1,214 @@
+"""The x-nos2compose blocks: a file's (job, groups, where run-time values go) and a service's (results,
+stop_if_dependent_stops, objects merged into the environment, what fails an op before it starts)."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from ...model import SPLICES, Placeholder, RunOp, Template
+from ...results import ResultSpec
+from .. import contract as c
+
+# -- x-nos2compose: the file ------------------------------------------------------------------------
+
+
+class FileMeta(NamedTuple):
+    """What a file's top-level x-nos2compose says."""
+
+    job: str | None = None
+    source: str | None = None
+    groups: tuple[str, ...] = ()  # the single file: every group, in run order; a group file: its own group
+    group: str | None = None  # a group file's group
+    order: int | None = None  # a group file's position in the run order
+    runtime: dict[str, Placeholder] = {}  # noqa: RUF012 (never mutated)  variable -> the result it stands for
+    secrets: tuple[str, ...] = ()  # variables `up` fills with credentials
+    volume_ops: dict[str, tuple[str, str]] = {}  # noqa: RUF012  create-volume op id -> (group, volume name)
+
+    @property
+    def variables(self) -> set[str]:
+        return set(self.runtime) | set(self.secrets)
+
+
+def file_meta(
+    job: str,
+    source: str,
+    groups: list[str] | None = None,
+    group: str | None = None,
+    order: int | None = None,
+    volume_ops=(),
+) -> dict:
+    """The top-level x-nos2compose of a file: the single file names its groups; a group file its group and order.
+    `volume_ops`: the create-volume ops (model.VolumeOp) the file stands for."""
+    meta: dict = {c.JOB_KEY: job}
+    if groups is not None:
+        meta.update({c.SOURCE_KEY: source, c.GROUPS_KEY: list(groups)})
+    else:
+        meta.update({c.GROUP_KEY: group, c.ORDER_KEY: order, c.SOURCE_KEY: source})
+    if volume_ops:
+        meta[c.CREATE_VOLUMES_KEY] = {op.id: {"group": op.group, "name": op.name} for op in volume_ops}
+    return meta
+
+
+def with_variables(meta: dict, runtime: dict[str, Placeholder], secrets: list[str]) -> dict:
+    """The file's meta with the generated variables it uses: results (`runtime`) and credentials (names only)."""
+    if runtime:
+        meta = {**meta, c.RUNTIME_KEY: {var: placeholder_record(p) for var, p in runtime.items()}}
+    if secrets:
+        meta = {**meta, c.SECRETS_KEY: sorted(secrets)}
+    return meta
+
+
+def has_meta(doc: Any) -> bool:
+    return isinstance(doc, dict) and isinstance(doc.get(c.EXTENSION), dict)
+
+
+def read_file_meta(doc: Any) -> FileMeta:
+    """The top-level x-nos2compose of a Compose document (a hand edit may have broken any part of it)."""
+    meta = doc.get(c.EXTENSION) if isinstance(doc, dict) else None
+    if not isinstance(meta, dict):
+        return FileMeta()
+    groups = meta.get(c.GROUPS_KEY)
+    groups = tuple(str(g) for g in groups) if isinstance(groups, list) else ()
+    group = meta.get(c.GROUP_KEY)
+    runtime = meta.get(c.RUNTIME_KEY) if isinstance(meta.get(c.RUNTIME_KEY), dict) else {}
+    secrets = meta.get(c.SECRETS_KEY) if isinstance(meta.get(c.SECRETS_KEY), list) else []
+    volumes = meta.get(c.CREATE_VOLUMES_KEY) if isinstance(meta.get(c.CREATE_VOLUMES_KEY), dict) else {}
+    return FileMeta(
+        job=meta.get(c.JOB_KEY) if isinstance(meta.get(c.JOB_KEY), str) else None,
+        source=meta.get(c.SOURCE_KEY) if isinstance(meta.get(c.SOURCE_KEY), str) else None,
+        groups=groups or ((str(group),) if isinstance(group, str) else ()),
+        group=None if group is None else str(group),
+        order=_whole_number(meta.get(c.ORDER_KEY)),
+        runtime={str(v): p for v, p in ((v, read_placeholder(r)) for v, r in runtime.items()) if p},
+        secrets=tuple(str(s) for s in secrets),
+        volume_ops={
+            str(op): (str(v.get("group", op)), str(v["name"]))
+            for op, v in volumes.items()
+            if isinstance(v, dict) and isinstance(v.get("name"), str)
+        },
+    )
+
+
+def _whole_number(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def placeholder_record(p: Placeholder) -> dict:
+    """How a placeholder is written under x-nos2compose.runtime."""
+    return {"op": p.op, "key": p.key, "splice": p.splice}
+
+
+def read_placeholder(value: Any) -> Placeholder | None:
+    """The placeholder a runtime record stands for; None when the record is not one (a hand edit)."""
+    if not isinstance(value, dict):
+        return None
+    op, key, splice = value.get("op"), value.get("key"), value.get("splice", "text")
+    if not (isinstance(op, str) and isinstance(key, str) and splice in SPLICES):
+        return None
+    return Placeholder(op, key, splice)
+
+
+# -- x-nos2compose: a service -------------------------------------------------------------------------
+
+
+class ServiceExtras(NamedTuple):
+    """What a service's x-nos2compose says: what the supervisor needs that Compose has no key for."""
+
+    results: tuple[ResultSpec, ...] = ()
+    stop_if_dependent_stops: bool = False
+    environment_from: tuple[str, ...] = ()  # "${VAR}" references of objects merged into the environment
+    unresolved: tuple[str, ...] = ()  # the node's messages for literals it cannot resolve: fails at its start
+    engine_refuses: tuple[str, ...] = ()  # Docker refuses the node's container for it: fails, exit code 2
+
+
+def service_extension(op: RunOp) -> dict:
+    """The op's x-nos2compose block ({} when it needs none)."""
+    out: dict = {}
+    if op.results:
+        out[c.RESULTS_KEY] = {
+            r.key: {"regex": r.regex, **({"logType": list(r.streams)} if r.streams is not None else {})}
+            for r in op.results
+        }
+    if op.stop_if_dependent_stops:
+        out[c.STOP_IF_DEPENDENT_STOPS_KEY] = True
+    if op.env_from:
+        out[c.ENVIRONMENT_FROM_KEY] = [Template([p]) for p in op.env_from]
+    if op.unresolved:
+        out[c.UNRESOLVED_KEY] = list(op.unresolved)
+    if op.engine_refuses:
+        out[c.ENGINE_REFUSES_KEY] = list(op.engine_refuses)
+    return out
+
+
+def extension_of(service: Any) -> dict:
+    found = service.get(c.EXTENSION) if isinstance(service, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def keep_extension(merged: Any, written: Any) -> dict:
+    """A service as Compose merged it with an override (which drops x- keys), with its x-nos2compose back."""
+    return {**(merged or {}), c.EXTENSION: extension_of(written)}
+
+
+def read_service_extension(service: Any) -> ServiceExtras:
+    ext = extension_of(service)
+    return ServiceExtras(
+        results=read_result_specs(ext.get(c.RESULTS_KEY)),
+        stop_if_dependent_stops=ext.get(c.STOP_IF_DEPENDENT_STOPS_KEY) is True,
+        environment_from=_texts(ext.get(c.ENVIRONMENT_FROM_KEY)),
+        unresolved=_texts(ext.get(c.UNRESOLVED_KEY)),
+        engine_refuses=_texts(ext.get(c.ENGINE_REFUSES_KEY)),
+    )
+
+
+def environment_from(ext: dict) -> list:
+    """A service extension's environment_from entries, as they stand."""
+    found = ext.get(c.ENVIRONMENT_FROM_KEY) if isinstance(ext, dict) else None
+    return list(found) if isinstance(found, list) else []
+
+
+def with_environment_from(ext: dict, entries: list) -> dict:
+    """The extension with its environment_from replaced (kept as it is when `entries` is empty)."""
+    return {**ext, c.ENVIRONMENT_FROM_KEY: entries} if entries else dict(ext)
+
+
+def read_result_specs(raw: Any) -> tuple[ResultSpec, ...]:
+    """x-nos2compose.results ({key: {regex, logType?}}, or {key: regex}) as ResultSpecs."""
+    if not isinstance(raw, dict):
+        return ()
+    out = []
+    for key, spec in raw.items():
+        if isinstance(spec, str):
+            out.append(ResultSpec(str(key), spec))
+        elif isinstance(spec, dict) and isinstance(spec.get("regex"), str):
+            streams = spec.get("logType")
+            streams = tuple(str(s) for s in streams) if isinstance(streams, list) else None
+            out.append(ResultSpec(str(key), spec["regex"], streams))
+    return tuple(out)
+
+
+def result_problems(ext: dict) -> list[tuple[tuple, str]]:
+    """(path under the extension, message) for each result read_result_specs leaves out or reads as a plain
+    regex: not a regex or {regex, logType}, or a logType of no stream."""
+    raw = ext.get(c.RESULTS_KEY) if isinstance(ext, dict) else None
+    out = []
+    for key, spec in raw.items() if isinstance(raw, dict) else ():
+        if isinstance(spec, dict) and isinstance(spec.get("regex"), str):
+            if spec.get("logType") == []:
+                out.append(
+                    (
+                        (c.RESULTS_KEY, key, "logType"),
+                        f"result {key} reads no stream nos2compose knows (convert keeps stdout and stderr only): "
+                        "written as a plain regex, which reads every stream",
+                    )
+                )
+        elif not isinstance(spec, str):
+            out.append(((c.RESULTS_KEY, key), f"result {key} is not a regex or {{regex, logType}}: left out"))
+    return out
+
+
+def _texts(found: Any) -> tuple[str, ...]:
+    return tuple(str(m) for m in found) if isinstance(found, list) else ()
