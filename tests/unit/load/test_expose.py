@@ -80,6 +80,8 @@ def test_a_range_is_a_strict_rule_in_the_raw_job():
 def test_a_port_inside_a_range_already_exposed_is_exposed_twice():
     _, diags = read(["8000-8010", 8005])
     assert [d.message for d in diags.errors] == ["port 8005 is exposed twice by this op (ports must be unique)"]
+    _, diags = read([8005, "8000-8010"])  # and a range covering a port already exposed
+    assert [d.message for d in diags.errors] == ["port 8005 is exposed twice by this op (ports must be unique)"]
 
 
 def test_a_backwards_or_too_high_range_is_an_error():

@@ -93,6 +93,11 @@ def test_global_values_are_the_fallbacks_of_every_op():
     assert not diags.items
 
 
+def test_an_unknown_global_key_is_warned_about():
+    _, diags = load(job(run_op("a"), **{"global": {"image": "g", "timezone": "UTC"}}))
+    assert [(d.severity, d.path) for d in diags.items] == [("warning", ("global", "timezone"))]
+
+
 def test_a_wrongly_typed_global_value_is_an_error_and_no_fallback():
     data = job({"type": "container/run", "id": "a", "args": {}}, **{"global": {"image": 5, "gpu": "yes"}})
     loaded, diags = load(data)

@@ -129,13 +129,13 @@ def test_charge_parses_json_looking_values_and_hands_out_copies_of_lists():
 
 def test_charge_stops_with_too_large_once_the_values_pass_the_output_limit(monkeypatch):
     """A small job can splice one big value many times; the limit counts every use, not every literal."""
-    monkeypatch.setenv(OUTPUT_LIMIT_ENV, "100")
+    monkeypatch.setenv(OUTPUT_LIMIT_ENV, "84")
     ctx = context(BIG="x" * 40)  # 42 bytes as JSON
     ctx.charge("global.variables.BIG", ("a",))
-    ctx.charge("global.variables.BIG", ("b",))
+    ctx.charge("global.variables.BIG", ("b",))  # exactly at the limit: still within it
     with pytest.raises(TooLarge) as caught:
         ctx.charge("global.variables.BIG", ("ops", 0, "args", "cmd", 2))
-    assert caught.value.path == ("ops", 0, "args", "cmd", 2) and caught.value.limit == 100
+    assert caught.value.path == ("ops", 0, "args", "cmd", 2) and caught.value.limit == 84
 
 
 # --- Resolver: strings ---------------------------------------------------------------------------------------
@@ -201,6 +201,7 @@ def test_a_result_becomes_a_placeholder_and_its_first_use_is_remembered():
     assert isinstance(whole, Template) and whole.parts == (Placeholder("first", "out", "text"),)
     assert embedded.parts == ("x=", Placeholder("first", "out", "embedded"), "!")
     assert str(embedded) == "x=%%ops.first.results.out%%!"  # reads as the job wrote it
+    r.string("%%ops.first.results.out%%", (*ARGS, "env", "LATER"))
     assert ctx.first_use[Placeholder("first", "out", "text")] == ((*ARGS, "work_dir"), "web")
 
 
@@ -260,6 +261,7 @@ def test_keys_spread_into_an_object_win_over_its_own():
 def test_remove_if_empty_drops_the_first_marker_and_an_emptied_field():
     args = {"cmd": ["__remove-if-empty__"], "aliases": ["a", "__remove-if-empty__"], "env": {"X": "y"}}
     assert remove_if_empty(args) == {"aliases": ["a"], "env": {"X": "y"}}
+    assert remove_if_empty({"cmd": ["__remove-if-empty__", "__remove-if-empty__"]}) == {"cmd": ["__remove-if-empty__"]}
     assert args["aliases"] == ["a", "__remove-if-empty__"]  # the caller's args are not changed
 
 

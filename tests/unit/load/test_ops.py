@@ -103,6 +103,12 @@ def test_execution_timeout_is_a_strict_rule_and_must_be_a_number():
     assert diags.errors[0].message == 'expected a number, found "30s"'
 
 
+def test_unknown_execution_keys_are_warned_about():
+    op, diags = read(run_op(execution={"group": "g", "priority": 1}))
+    assert op.group == "g"
+    assert [(d.severity, d.path) for d in diags.items] == [("warning", ("ops", 0, "execution", "priority"))]
+
+
 def test_execution_must_be_an_object_with_strings_for_depends_on():
     op, diags = read(run_op(execution="group1"))
     assert op is None and diags.errors[0].path == ("ops", 0, "execution")
