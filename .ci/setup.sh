@@ -2,7 +2,7 @@
 # Set up everything the test suite needs on Debian 12 (as root), idempotently; `make test` runs it.
 #   1. the Docker engine, Compose v2 and the test images      (.ci/engine.sh)
 #   2. Debian packages: chromium + chromedriver (status page), docker-registry + apache2-utils
-#      (registry logins), shellcheck (the scripts)
+#      (registry logins), shellcheck (the scripts), openssh-client (ssh-keygen: the key checker's tests)
 #   3. .venv with the package and its test extras              (again only when pyproject.toml changed)
 #   4. Nosana's validators under Node.js                       (tests/validators/nosana, npm ci)
 #   5. Nosana's node, built from the snapshot                  (tests/fidelity/oracle/setup.sh)
@@ -21,6 +21,7 @@ command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
 if [ "${#missing[@]}" -gt 0 ]; then
