@@ -19,7 +19,7 @@ from .preflight import check_ports
 from .progress import Progress
 from .report import follow_logs, results_of, status_table
 from .start import LOG_TAIL, POLL, Failures, GroupStart, StartOptions
-from .states import COMPLETED, ENDED, FAILED, OpStatus, is_ready, started, statuses_of, succeeded
+from .states import COMPLETED, ENDED, FAILED, OpStatus, is_ready, started, statuses_of, succeeded, with_record
 
 SETTLE = 3.0  # a task of the last group still running after this counts as started, for -d
 
@@ -56,6 +56,7 @@ class Supervisor:
         secrets: dict | None = None,
         note: Callable[..., None] | None = None,
         progress: bool = False,
+        notes: Callable[[], dict] | None = None,
     ):
         self.plan, self.engine, self.say = plan, engine, say
         # while waiting: a live line in a terminal, or a plain line after 5 s and then every 10 s
@@ -63,6 +64,7 @@ class Supervisor:
         if self.progress is not None:
             self.say = self.progress.say
         self.note = note or (lambda op_id, state, reason, exit_code=None: None)  # writes the job's state record
+        self.notes = notes or dict  # reads what the record says of ops (a stop asked for through the API)
         self.logins = list(logins or [])  # RegistryLogin from the job's `authentication`, in memory only
         self.secrets = dict(secrets or {})  # resource credentials, handed to Compose as environment only
         self.clock, self.sleep = clock, sleep
@@ -98,7 +100,7 @@ class Supervisor:
         """Every op's status in one engine call."""
         now = self.clock()
         out = []
-        for status in statuses_of(self.plan.ops, self.engine.containers()):
+        for status in with_record(statuses_of(self.plan.ops, self.engine.containers()), self.notes()):
             op = status.op
             if op.id in self.failures and status.state != FAILED and not succeeded(status):
                 code = status.exit_code if status.exit_code is not None else self.failures.codes.get(op.id)

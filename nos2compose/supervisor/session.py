@@ -149,6 +149,17 @@ def act(engine: Engine, plan: RunPlan, ops: list[PlannedOp], action: str, timeou
         getattr(engine, action)(services, timeout=timeout)
 
 
+def stop_running(engine: Engine, plan: RunPlan, reason: str, timeout: int | None = None) -> None:
+    """Stop every op of the job that is running (Ctrl-C, SIGTERM); each reads `stopped` from then on, as after
+    `nos2compose stop`, not `failed` with the exit code the stop gave it."""
+    rows = {c.service: c for c in engine.containers()}
+    for op in plan.ops:
+        row = rows.get(op.service)
+        if row is not None and row.state in ("running", "restarting", "paused", "created"):
+            record.note(plan.project, op.id, record.STOPPED, reason, row.id)
+    engine.stop(timeout=timeout)
+
+
 __all__ = [
     "Attached",
     "EngineError",
@@ -160,4 +171,5 @@ __all__ = [
     "open_compiled",
     "open_directory",
     "statuses",
+    "stop_running",
 ]

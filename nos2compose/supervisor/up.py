@@ -15,7 +15,7 @@ from ..engine.protocol import Engine
 from . import record
 from .loop import Interrupted, Supervisor, UpOptions, handle_signals
 from .preflight import PortInUse
-from .session import Opened
+from .session import Opened, stop_running
 
 
 def run_up(
@@ -45,6 +45,7 @@ def run_up(
         note=lambda op_id, state, reason, exit_code=None: record.note(
             plan.project, op_id, state, reason, exit_code=exit_code
         ),
+        notes=lambda: (record.read(plan.project) or {}).get("ops") or {},
         progress=True,
     )
     handle_signals()
@@ -64,7 +65,9 @@ def run_up(
         warn("stopping the job's containers ...")
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        engine.stop()
+        word = "Ctrl-C" if stop.status == 130 else "SIGTERM"
+        stop_running(engine, plan, f"stopped on request ({word})")
+        supervisor.report(supervisor.statuses())
         return stop.status
 
 

@@ -383,6 +383,42 @@ def test_up_api_serves_while_up_runs_in_the_foreground(engine, tmp_path):
         subprocess.run(["docker", "compose", "-p", name, "down", "-t", "1"], capture_output=True)
 
 
+def test_a_stop_through_the_api_reads_stopped_and_up_exits_0(engine, tmp_path):
+    """POST /job/<id>/stop while `up --api` runs in the foreground: the op reads `stopped` in up's own lines
+    and in ps, and up ends with 0, since nothing failed."""
+    name = f"n2c-apistop-{uuid.uuid4().hex[:8]}"
+    path = tmp_path / f"{name}.json"
+    op = {"type": "container/run", "id": "worker", "args": {"image": IMAGE, "cmd": "while true; do sleep 1; done"}}
+    path.write_text(json.dumps({"version": "0.1", "type": "container", "ops": [op]}))
+    port = free_port()
+    log = tmp_path / "up.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(CLI + ["up", str(path), "--pull", "never", "--api", str(port)], stdout=out, stderr=out)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/job/{name}/ops", timeout=2).json() == {"worker": "running"}:
+                        break
+                except (httpx.TransportError, ValueError):
+                    pass
+                assert time.monotonic() < deadline and proc.poll() is None, log.read_text()
+                time.sleep(0.3)
+            stopped = httpx.post(f"http://127.0.0.1:{port}/job/{name}/stop", timeout=60)
+            assert stopped.status_code == 200, stopped.text
+            assert proc.wait(timeout=60) == 0, log.read_text()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    try:
+        said = log.read_text()
+        assert "worker  worker: stopped" in said and "failed" not in said, said
+        ps = subprocess.run(CLI + ["ps", str(path), "--json"], capture_output=True, text=True, timeout=60)
+        assert json.loads(ps.stdout)["worker"]["status"] == "stopped", ps.stdout
+    finally:
+        subprocess.run(["docker", "compose", "-p", name, "down", "-t", "1"], capture_output=True)
+
+
 def test_foreign_origins_and_hosts_are_refused_and_secrets_masked(server, running_job):
     base, name, token = server
     auth = {"Authorization": f"Bearer {token}"}
