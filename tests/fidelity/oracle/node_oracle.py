@@ -360,26 +360,34 @@ def dumps(value: Any) -> str:
     return re.sub(r'(\n *|: )\[((?:\n *(?:-?\d+|null|"(?:[^"\\]|\\.)*"),?)+)\n *\]', join, text) + "\n"
 
 
-def write_samples(names: list[str] | None = None) -> None:
-    """Rerun samples/NAME.job.json through the node and rewrite samples/NAME.node.json."""
+SAMPLE_SUFFIX = {"docker": "node", "podman": "podman"}  # samples/NAME.node.json, samples/NAME.podman.json
+
+
+def write_samples(names: list[str] | None = None, provider: str = "docker") -> None:
+    """Rerun samples/NAME.job.json through the node with `provider` and rewrite samples/NAME.node.json
+    (Docker provider) or samples/NAME.podman.json (Podman provider)."""
     samples = HERE / "samples"
     for job_file in sorted(samples.glob("*.job.json")):
         name = job_file.name[: -len(".job.json")]
         if names and name not in names:
             continue
-        flow = run_on_node(json.loads(job_file.read_text()))
-        (samples / f"{name}.node.json").write_text(dumps(normalize(flow)))
-        print(f"{name}: {flow.get('status')} ({flow['harness']['wallMs']} ms)")
+        flow = run_on_node(json.loads(job_file.read_text()), provider=provider)
+        (samples / f"{name}.{SAMPLE_SUFFIX[provider]}.json").write_text(dumps(normalize(flow)))
+        print(f"{name} ({provider}): {flow.get('status')} ({flow['harness']['wallMs']} ms)")
 
 
 if __name__ == "__main__":
-    # python3 node_oracle.py JOB.json            normalized flow on stdout
-    # python3 node_oracle.py --samples [NAME...] rewrite samples/NAME.node.json
+    # python3 node_oracle.py [--provider P] JOB.json            normalized flow on stdout
+    # python3 node_oracle.py [--provider P] --samples [NAME...] rewrite samples/NAME.{node,podman}.json
     import sys
 
-    if len(sys.argv) >= 2 and sys.argv[1] == "--samples":
-        write_samples(sys.argv[2:])
-    elif len(sys.argv) == 2:
-        sys.stdout.write(dumps(normalize(run_on_node(json.loads(Path(sys.argv[1]).read_text())))))
+    args = sys.argv[1:]
+    chosen = "docker"
+    if args[:1] == ["--provider"] and len(args) >= 2 and args[1] in PROVIDERS:
+        chosen, args = args[1], args[2:]
+    if args[:1] == ["--samples"]:
+        write_samples(args[1:], chosen)
+    elif len(args) == 1:
+        sys.stdout.write(dumps(normalize(run_on_node(json.loads(Path(args[0]).read_text()), provider=chosen))))
     else:
-        sys.exit("usage: python3 node_oracle.py JOB.json | --samples [NAME...]")
+        sys.exit("usage: python3 node_oracle.py [--provider docker|podman] JOB.json | --samples [NAME...]")
