@@ -47,16 +47,27 @@ def oracle() -> dict[str, str]:
     return problems
 
 
+@pytest.fixture(scope="session")
+def selected(request) -> dict[str, set[str]]:
+    """case name -> the providers whose test of it this session runs (`-k podman` runs one)."""
+    out: dict[str, set[str]] = {}
+    for item in request.session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "case" in params and "provider" in params:
+            out.setdefault(params["case"].name, set()).add(params["provider"])
+    return out
+
+
 # One job's runs, shared by its tests: case name -> (providers not yet asked for, run_both's result).
 _RUNS: dict[str, tuple[set[str], tuple]] = {}
 
 
-def _runs(case: compare.Case, oracle: dict[str, str], provider: str) -> tuple[compare.JobRun, list]:
+def _runs(case: compare.Case, oracle: dict[str, str], provider: str, selected) -> tuple[compare.JobRun, list]:
     """The node's run with `provider` and nos2compose's runs of the same `up`: the first test of a job
-    runs every ready provider and `up` at the same time (the Docker provider then costs only its
-    own node run, beside the others), the last one asked forgets them."""
+    runs the node with every selected and ready provider and `up`, all at the same time (the Docker
+    provider then costs only its own node run, beside the others); the last one asked forgets them."""
     if case.name not in _RUNS:
-        ready = [p for p in PROVIDERS if not oracle[p]]
+        ready = [p for p in PROVIDERS if not oracle[p] and p in selected.get(case.name, {provider})]
         _RUNS[case.name] = (set(ready), compare.run_both(case, providers=ready))
     left, (nodes, locals_) = _RUNS[case.name]
     left.discard(provider)
@@ -75,9 +86,9 @@ BY_DESIGN = {
 }
 
 
-def _check(case: compare.Case, oracle: dict[str, str], provider: str) -> None:
+def _check(case: compare.Case, oracle: dict[str, str], provider: str, selected) -> None:
     need(f"Nosana's node as an oracle, {provider} provider ({oracle[provider]})", not oracle[provider])
-    node, locals_ = _runs(case, oracle, provider)
+    node, locals_ = _runs(case, oracle, provider, selected)
     div = compare.divergences(case, node, locals_)
     _record(case, div, node, locals_)
     expected, warning = BY_DESIGN.get(case.name, ((), ""))
@@ -119,15 +130,15 @@ def _record(case, div, node, locals_) -> None:
 # provider varies fastest: a job's two tests run one after the other and share one run (_runs).
 @pytest.mark.parametrize("provider", PROVIDERS)
 @pytest.mark.parametrize("case", OWN, ids=[c.name for c in OWN])
-def test_job_agrees_with_the_node(case, provider, oracle):
-    _check(case, oracle, provider)
+def test_job_agrees_with_the_node(case, provider, oracle, selected):
+    _check(case, oracle, provider, selected)
 
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("provider", PROVIDERS)
 @pytest.mark.parametrize("case", CORPUS, ids=[c.name for c in CORPUS])
-def test_corpus_template_agrees_with_the_node(case, provider, oracle):
-    _check(case, oracle, provider)
+def test_corpus_template_agrees_with_the_node(case, provider, oracle, selected):
+    _check(case, oracle, provider, selected)
 
 
 def test_pending_names_real_jobs():
