@@ -14,8 +14,8 @@ node's scheduling are checked on each side (see `order_problems`). docs/fidelity
 method and lists what the suite found.
 
 The node's provider: "docker" (the local Docker engine) or "podman" (Podman's service, the provider
-production nodes run: PODMAN.md). Differences with `up` that only the Podman provider shows, and that
-are work in progress in the package, are listed in PENDING.
+production nodes run: PODMAN.md). What the node gives and `up` does not yet (mostly the container the
+Podman provider makes) is listed in PENDING.
 
 Run by hand:  .venv/bin/python tests/fidelity/compare.py [--provider docker|podman|both] tests/fidelity/jobs/X.json ...
 """
@@ -101,8 +101,9 @@ class OpRun:
     api: dict | None = None  # nos2compose: its opState in the local node API's /results (the node's words)
     # Kept for comparisons to come (issue 18; not compared yet), node: its flow state; nos2compose: the
     # opState of its /results. `errors`: [{event, message, code?}]; `diagnostics`: {reason, state?}, state =
-    # the container's inspect State plus RestartCount; `log_times`: [(stream, timestamp)] per log entry of
-    # the op's own output, in the order stored (the node: the engine's RFC 3339 time of the line).
+    # the container's inspect State plus RestartCount (the node's as node_oracle.normalize gives it: its times
+    # TIME); `log_times`: [(stream, timestamp)] per log entry of the op's own output, in the order stored (the
+    # node: the engine's RFC 3339 time of the line, as stored).
     errors: list = field(default_factory=list)
     diagnostics: dict | None = None
     log_times: list[tuple[str, str]] = field(default_factory=list)
