@@ -48,6 +48,7 @@ if [ ! -e "$validator/node_modules/.installed" ] || [ "$validator/package-lock.j
     touch "$validator/node_modules/.installed"
 fi
 
+bash .ci/podman.sh
 if [ -f tests/fidelity/oracle/setup.sh ]; then
     bash tests/fidelity/oracle/setup.sh
 fi

@@ -1,8 +1,12 @@
 """Nosana's own node as a test oracle: build it, run a job through it, normalize what it did.
 
-    ensure_built()              setup.sh (idempotent): the node, NOSANA_GATEWAY, the tunnel stand-in
-    run_on_node(job)            the flow as run-job.mjs records it (see README.md for the fields)
+    ensure_built(provider)      setup.sh (idempotent): the node, NOSANA_GATEWAY, the tunnel stand-in
+    run_on_node(job, provider=) the flow as run-job.mjs records it (see README.md for the fields)
     normalize(flow)             the same with what is random per run replaced by stable tokens
+
+`provider` is the node's container orchestration: "docker" (the local Docker engine) or
+"podman" (the Podman service .ci/podman.sh starts; the provider production nodes run, see
+../PODMAN.md).
 
 Stdlib only, so the fidelity tests can import it without the project's dependencies.
 """
@@ -10,9 +14,11 @@ Stdlib only, so the fidelity tests can import it without the project's dependenc
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,40 +29,52 @@ RUN_JOB = HERE / "run-job.mjs"
 # run-job.mjs exit statuses
 _OK, _HARNESS_ERROR, _TIMED_OUT = 0, 2, 3
 
-_built = False
+PROVIDERS = ("docker", "podman")
+# The engine each provider talks to (run-job.mjs has the same defaults).
+SOCKETS = {
+    "docker": "/var/run/docker.sock",
+    "podman": os.environ.get("NOS2COMPOSE_PODMAN_SOCKET") or "/run/nos2compose-podman.sock",
+}
+
+_built: set[str] = set()
 
 
 class OracleError(RuntimeError):
     """The oracle could not be built or could not run a job (not: the job failed)."""
 
 
-def ensure_built() -> None:
-    """Run setup.sh once per process; raise OracleError with its one-line message on failure."""
-    global _built
-    if _built:
+def ensure_built(provider: str = "docker") -> None:
+    """Run setup.sh once per process and provider; raise OracleError with its one-line message
+    on failure. For "podman" the Podman service must answer (NOS2COMPOSE_ORACLE_PODMAN=require)."""
+    if provider not in PROVIDERS:
+        raise ValueError(f"provider must be one of {PROVIDERS}, not {provider!r}")
+    if provider in _built:
         return
-    proc = subprocess.run(["bash", str(SETUP)], capture_output=True, text=True)
+    env = {**os.environ, "NOS2COMPOSE_ORACLE_PODMAN": "require" if provider == "podman" else "skip"}
+    proc = subprocess.run(["bash", str(SETUP)], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
         errors = [line for line in lines if "ERROR" in line]
         raise OracleError((errors or lines or [f"setup.sh exited {proc.returncode}"])[-1])
-    _built = True
+    _built.add(provider)
 
 
-def run_on_node(job: dict, timeout: float = 120, keep: bool = False) -> dict:
-    """Run `job` through the node's real runJob; return run-job.mjs's OUT.json as a dict.
+def run_on_node(job: dict, timeout: float = 120, keep: bool = False, provider: str = "docker") -> dict:
+    """Run `job` through the node's real runJob with the node's `provider` ("docker" or
+    "podman"); return run-job.mjs's OUT.json as a dict.
 
     A job the node fails, rejects or does not finish in `timeout` seconds is a result, not
     an error: look at `status`, `runErrors` and `harness.timedOut`. OracleError means the
     harness itself failed. Containers and volumes named after the flow are removed after
     the run (unless `keep`).
     """
-    ensure_built()
+    ensure_built(provider)
     with tempfile.TemporaryDirectory(prefix="n2c-oracle-py-") as tmp:
         job_file = Path(tmp) / "job.json"
         out_file = Path(tmp) / "out.json"
         job_file.write_text(json.dumps(job, indent=2))
-        cmd = ["node", str(RUN_JOB), "--timeout", str(timeout), str(job_file), str(out_file)]
+        cmd = ["node", str(RUN_JOB), "--timeout", str(timeout), "--provider", provider]
+        cmd += ["--socket", SOCKETS[provider], str(job_file), str(out_file)]
         if keep:
             cmd.insert(2, "--keep")
         try:
@@ -69,35 +87,42 @@ def run_on_node(job: dict, timeout: float = 120, keep: bool = False) -> dict:
             raise OracleError((lines or [f"run-job.mjs exited {proc.returncode}"])[-1])
         flow = json.loads(out_file.read_text())
     if not keep:
-        cleanup_flow(flow.get("flowId"))
+        cleanup_flow(flow.get("flowId"), provider)
     return flow
 
 
-def _docker_lines(*args: str) -> list[str]:
-    proc = subprocess.run(["docker", *args], capture_output=True, text=True)
+def engine_cli(provider: str = "docker") -> list[str]:
+    """The docker CLI talking to the provider's engine (Podman's Docker-compatible API for "podman")."""
+    return ["docker", "-H", f"unix://{SOCKETS[provider]}"]
+
+
+def _docker_lines(provider: str, *args: str) -> list[str]:
+    proc = subprocess.run([*engine_cli(provider), *args], capture_output=True, text=True)
     if proc.returncode != 0:
-        raise OracleError(f"docker {' '.join(args)}: {proc.stderr.strip()}")
+        raise OracleError(f"docker {' '.join(args)} ({provider}): {proc.stderr.strip()}")
     return [line for line in proc.stdout.splitlines() if line.strip()]
 
 
-def cleanup_flow(flow_id: str | None) -> None:
+def cleanup_flow(flow_id: str | None, provider: str = "docker") -> None:
     """Remove the containers (`<flow>-<i>`, `frpc-<flow>-<i>`) and volumes (`<flow>-<name>`)
-    of one flow. Nothing else on the engine is touched."""
+    of one flow from the provider's engine. Nothing else on the engine is touched."""
     if not flow_id or not re.fullmatch(r"[a-z0-9]{8,}", flow_id):
         return
     mine = re.compile(rf"(frpc-)?{flow_id}-\d+")
     names = [
         n
-        for n in _docker_lines("ps", "-a", "--filter", f"name={flow_id}", "--format", "{{.Names}}")
+        for n in _docker_lines(provider, "ps", "-a", "--filter", f"name={flow_id}", "--format", "{{.Names}}")
         if mine.fullmatch(n)
     ]
     if names:
-        _docker_lines("rm", "-f", "-v", *names)
+        _docker_lines(provider, "rm", "-f", "-v", *names)
     vols = [
-        v for v in _docker_lines("volume", "ls", "-q", "--filter", f"name={flow_id}") if v.startswith(f"{flow_id}-")
+        v
+        for v in _docker_lines(provider, "volume", "ls", "-q", "--filter", f"name={flow_id}")
+        if v.startswith(f"{flow_id}-")
     ]
     if vols:
-        _docker_lines("volume", "rm", "-f", *vols)
+        _docker_lines(provider, "volume", "rm", "-f", *vols)
 
 
 # --- normalization ------------------------------------------------------------------------
@@ -164,11 +189,71 @@ def _lines(log: str) -> list[str]:
     return log.split("\n")
 
 
+def _whole_lines(entries: list[dict]) -> list[tuple[str, str, Any]]:
+    """(stream, text, timestamp) per log entry, with a line the engine delivered in parts joined.
+
+    Podman's log stream delivers text written without a newline (`curl URL; echo`: "ok", then
+    "\n") as an entry of its own whenever conmon read it before the rest; the node stores each
+    entry as it comes, so one line can be two entries, depending on timing (../PODMAN.md).
+    Docker delivers whole lines. A container stream's entry without a trailing newline is joined
+    with that stream's next entry (at the first entry's time); the node's own `nodeerr` entries
+    stay as they are."""
+    out: list[tuple[str, str, Any]] = []
+    parts: dict[str, int] = {}  # stream -> index in out of its entry that waits for the rest of its line
+    for item in entries:
+        stream, text, stamp = item.get("type") or "?", str(item.get("log", "")), item.get("timestamp")
+        if stream in parts:
+            i = parts.pop(stream)
+            out[i] = (stream, out[i][1] + text, out[i][2])
+        else:
+            i = len(out)
+            out.append((stream, text, stamp))
+        if stream in ("stdout", "stderr") and not out[i][1].endswith("\n"):
+            parts[stream] = i
+    return out
+
+
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def rfc3339_ms(stamp: Any) -> float | None:
+    """An engine's RFC 3339 time (any fraction: Docker gives nanoseconds, Podman's log stream
+    whole seconds) as ms since the epoch; None for the zero time (`0001-01-01T…`) and anything
+    else."""
+    m = _RFC3339.match(stamp) if isinstance(stamp, str) and not stamp.startswith("0001-") else None
+    if not m:
+        return None
+    base = datetime.fromisoformat(m.group(1) + ("+00:00" if m.group(3) == "Z" else m.group(3)))
+    return base.timestamp() * 1000 + float(m.group(2) or 0) * 1000
+
+
+# diagnostics.state (the container's inspect State plus RestartCount, as the node records it when it
+# removes the container): its times and PID are per run.
+_STATE_TIMES = ("StartedAt", "FinishedAt")
+
+
+def _diagnostics(diag: Any, rel, times: bool) -> Any:
+    """The op's `diagnostics` with `state`'s StartedAt/FinishedAt in ms after the flow started (with
+    `times`, else `TIME`; the zero time stays as it is) and a running process's Pid as `PID`."""
+    if not isinstance(diag, dict) or not isinstance(diag.get("state"), dict):
+        return diag
+    state = dict(diag["state"])
+    for key in _STATE_TIMES:
+        if key in state and rfc3339_ms(state[key]) is not None:
+            state[key] = rel(rfc3339_ms(state[key])) if times else "TIME"
+    if state.get("Pid"):
+        state["Pid"] = "PID"
+    return {**diag, "state": state}
+
+
 def normalize(flow: dict, times: bool = True) -> dict:
     """The comparable part of a run: per op status, exit code, results, logs by stream
-    (stdout, stderr, nodeerr, in that order),
-    and (with `times`) start/end in ms after the flow started; plus the group order and
-    a timeline of op lifecycle events.
+    (stdout, stderr, nodeerr, in that order; a line delivered in parts joined: `_whole_lines`),
+    the flow state's `errors` and `diagnostics`
+    (`reason`, and `state` once the node has removed the op's container), and (with `times`)
+    start/end and each log line's engine time (`logTimes`, by stream as `logs`; `null` where an
+    entry has none, as the node's own `nodeerr` lines) in ms after the flow started; plus the
+    group order and a timeline of op lifecycle events.
 
     Tokens: flow id -> FLOW (so hosts are FLOW-<i>, NOSANA_ID is FLOW), the node's project
     key -> PROJECT, container ids and hostnames -> CONTAINER<i>, `<hash>.node.k8s.prd.nos.ci`
@@ -181,14 +266,17 @@ def normalize(flow: dict, times: bool = True) -> dict:
         t0 = min((e["t"] for e in flow.get("taskEvents") or [] if isinstance(e.get("t"), (int, float))), default=None)
 
     def rel(t: Any) -> Any:
-        return t - t0 if isinstance(t, (int, float)) and isinstance(t0, (int, float)) else t
+        return round(t - t0) if isinstance(t, (int, float)) and isinstance(t0, (int, float)) else t
 
     ops: dict[str, dict] = {}
+    order = {name: i for i, name in enumerate(_STREAMS)}
     for op in flow.get("opStates") or []:
         logs: dict[str, list[str]] = {}
-        for entry in op.get("logs") or []:
-            logs.setdefault(entry.get("type") or "?", []).extend(_lines(tok.text(str(entry.get("log", "")))))
-        order = {name: i for i, name in enumerate(_STREAMS)}
+        log_times: dict[str, list[Any]] = {}
+        for stream, text, stamp in _whole_lines(op.get("logs") or []):
+            lines = _lines(tok.text(text))
+            logs.setdefault(stream, []).extend(lines)
+            log_times.setdefault(stream, []).extend([rel(rfc3339_ms(stamp))] * len(lines))
         logs = dict(sorted(logs.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
         entry: dict[str, Any] = {
             "group": op.get("group"),
@@ -196,12 +284,13 @@ def normalize(flow: dict, times: bool = True) -> dict:
             "exitCode": op.get("exitCode"),
             "results": tok.deep(op.get("results")),
             "logs": logs,
+            "errors": tok.deep(op.get("errors") or []),
+            "diagnostics": tok.deep(_diagnostics(op.get("diagnostics"), rel, times)),
         }
-        if op.get("errors"):
-            entry["errors"] = tok.deep(op["errors"])
         if times:
             entry["start"] = rel(op.get("startTime"))
             entry["end"] = rel(op.get("endTime"))
+            entry["logTimes"] = {stream: log_times[stream] for stream in logs}
         ops[op.get("operationId")] = entry
 
     timeline = []
@@ -271,26 +360,34 @@ def dumps(value: Any) -> str:
     return re.sub(r'(\n *|: )\[((?:\n *(?:-?\d+|null|"(?:[^"\\]|\\.)*"),?)+)\n *\]', join, text) + "\n"
 
 
-def write_samples(names: list[str] | None = None) -> None:
-    """Rerun samples/NAME.job.json through the node and rewrite samples/NAME.node.json."""
+SAMPLE_SUFFIX = {"docker": "node", "podman": "podman"}  # samples/NAME.node.json, samples/NAME.podman.json
+
+
+def write_samples(names: list[str] | None = None, provider: str = "docker") -> None:
+    """Rerun samples/NAME.job.json through the node with `provider` and rewrite samples/NAME.node.json
+    (Docker provider) or samples/NAME.podman.json (Podman provider)."""
     samples = HERE / "samples"
     for job_file in sorted(samples.glob("*.job.json")):
         name = job_file.name[: -len(".job.json")]
         if names and name not in names:
             continue
-        flow = run_on_node(json.loads(job_file.read_text()))
-        (samples / f"{name}.node.json").write_text(dumps(normalize(flow)))
-        print(f"{name}: {flow.get('status')} ({flow['harness']['wallMs']} ms)")
+        flow = run_on_node(json.loads(job_file.read_text()), provider=provider)
+        (samples / f"{name}.{SAMPLE_SUFFIX[provider]}.json").write_text(dumps(normalize(flow)))
+        print(f"{name} ({provider}): {flow.get('status')} ({flow['harness']['wallMs']} ms)")
 
 
 if __name__ == "__main__":
-    # python3 node_oracle.py JOB.json            normalized flow on stdout
-    # python3 node_oracle.py --samples [NAME...] rewrite samples/NAME.node.json
+    # python3 node_oracle.py [--provider P] JOB.json            normalized flow on stdout
+    # python3 node_oracle.py [--provider P] --samples [NAME...] rewrite samples/NAME.{node,podman}.json
     import sys
 
-    if len(sys.argv) >= 2 and sys.argv[1] == "--samples":
-        write_samples(sys.argv[2:])
-    elif len(sys.argv) == 2:
-        sys.stdout.write(dumps(normalize(run_on_node(json.loads(Path(sys.argv[1]).read_text())))))
+    args = sys.argv[1:]
+    chosen = "docker"
+    if args[:1] == ["--provider"] and len(args) >= 2 and args[1] in PROVIDERS:
+        chosen, args = args[1], args[2:]
+    if args[:1] == ["--samples"]:
+        write_samples(args[1:], chosen)
+    elif len(args) == 1:
+        sys.stdout.write(dumps(normalize(run_on_node(json.loads(Path(args[0]).read_text()), provider=chosen))))
     else:
-        sys.exit("usage: python3 node_oracle.py JOB.json | --samples [NAME...]")
+        sys.exit("usage: python3 node_oracle.py [--provider docker|podman] JOB.json | --samples [NAME...]")

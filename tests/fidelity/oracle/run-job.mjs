@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 // Run one Nosana job definition through Nosana's own node (built by setup.sh) on the
-// local Docker engine, offline, and write what the node did as JSON.
+// local Docker engine or Podman service, offline, and write what the node did as JSON.
 //
-//   node run-job.mjs [--timeout SECONDS] [--keep] [--no-unshare] [--socket PATH] JOB.json OUT.json
+//   node run-job.mjs [--timeout SECONDS] [--keep] [--no-unshare] [--provider docker|podman]
+//                    [--socket PATH] JOB.json OUT.json
+//
+// --provider selects the node's container orchestration, as `nosana node run --provider`
+// does: `docker` (default; socket /var/run/docker.sock) or `podman`, the provider production
+// nodes run (socket $NOS2COMPOSE_PODMAN_SOCKET, default /run/nos2compose-podman.sock, served
+// by `podman system service`, which .ci/podman.sh starts). See README.md and ../PODMAN.md.
 //
 // The outer process (this file without --inner) makes a fresh temp dir (config DIR for the
 // node's DB, a copy of the job), starts itself again with --inner in a child process (under
@@ -23,6 +29,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PROG = 'run-job.mjs';
 const GRACE_MS = 15000; // after SIGTERM on timeout, before SIGKILL
+const SOCKETS = {
+  docker: '/var/run/docker.sock',
+  podman: process.env.NOS2COMPOSE_PODMAN_SOCKET || '/run/nos2compose-podman.sock',
+};
+const USAGE =
+  `usage: node ${PROG} [--timeout SECONDS] [--keep] [--no-unshare|--unshare] [--provider docker|podman] ` +
+  '[--socket PATH] JOB.json OUT.json';
 
 function fail(message) {
   process.stderr.write(`${PROG}: ERROR: ${message}\n`);
@@ -35,7 +48,7 @@ function distDir() {
 }
 
 function parseArgs(argv) {
-  const opts = { timeout: 120, keep: false, unshare: 'auto', socket: '/var/run/docker.sock', files: [] };
+  const opts = { timeout: 120, keep: false, unshare: 'auto', provider: 'docker', socket: null, files: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -48,16 +61,17 @@ function parseArgs(argv) {
     else if (a === '--no-unshare') opts.unshare = 'no';
     else if (a === '--unshare') opts.unshare = 'yes';
     else if (a === '--socket') opts.socket = value();
+    else if (a === '--provider') opts.provider = value();
     else if (a === '--inner') opts.inner = value();
     else if (a === '-h' || a === '--help') {
-      process.stdout.write(
-        `usage: node ${PROG} [--timeout SECONDS] [--keep] [--no-unshare|--unshare] [--socket PATH] JOB.json OUT.json\n`,
-      );
+      process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     } else if (a.startsWith('--')) fail(`unknown option ${a}`);
     else opts.files.push(a);
   }
   if (!(opts.timeout > 0)) fail('--timeout must be a positive number of seconds');
+  if (!(opts.provider in SOCKETS)) fail(`--provider must be docker or podman, not ${opts.provider}`);
+  opts.socket ??= SOCKETS[opts.provider];
   return opts;
 }
 
@@ -140,6 +154,37 @@ async function inner(opts) {
     record('engine', { t: Date.now(), method: 'promisePull', phase: 'refused', args: [image] });
     throw new Error(`nos2compose oracle: pulling is disabled; image ${image} is not on the engine`);
   };
+
+  if (opts.provider === 'podman') {
+    // The Podman provider creates each container with one libpod call
+    // (POST /v4.5.0/libpod/containers/create, body from createPodmanRunOptions) and does
+    // everything else through the Docker-compatible API of the same socket. The body sets
+    // `cgroups_mode: "disabled"`, which Podman only implements with the crun runtime, and
+    // crun refuses this host's hybrid cgroups (runc is the runtime here: ../PODMAN.md). So
+    // that one key is dropped from the body, and nothing else is changed; the call is
+    // recorded (engineEvents `libpodCreate`: the body as sent, the key dropped, the status).
+    const { PodmanContainerOrchestration } = await mod(
+      'src/services/NodeManager/provider/containerOrchestration/PodmanContainerOrchestration.js',
+    );
+    const origCall = PodmanContainerOrchestration.prototype.libPodAPICall;
+    PodmanContainerOrchestration.prototype.libPodAPICall = async function libPodAPICall(apiPath, options) {
+      if (apiPath === '/containers/create' && typeof options?.body === 'string') {
+        const body = JSON.parse(options.body);
+        const dropped = {};
+        for (const key of DROPPED_CREATE_KEYS) {
+          if (key in body) {
+            dropped[key] = body[key];
+            delete body[key];
+          }
+        }
+        options = { ...options, body: JSON.stringify(body) };
+        const response = await origCall.call(this, apiPath, options);
+        record('engine', { t: Date.now(), method: 'libpodCreate', phase: 'return', args: [body.name], body, dropped, status: response.status });
+        return response;
+      }
+      return origCall.call(this, apiPath, options);
+    };
+  }
 
   // Repository (and engine) calls, as the node's logging proxy emits them. Some objects
   // are wrapped by two proxies, so one call is emitted twice, nested (outer call, inner
@@ -233,13 +278,16 @@ async function inner(opts) {
   const { runJob } = await mod('src/cli/node/run/action.js');
   record('run', { t: Date.now(), event: 'runJob:start' });
   await runJob(path.join(work, 'job.json'), {
-    provider: 'docker',
+    provider: opts.provider,
     podman: opts.socket,
     config: path.join(work, 'config'),
     gpu: 'all',
   });
   // runJob ends with process.exit(); not reached.
 }
+
+// Keys of the node's libpod create body that this host cannot honour (see inner()).
+const DROPPED_CREATE_KEYS = ['cgroups_mode'];
 
 function engineArgs(entry) {
   const a = entry.arguments || [];
@@ -259,14 +307,21 @@ function engineArgs(entry) {
 // Outer: prepares, supervises, collects.
 // ---------------------------------------------------------------------------------------
 
-/** `unshare -n` works here and the Docker socket still answers inside it. */
+// `GET /_ping` on the engine's socket (Docker's and Podman's both answer it): exit 0 on 200.
+const PING =
+  "const s=require('net').connect(process.argv[1]);" +
+  "s.on('connect',()=>{s.write('GET /_ping HTTP/1.0\\r\\n\\r\\n')});" +
+  "let b='';s.on('data',d=>{b+=d});s.on('end',()=>process.exit(/ 200 /.test(b)?0:1));" +
+  "s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),5000)";
+
+/** The engine answers on `socket`. */
+function answers(socket) {
+  return spawnSync(process.execPath, ['-e', PING, socket], { stdio: 'ignore' }).status === 0;
+}
+
+/** `unshare -n` works here and the engine's socket still answers inside it. */
 function canUnshare(socket) {
-  const probe =
-    "const s=require('net').connect(process.argv[1]);" +
-    "s.on('connect',()=>{s.write('GET /_ping HTTP/1.0\\r\\n\\r\\n')});" +
-    "let b='';s.on('data',d=>{b+=d});s.on('end',()=>process.exit(/ 200 /.test(b)?0:1));" +
-    "s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),5000)";
-  const r = spawnSync('unshare', ['-n', process.execPath, '-e', probe, socket], { stdio: 'ignore' });
+  const r = spawnSync('unshare', ['-n', process.execPath, '-e', PING, socket], { stdio: 'ignore' });
   return r.status === 0;
 }
 
@@ -297,10 +352,12 @@ function readEvents(file) {
   return out;
 }
 
-/** Remove the containers and volumes the node named after this flow, and nothing else. */
-function cleanupFlow(flowId) {
+/** Remove the containers and volumes the node named after this flow, and nothing else, on
+ * the engine the node used (`socket`: Docker's, or Podman's Docker-compatible API). */
+function cleanupFlow(flowId, socket) {
   if (!flowId || !/^[a-z0-9]{8,}$/i.test(flowId)) return { containers: [], volumes: [] };
-  const docker = (...args) => execFileSync('docker', args, { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const docker = (...args) =>
+    execFileSync('docker', ['-H', `unix://${socket}`, ...args], { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'pipe'] });
   const mine = new RegExp(`^(frpc-)?${flowId}-\\d+$`);
   const removed = { containers: [], volumes: [] };
   try {
@@ -326,7 +383,7 @@ function stripAnsi(s) {
   return s.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/\r/g, '');
 }
 
-function collect(work, { timedOut, childStatus, netns, started, ended, keep }) {
+function collect(work, { timedOut, childStatus, netns, started, ended, keep, provider, socket }) {
   const db = readJson(path.join(work, 'config', 'nosana_db.json'), null);
   const meta = readJson(path.join(work, 'meta.json'), { runErrors: [] });
   const all = readEvents(path.join(work, 'events.jsonl'));
@@ -351,7 +408,7 @@ function collect(work, { timedOut, childStatus, netns, started, ended, keep }) {
     consoleText = stripAnsi(fs.readFileSync(path.join(work, 'console.log'), 'utf-8'));
   } catch {}
   const pick = (kind) => all.filter((e) => e.kind === kind).map(({ kind: _k, ...rest }) => rest);
-  const cleaned = keep ? { containers: [], volumes: [] } : cleanupFlow(flow?.id);
+  const cleaned = keep ? { containers: [], volumes: [] } : cleanupFlow(flow?.id, socket);
   return {
     flowId: flow?.id ?? null,
     project: flow?.project ?? null,
@@ -367,6 +424,8 @@ function collect(work, { timedOut, childStatus, netns, started, ended, keep }) {
     engineEvents: pick('engine'),
     jobDefinition: flow?.jobDefinition ?? null,
     harness: {
+      provider,
+      socket,
       timedOut,
       childExit: childStatus,
       exitEventCode: meta.exitEventCode ?? null,
@@ -379,7 +438,7 @@ function collect(work, { timedOut, childStatus, netns, started, ended, keep }) {
 }
 
 async function outer(opts) {
-  if (opts.files.length !== 2) fail(`usage: node ${PROG} [--timeout SECONDS] [--keep] [--no-unshare] JOB.json OUT.json`);
+  if (opts.files.length !== 2) fail(USAGE);
   const [jobFile, outFile] = opts.files;
   const dist = distDir();
   if (!fs.existsSync(path.join(dist, 'src/cli/node/run/action.js'))) {
@@ -391,6 +450,13 @@ async function outer(opts) {
     JSON.parse(jobText);
   } catch (error) {
     fail(`cannot read job ${jobFile}: ${error.message}`);
+  }
+  if (!answers(opts.socket)) {
+    fail(
+      opts.provider === 'podman'
+        ? `the Podman service does not answer on ${opts.socket} (.ci/podman.sh starts it)`
+        : `the Docker engine does not answer on ${opts.socket}`,
+    );
   }
   let netns = 'host';
   if (opts.unshare !== 'no') {
@@ -404,7 +470,7 @@ async function outer(opts) {
   fs.writeFileSync(path.join(work, 'job.json'), jobText); // runJob wants *.json|*.yaml|*.yml
   const consoleFd = fs.openSync(path.join(work, 'console.log'), 'w');
   const self = fileURLToPath(import.meta.url);
-  const nodeArgs = ['--no-warnings', self, '--inner', work, '--socket', opts.socket];
+  const nodeArgs = ['--no-warnings', self, '--inner', work, '--provider', opts.provider, '--socket', opts.socket];
   const [cmd, args] = netns === 'unshare -n' ? ['unshare', ['-n', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
 
   const started = Date.now();
@@ -445,7 +511,9 @@ async function outer(opts) {
   fs.closeSync(consoleFd);
   const ended = Date.now();
 
-  const out = collect(work, { timedOut, childStatus, netns, started, ended, keep: opts.keep });
+  const out = collect(work, {
+    timedOut, childStatus, netns, started, ended, keep: opts.keep, provider: opts.provider, socket: opts.socket,
+  });
   if (interrupted) out.harness.interrupted = interrupted;
   fs.writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
   if (!out.flowId && out.runErrors.length === 0) {

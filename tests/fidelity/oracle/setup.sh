@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Build Nosana's own node (the snapshot in ../shared/oracle/) as a test oracle and
-# prepare the Docker engine for it. Idempotent; see README.md beside this file.
+# prepare the Docker engine, and the Podman service when it runs, for it. Idempotent; see
+# README.md beside this file.
 #
 #   NOS2COMPOSE_ORACLE_TARBALL  the snapshot (default: $REPO/../shared/oracle/nosana-cli-1d3a04c.tar.gz)
 #   NOS2COMPOSE_ORACLE_BUILD    where to build (default: this directory's build/)
+#   NOS2COMPOSE_ORACLE_PODMAN   auto (default): prepare Podman when its service answers, else say
+#                               so and skip it; require: fail when it does not answer; skip
+#   NOS2COMPOSE_PODMAN_SOCKET   the Podman service (default /run/nos2compose-podman.sock)
 #   FORCE=1                     rebuild the node and the tunnel stand-in
 #
 # Steps (each skipped when already done):
@@ -14,7 +18,10 @@
 #      itself on this engine (it asks for IPAM driver "bridge");
 #   3. a local stand-in for the tunnel client image registry.hub.docker.com/nosana/frpc:v1.0.32
 #      (curl + sh + an /entrypoint.sh that waits), made from nos2compose-test/curl:1 without a
-#      pull, and checked by curling a test server in another container over NOSANA_GATEWAY.
+#      pull, and checked by curling a test server in another container over NOSANA_GATEWAY;
+#   4. the same for the node's Podman provider on the Podman service (.ci/podman.sh starts it,
+#      in a network namespace of its own: ../PODMAN.md): NOSANA_GATEWAY with the same subnet,
+#      the stand-in loaded from Docker (`.ci/podman.sh --load`), checked there the same way.
 # Every failure exits 1 with one line "tests/fidelity/oracle/setup.sh: ERROR: ...".
 set -euo pipefail
 
@@ -35,6 +42,10 @@ FRPC_IMAGE=registry.hub.docker.com/nosana/frpc:v1.0.32
 STUB_BASE=nos2compose-test/curl:1
 BUSYBOX_IMAGE=nos2compose-test/busybox:1
 STUB_LABEL=nos2compose.oracle.stub
+PODMAN_SOCKET=${NOS2COMPOSE_PODMAN_SOCKET:-/run/nos2compose-podman.sock}
+PODMAN_MODE=${NOS2COMPOSE_ORACLE_PODMAN:-auto}
+# The stand-in checked on Podman (its image id), so the check runs once per stand-in.
+PODMAN_STAMP=$BUILD/.podman-stub
 # Bump when the stand-in's recipe changes.
 STUB_RECIPE=1
 
@@ -106,16 +117,25 @@ fi
 
 # --- 2. the network ------------------------------------------------------------------
 
-if docker network inspect "$NETWORK" >/dev/null 2>&1; then
-    have=$(docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' "$NETWORK") \
-        || die "docker network inspect $NETWORK failed"
-    [ "$have" = "$SUBNET" ] || die "network $NETWORK exists with subnet '$have', not $SUBNET"
-    log "network $NETWORK present"
-else
-    log "creating network $NETWORK ($SUBNET)"
-    docker network create --subnet "$SUBNET" --gateway "$GATEWAY" "$NETWORK" >/dev/null \
-        || die "docker network create $NETWORK failed"
-fi
+# The engine the next commands talk to: Docker, or (step 4) Podman's Docker-compatible API.
+ENGINE=(docker)
+ENGINE_NAME=Docker
+eng() { "${ENGINE[@]}" "$@"; }
+
+ensure_network() {
+    local have
+    if eng network inspect "$NETWORK" >/dev/null 2>&1; then
+        have=$(eng network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' "$NETWORK") \
+            || die "network inspect $NETWORK failed ($ENGINE_NAME)"
+        [ "$have" = "$SUBNET" ] || die "network $NETWORK exists with subnet '$have', not $SUBNET ($ENGINE_NAME)"
+        log "network $NETWORK present ($ENGINE_NAME)"
+    else
+        log "creating network $NETWORK ($SUBNET) ($ENGINE_NAME)"
+        eng network create --subnet "$SUBNET" --gateway "$GATEWAY" "$NETWORK" >/dev/null \
+            || die "network create $NETWORK failed ($ENGINE_NAME)"
+    fi
+}
+ensure_network
 
 # --- 3. the tunnel client stand-in ------------------------------------------------------
 
@@ -173,33 +193,33 @@ EOF
 }
 
 check_stub() {
-    # curl from inside the stand-in (via docker exec, as the node does) to a test server
-    # in another container on NOSANA_GATEWAY, by container name.
+    # curl from inside the stand-in (via exec, as the node does) to a test server in another
+    # container on NOSANA_GATEWAY, by container name; on the engine `eng` talks to.
     local tag srv frpc code
     tag=n2c-oracle-check-$$
     srv=$tag-server
     frpc=$tag-frpc
-    docker rm -f "$srv" "$frpc" >/dev/null 2>&1 || true
-    docker run -d --name "$srv" --network "$NETWORK" "$STUB_BASE" n2c-testserver 8080 >/dev/null \
-        || die "starting the check server ($STUB_BASE) failed"
-    if ! docker run -d --name "$frpc" --network "$NETWORK" "$FRPC_IMAGE" /entrypoint.sh >/dev/null; then
-        docker rm -f "$srv" >/dev/null 2>&1
-        die "starting the stand-in $FRPC_IMAGE failed"
+    eng rm -f "$srv" "$frpc" >/dev/null 2>&1 || true
+    eng run -d --name "$srv" --network "$NETWORK" "$STUB_BASE" n2c-testserver 8080 >/dev/null \
+        || die "starting the check server ($STUB_BASE) failed ($ENGINE_NAME)"
+    if ! eng run -d --name "$frpc" --network "$NETWORK" "$FRPC_IMAGE" /entrypoint.sh >/dev/null; then
+        eng rm -f "$srv" >/dev/null 2>&1
+        die "starting the stand-in $FRPC_IMAGE failed ($ENGINE_NAME)"
     fi
     code=
     for _ in 1 2 3 4 5 6 7 8 9 10; do
-        code=$(docker exec "$frpc" curl -s -o /dev/null -w '%{http_code}' \
+        code=$(eng exec "$frpc" curl -s -o /dev/null -w '%{http_code}' \
                --max-time 3 "http://$srv:8080/status/401" 2>/dev/null) || code=
         [ "$code" = 401 ] && break
         sleep 0.3
     done
     local t0 t1
     t0=$(date +%s%N)
-    docker stop "$frpc" >/dev/null 2>&1 || true
+    eng stop "$frpc" >/dev/null 2>&1 || true
     t1=$(date +%s%N)
-    docker rm -f "$srv" "$frpc" >/dev/null 2>&1 || true
-    [ "$code" = 401 ] || die "curl in the stand-in could not reach a test server on $NETWORK (got '${code}')"
-    [ $(( (t1 - t0) / 1000000 )) -lt 5000 ] || die "the stand-in does not stop promptly on SIGTERM"
+    eng rm -f "$srv" "$frpc" >/dev/null 2>&1 || true
+    [ "$code" = 401 ] || die "curl in the stand-in could not reach a test server on $NETWORK (got '${code}', $ENGINE_NAME)"
+    [ $(( (t1 - t0) / 1000000 )) -lt 5000 ] || die "the stand-in does not stop promptly on SIGTERM ($ENGINE_NAME)"
 }
 
 want=$(stub_key)
@@ -215,5 +235,35 @@ else
     check_stub
     log "tunnel stand-in $FRPC_IMAGE built and checked (curl via docker exec reaches another container)"
 fi
+
+# --- 4. the Podman provider ---------------------------------------------------------------
+
+podman_up() { timeout 10 docker -H "unix://$PODMAN_SOCKET" version >/dev/null 2>&1; }
+
+case $PODMAN_MODE in
+    skip) log "Podman: skipped (NOS2COMPOSE_ORACLE_PODMAN=skip)" ;;
+    auto|require)
+        if ! podman_up; then
+            [ "$PODMAN_MODE" = require ] \
+                && die "the Podman service does not answer on $PODMAN_SOCKET (.ci/podman.sh starts it)"
+            log "Podman: no service answers on $PODMAN_SOCKET (.ci/podman.sh starts it): the node's Podman provider is not prepared"
+        else
+            ENGINE=(docker -H "unix://$PODMAN_SOCKET")
+            ENGINE_NAME=Podman
+            ensure_network
+            bash "$REPO/.ci/podman.sh" --load "$FRPC_IMAGE" "$STUB_BASE" "$BUSYBOX_IMAGE" \
+                || die "loading the tunnel stand-in into Podman failed"
+            stub=$(eng image inspect -f '{{.Id}}' "$FRPC_IMAGE") || die "Podman has no $FRPC_IMAGE after loading it"
+            if [ "${FORCE:-0}" != 1 ] && [ "$(cat "$PODMAN_STAMP" 2>/dev/null)" = "$stub" ]; then
+                log "tunnel stand-in $FRPC_IMAGE present (Podman)"
+            else
+                check_stub
+                printf '%s\n' "$stub" >"$PODMAN_STAMP" || die "cannot write $PODMAN_STAMP"
+                log "tunnel stand-in $FRPC_IMAGE loaded and checked (Podman)"
+            fi
+        fi
+        ;;
+    *) die "NOS2COMPOSE_ORACLE_PODMAN must be auto, require or skip, not '$PODMAN_MODE'" ;;
+esac
 
 log "ready"
