@@ -5,7 +5,8 @@
 #      (registry logins), shellcheck (the scripts), openssh-client (ssh-keygen: the key checker's tests)
 #   3. .venv with the package and its test extras              (again only when pyproject.toml changed)
 #   4. Nosana's validators under Node.js                       (tests/validators/nosana, npm ci)
-#   5. Nosana's node, built from the snapshot                  (tests/fidelity/oracle/setup.sh)
+#   5. Podman as a service on a unix socket, the node's production provider (.ci/podman.sh)
+#   6. Nosana's node, built from the snapshot                  (tests/fidelity/oracle/setup.sh)
 # A second run only checks: it installs nothing that is there already.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
