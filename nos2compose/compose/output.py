@@ -132,20 +132,28 @@ def diff(path: Path, now: str, wanted: str) -> list[str]:
 def check_dir(directory: Path, files: list[tuple[str, str]], echo: Callable[[str], None], regenerate: str = "") -> int:
     """0 when `directory` holds exactly these generated files, byte for byte; else 1 and a unified diff.
 
-    `regenerate` is the command that writes them (the hint names it); override files are not compared."""
+    `regenerate` is the command that writes them. A difference is told apart as a hand edit (the file's
+    checksum stamp no longer matches: keep it in the override file, or drop it with --force) or a change
+    in the job (regenerate); each hint is a command that works as printed. Override files are not compared."""
     regenerate = regenerate or f"nos2compose convert JOB -o {directory}"
     if not directory.is_dir():
         echo(f"{directory}: no such directory; run `{regenerate}` to create it")
         return 1
     have = _generated(directory)
     want = {name: stamp(name, text) for name, text in files}
-    status = 0
+    stale, by_hand = [], []
     for name in sorted(set(have) | set(want)):
         old, new = have.get(name, ""), want.get(name, "")
         if old != new:
-            status = 1
+            (by_hand if old and edited(old) else stale).append(name)
             for line in diff(directory / name, old, new):
                 echo(line)
-    if status:
-        echo(f"{directory} is out of date with the job; regenerate with `{regenerate}`")
-    return status
+    for name in by_hand:
+        echo(
+            f"{directory / name} was edited by hand: move the edit into {directory / override_name(name)} "
+            f"(up and docker compose -f FILE -f OVERRIDE apply it), then replace the file with `{regenerate} --force`"
+        )
+    if stale:
+        again = f"{regenerate} --force" if by_hand else regenerate
+        echo(f"{directory} is out of date with the job; regenerate with `{again}`")
+    return 1 if stale or by_hand else 0

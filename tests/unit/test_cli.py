@@ -138,8 +138,30 @@ def test_edits_are_never_lost_overrides_are_left_alone_and_check_names_the_comma
     assert rewrite.exit_code == 1 and "postgresql" in group.read_text()  # the edit is kept
     assert f"drop it: `nos2compose convert {SEED} -o {out} --force`" in rewrite.stderr
     check = run_cli("convert", str(SEED), "-o", str(out), "--check")
-    assert check.exit_code == 1 and f"regenerate with `nos2compose convert {SEED} -o {out}`" in check.stdout
+    assert check.exit_code == 1 and "regenerate with" not in check.stdout  # the job did not change: a hand edit
+    advice = f"{group} was edited by hand: move the edit into {override}"
+    assert advice in check.stdout and f"`nos2compose convert {SEED} -o {out} --force`" in check.stdout
+    # the advice works as printed: the command it names makes --check pass, and the override is left alone
+    command = check.stdout.split("`")[-2].split()
+    assert command[:2] == ["nos2compose", "convert"]
+    assert run_cli(*command[1:]).exit_code == 0
+    assert run_cli("convert", str(SEED), "-o", str(out), "--check").exit_code == 0
     assert override.read_text() == "services: {}\n"
+
+
+def test_check_tells_a_change_in_the_job_from_a_hand_edit(tmp_path):
+    """A job that changed: regenerate, as printed; that command makes --check pass."""
+    job = tmp_path / "job.json"
+    job.write_text(SEED.read_text())
+    out = tmp_path / "compose"
+    assert run_cli("convert", str(job), "-o", str(out)).exit_code == 0
+    job.write_text(SEED.read_text().replace("postgres", "postgresql", 1))
+    check = run_cli("convert", str(job), "-o", str(out), "--check")
+    assert check.exit_code == 1 and "edited by hand" not in check.stdout
+    assert f"out of date with the job; regenerate with `nos2compose convert {job} -o {out}`" in check.stdout
+    command = check.stdout.split("`")[-2].split()
+    assert run_cli(*command[1:]).exit_code == 0
+    assert run_cli("convert", str(job), "-o", str(out), "--check").exit_code == 0
 
 
 def test_check_reports_missing_directory(tmp_path):
