@@ -7,7 +7,13 @@ import click
 from .common import ENGINE_PROBLEM, Failure
 
 
-@click.group()
+@click.group(
+    epilog="""\b
+Examples:
+  nos2compose cache ls
+  nos2compose cache clear   # after `nos2compose down`: a volume in use stays
+"""
+)
 def cache() -> None:
     """The shared cache of fetched resources (S3, Hugging Face, Ollama), kept across runs and jobs.
 
@@ -21,8 +27,13 @@ def cache_ls() -> None:
     """List the cache volumes."""
     from .jobs import engine_for
 
-    for name in engine_for("nos2compose").caches():
+    names = engine_for("nos2compose").caches()
+    for name in names:
         click.echo(name)
+    if not names:
+        click.echo(
+            "no cache volumes: nothing fetched yet (jobs with resources fill them on `nos2compose up`)", err=True
+        )
 
 
 @cache.command("clear")

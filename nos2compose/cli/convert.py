@@ -152,7 +152,13 @@ def validate(jobs: tuple[str, ...], fmt: str | None, name: str | None, strict: b
         raise Failure(f"{bad} of {len(jobs)} jobs are not valid")
 
 
-@click.command()
+@click.command(
+    epilog="""\b
+Examples:
+  nos2compose schema > job.schema.json
+  nos2compose schema | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)["properties"]))'
+"""
+)
 def schema() -> None:
     """Print the JSON Schema of Nosana job definitions (for editors and other tools).
 

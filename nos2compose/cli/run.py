@@ -153,7 +153,13 @@ def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt,
     sys.exit(status)
 
 
-@click.command()
+@click.command(
+    epilog="""\b
+Examples:
+  nos2compose ps job.json
+  nos2compose ps job.json --json   # one JSON object keyed by op id
+"""
+)
 @click.argument("job")
 @click.option("--name", default=None, metavar="NAME", help="Compose project name, if not the default.")
 @click.option(
@@ -204,7 +210,13 @@ def ps(job, name, as_json):
         click.echo(line)
 
 
-@click.command()
+@click.command(
+    epilog="""\b
+Examples:
+  nos2compose logs job.json web            # everything web printed
+  nos2compose logs job.json -f --tail 20   # the last 20 lines of each op, then follow
+"""
+)
 @click.argument("job")
 @click.argument("ops", nargs=-1)
 @click.option("--name", default=None, metavar="NAME", help="Compose project name, if not the default.")
@@ -258,7 +270,13 @@ def _op_or_group(command):
     return click.argument("job")(command)
 
 
-@click.command()
+@click.command(
+    epilog="""\b
+Examples:
+  nos2compose stop job.json --op web
+  nos2compose stop job.json --group serve -t 2   # kill after 2 s
+"""
+)
 @_op_or_group
 def stop(job, name, ops, group, timeout):
     """Stop ops of JOB (--op OP or --group G), as the node API's operation and group stop; they read `stopped`.
@@ -269,7 +287,13 @@ def stop(job, name, ops, group, timeout):
     _act(job, name, ops, group, "stop", timeout)
 
 
-@click.command()
+@click.command(
+    epilog="""\b
+Examples:
+  nos2compose restart job.json --op web
+  nos2compose restart job.json --group serve
+"""
+)
 @_op_or_group
 def restart(job, name, ops, group, timeout):
     """Restart ops of JOB (--op OP or --group G), as the node API's operation and group restart."""
@@ -291,7 +315,13 @@ def _act(job, name, ops, group, action, timeout):
     click.echo(f"{action}: {what}")
 
 
-@click.command()
+@click.command(
+    epilog="""\b
+Examples:
+  nos2compose down job.json
+  nos2compose down job.json -v   # its volumes too (the resource caches stay)
+"""
+)
 @click.argument("job")
 @click.option("--name", default=None, metavar="NAME", help="Compose project name, if not the default.")
 @click.option("-v", "--volumes", is_flag=True, help="Also remove the job's volumes (the shared resource cache stays).")
