@@ -147,16 +147,19 @@ class Supervisor:
     # -- running -------------------------------------------------------------------------
 
     def up(self, options: UpOptions, overrides: dict | None = None) -> int:
-        """Bring every group up in order; returns the exit status (0: every op completed or running)."""
+        """Bring every group up in order; returns the exit status (0: every op completed or running).
+        The host ports of every group are checked before the first group starts (PortInUse: nothing runs)."""
+        current = self.statuses()
+        ours = {port for s in current for port in s.published}
+        done = {s.op.id for s in current if s.present and s.state != FAILED}
+        check_ports([op for group in self.plan.groups for op in group.ops if op.id not in done], ours)
         for group in self.plan.groups:
             last = group is self.plan.groups[-1]
-            current = self.statuses()  # one look serves the checks below and the group's first layer
+            if group is not self.plan.groups[0]:
+                current = self.statuses()  # one look serves the check below and the group's first layer
             if self._group_done(group, current, options, last):
                 self.say(f"group {group.name}: already up")
                 continue
-            ours = {port for s in current for port in s.published}
-            done = {s.op.id for s in current if s.present and s.state != FAILED}
-            check_ports([op for op in group.ops if op.id not in done], ours)  # PortInUse: one line, exit 1
             self.say(f"group {group.name}: starting {', '.join(op.id for op in group.ops)}")
             steps = GroupStart(
                 self.engine,

@@ -75,6 +75,34 @@ def test_a_taken_host_port_is_one_line_and_exit_1_and_nothing_hangs(job):
     assert remapped.returncode == 2 and "OP:PORT=HOSTPORT" in remapped.stderr  # 0 is no port
 
 
+def test_a_taken_port_of_a_later_group_stops_up_before_anything_runs(job):
+    """Every group's host ports are checked first: nothing of the first group runs, and the advice works."""
+    name, write = job
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        first = run("setup", BUSYBOX, "echo set up")
+        first["execution"] = {"group": "first"}
+        later = run("web", BUSYBOX, ["n2c-testserver", str(port)], expose=port)
+        later["execution"] = {"group": "later"}
+        path = write([first, later])
+        up = nos2compose("up", path, "-d", "--pull", "never", timeout=60)
+        assert up.returncode == 1, up.stdout + up.stderr
+        assert [line for line in up.stderr.splitlines() if line.startswith("error:")] == [
+            f"error: port {port} on 127.0.0.1 is already in use, so op web cannot publish its port {port} "
+            f"there; free it, or publish it elsewhere with --publish web:{port}=HOSTPORT"
+        ]
+        assert "starting" not in up.stdout
+        assert docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={name}").stdout.strip() == ""
+        with socket.socket() as spare:  # the advice, as printed, with a port that is free
+            spare.bind(("127.0.0.1", 0))
+            free = spare.getsockname()[1]
+        again = nos2compose("up", path, "-d", "--pull", "never", "--publish", f"web:{port}={free}", timeout=120)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert f"http://127.0.0.1:{free}" in again.stdout
+
+
 def test_a_missing_image_names_the_image_and_stays_failed_after_up(job):
     _, write = job
     path = write([run("gone", "nos2compose-test/nosuch:1", "true"), run("after", BUSYBOX, "echo after")])
