@@ -84,6 +84,7 @@ class Attached(NamedTuple):
 
     plan: RunPlan
     record: dict  # what the engine cannot hold; {} without a record
+    rows: tuple = ()  # the containers read to find the plan (no record): the look `statuses` needs too
 
 
 def attach(project: str, engine: Engine) -> Attached | None:
@@ -92,13 +93,13 @@ def attach(project: str, engine: Engine) -> Attached | None:
     plan = from_json(found["plan"]) if found and isinstance(found.get("plan"), dict) else None
     if plan is not None:
         return Attached(plan, found)
-    plan = plan_from_labels(project, engine)
-    return Attached(plan, found or {}) if plan.groups else None
-
-
-def plan_from_labels(project: str, engine: Engine) -> RunPlan:
-    """What the containers' labels say of the job: its ops, groups and their order, probes and fetchers."""
     rows = engine.containers()
+    plan = plan_from_labels(project, rows)
+    return Attached(plan, found or {}, tuple(rows)) if plan.groups else None
+
+
+def plan_from_labels(project: str, rows: list) -> RunPlan:
+    """What the containers' labels say of the job: its ops, groups and their order, probes and fetchers."""
     probes = {c.probe_for: c.service for c in rows if c.probe_for}
     fetchers: dict[str, list[str]] = {}
     for c in rows:
@@ -130,7 +131,8 @@ def statuses(attached: Attached, engine: Engine) -> list[OpStatus]:
     """Every op's status: the engine's word, with what only the record knows laid over it."""
     from .states import with_record
 
-    return with_record(statuses_of(attached.plan.ops, engine.containers()), attached.record.get("ops") or {})
+    rows = list(attached.rows) or engine.containers()
+    return with_record(statuses_of(attached.plan.ops, rows), attached.record.get("ops") or {})
 
 
 def act(engine: Engine, plan: RunPlan, ops: list[PlannedOp], action: str, timeout: int | None = None) -> None:
