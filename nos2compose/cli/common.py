@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..compiler import Result
     from ..diagnostics import Diagnostic
     from ..source.document import Document
+    from .findings import Reporter
 
 BAD_INPUT = 2
 ENGINE_PROBLEM = 1
@@ -119,15 +120,19 @@ def compile_file(
     to_run: bool,
     quiet: bool = False,
     extra: dict | None = None,
+    reporter: Reporter | None = None,
 ) -> tuple[Result, Document]:
-    """Read and compile JOB, printing its diagnostics (only errors when quiet); Failure on errors."""
+    """Read and compile JOB, reporting its diagnostics (only errors when quiet; lints, selection and format as
+    `reporter` says, by default text lines without lints); Failure on errors."""
     from ..compiler import Options, compile_job
+    from .findings import Reporter
 
+    reporter = reporter or Reporter()
     project = project_of(job, name)
     doc = read_document(job, fmt)
     data, syntax_error = doc.parse()
     if syntax_error is not None:
-        print_diagnostics(doc, [syntax_error, *doc.warnings])
+        reporter.show(doc, [syntax_error, *reporter.selected(job, doc.warnings)])
         raise Failure("", BAD_INPUT)
     source = "stdin" if job == "-" else file_name_text(Path(job).name)  # recorded in the files: never a surrogate
     options = Options(name=project, source=source, strict=strict, to_run=to_run, **(extra or {}))
@@ -138,18 +143,17 @@ def compile_file(
     if result is None:
         raise out_of_memory(job, "converting" if to_run else "checking")
     result.meta = data.get("meta") if isinstance(data, dict) else None
-    warnings = [*doc.warnings, *result.diagnostics.warnings]  # the file's own (BOM, duplicate keys), then the job's
+    errors, warnings = reporter.findings(job, doc, data, result)  # the file's own (BOM, ...), the job's, the lints'
     counts = result.diagnostics.counts
-    print_diagnostics(
-        doc,
-        result.diagnostics.errors + ([] if quiet else warnings),
-        counts["error"] + (0 if quiet else counts["warning"] + len(doc.warnings)),
+    not_kept = counts["warning"] - len(result.diagnostics.warnings)  # counted only (diagnostics.KEEP)
+    reporter.show(
+        doc, errors + ([] if quiet else warnings), counts["error"] + (0 if quiet else len(warnings) + not_kept)
     )
     if result.diagnostics.has_errors() or result.job is None:
         count = counts["error"]
         raise Failure(f"{doc.name}: {count} error{'s' * (count != 1)}; nothing was written" if count else "")
     if error_on_warning and warnings:
-        count = counts["warning"] + len(doc.warnings)
+        count = len(warnings) + not_kept
         raise Failure(f"{doc.name}: {count} warning{'s' * (count != 1)}, and --error-on-warning makes them fatal")
     return result, doc
 

@@ -10,7 +10,8 @@ the nearest one found walking up from the job file's directory, as ruff finds it
     [lint.per-file-ignores]
     "legacy/*.json" = ["NOS105"]  # glob, relative to the file's directory
 
-The command line's --select replaces the file's select; its --extend-select and --ignore add to the file's.
+The command line's --select replaces what the file selects (as ruff's does); its --extend-select and --ignore act
+on what the file selected. per-file-ignores always apply.
 """
 
 from __future__ import annotations
@@ -31,12 +32,15 @@ class Config(NamedTuple):
     selection: Selection = Selection()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
-    def for_file(self, relative: str) -> Selection:
-        """The selection for a job at `relative` (a path from the configuration's directory, with /)."""
+    def for_file(self, relative: str, given: Selection) -> Selection:
+        """The selection for a job at `relative` (a path from the configuration's directory, with /): the file's
+        select, extend-select and ignore, then the command line's (`given`), then the per-file ignores, which
+        always apply (as in ruff)."""
         from fnmatch import fnmatch
 
+        selection = self.selection.then(given)
         extra = tuple(c for pattern, codes in self.per_file_ignores if fnmatch(relative, pattern) for c in codes)
-        return self.selection._replace(ignore=self.selection.ignore + extra) if extra else self.selection
+        return selection.then(Selection(ignore=extra)) if extra else selection
 
 
 def lint_table(document: dict, file_name: str) -> dict | None:

@@ -42,19 +42,24 @@ def test_selectors_are_checked_split_and_uppercased():
         selectors(["E501"])
 
 
-def test_the_command_line_overrides_the_files_select_and_adds_to_its_ignore():
+def test_the_command_lines_layer_goes_on_top_of_the_files_as_in_ruff():
     file = Selection(select=("NOS1",), ignore=("NOS101",))
-    assert file.then(Selection()) == file
-    merged = file.then(Selection(select=("NOS2",), ignore=("NOS203",)))
-    assert merged == Selection(select=("NOS2",), extend=(), ignore=("NOS101", "NOS203"))
+    assert shown(file.then(Selection())) == shown(file) == {c for c in ALL_CODES if c.startswith("NOS1")} - {"NOS101"}
+    assert shown(file.then(Selection(select=("NOS101",)))) == {"NOS101"}  # a select replaces the file's choice
+    assert shown(file.then(Selection(extend=("NOS101",)))) == shown(file) | {"NOS101"}  # later beats ignore
+    assert shown(file.then(Selection(ignore=("NOS10",)))) == {"NOS110", "NOS111", "NOS112", "NOS113"}
+    assert shown(Selection(ignore=("NOS2",)).then(Selection(select=("NOS2",)))) == {"NOS201", "NOS202", "NOS203"}
 
 
 def test_config_tables_in_each_file():
     table = {"lint": {"select": ["NOS"], "ignore": "NOS9", "per-file-ignores": {"legacy/*.json": ["NOS105"]}}}
     config = read_config(lint_table(table, ".nos2compose.toml"))
     assert config.selection == Selection(select=("NOS",), ignore=("NOS9",))
-    assert "NOS105" in config.for_file("legacy/old.json").ignore
-    assert "NOS105" not in config.for_file("new.json").ignore
+    assert not config.for_file("legacy/old.json", Selection()).enabled("NOS105")
+    assert config.for_file("new.json", Selection()).enabled("NOS105")
+    # per-file ignores apply whatever the command line selects; the file's own ignore does not survive a select
+    assert not config.for_file("legacy/old.json", Selection(select=("NOS105",))).enabled("NOS105")
+    assert config.for_file("new.json", Selection(select=("NOS9",))).enabled("NOS901")
     assert lint_table({"tool": {"ruff": {}}}, "pyproject.toml") is None  # not ours: skipped
     assert read_config(lint_table({"tool": {"nos2compose": {}}}, "pyproject.toml")) == Config()
 
