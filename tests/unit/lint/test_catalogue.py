@@ -62,3 +62,14 @@ def test_every_code_written_in_the_source_is_in_the_catalogue():
     for path in SOURCES:
         written |= set(re.findall(r'"(NOS\d{3})"', path.read_text()))
     assert written and written <= set(BY_CODE), written - set(BY_CODE)
+
+
+def test_docs_have_every_rule_with_why_a_bad_and_a_good_example():
+    text = (PACKAGE.parent / "docs" / "lints.md").read_text()
+    sections = re.split(r"\n### ", text)[1:]
+    documented = {section.split()[0]: section for section in sections}
+    assert list(documented) == [rule.code for rule in RULES]  # every rule, in catalogue order, nothing else
+    for rule in RULES:
+        section = documented[rule.code]
+        assert section.startswith(f"{rule.code} {rule.name}\n"), rule.code
+        assert "\nWhy:" in section and "\nBad" in section and "\nGood" in section, rule.code
