@@ -63,20 +63,11 @@ def convert(
     group that runs something gets its own file, for `nos2compose up` or for
     `docker compose -f FILE up` in file-name order.
 
-    Warnings include the lints (docs/lints.md). --output-format json and sarif write
-    one document to standard output, so they need -o (without it, standard output
-    carries the Compose file); github annotations then go to standard error.
+    Warnings include the lints (docs/lints.md); --output-format json and sarif need -o.
     """
     if check and out_dir is None:
         raise click.UsageError("--check compares a directory of group files: give it with -o DIR.")
-    reporter = reporter_from(health, stderr=out_dir is None)
-    if out_dir is None and reporter.format in DOCUMENTS:
-        raise click.UsageError(
-            f"--output-format {reporter.format} writes a document to standard output, which carries the Compose file "
-            f"without -o: give -o DIR, or check the job first with `nos2compose validate --output-format "
-            f"{reporter.format}`."
-        )
-    click.get_current_context().call_on_close(reporter.finish)  # the document, also when the command fails
+    reporter = _reporter(health, out_dir)
     extra = probe_options(health)
     result, _ = compile_file(job, fmt, name, strict, error_on_warning, to_run=True, extra=extra, reporter=reporter)
     if not result.job.run_ops:
@@ -126,6 +117,20 @@ def _write(out_dir: Path, files: list[tuple[str, str]], force: bool, command: st
                 err=True,
             )
         sys.exit(1)
+
+
+def _reporter(health: dict, out_dir: Path | None):
+    """The lint options' Reporter; json and sarif need -o, since without it stdout carries the Compose file
+    (github annotations then go to stderr). Its document is written when the command ends, failed or not."""
+    reporter = reporter_from(health, stderr=out_dir is None)
+    if out_dir is None and reporter.format in DOCUMENTS:
+        raise click.UsageError(
+            f"--output-format {reporter.format} writes a document to standard output, which carries the Compose file "
+            f"without -o: give -o DIR, or check the job first with `nos2compose validate --output-format "
+            f"{reporter.format}`."
+        )
+    click.get_current_context().call_on_close(reporter.finish)
+    return reporter
 
 
 @click.command(
