@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 from ..diagnostics import Diagnostic
@@ -31,8 +32,9 @@ _REGISTRY = re.compile(r"^(?:docker\.io/|index\.docker\.io/|registry\.hub\.docke
 TOO_SMALL_MIB = 256  # no GPU has less; a vram_total_mb below it was written in GiB
 
 
+@cache
 def gpu_kind(image: str) -> str | None:
-    """What a GPU image is (GPU_IMAGES), or None when nothing says it needs a GPU."""
+    """What a GPU image is (GPU_IMAGES), or None when nothing says it needs a GPU (cached: ops share images)."""
     name = _REGISTRY.sub("", image.strip().lower(), count=1)
     for pattern, kind in GPU_IMAGES:
         if re.search(pattern, name):
