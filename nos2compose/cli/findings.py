@@ -47,7 +47,7 @@ class Reporter:
 
         secrets = find_secrets(data) if isinstance(data, dict) else []
         warnings = [*doc.warnings, *result.diagnostics.warnings]
-        if self.lint and isinstance(data, dict):
+        if self.lint and result.job is not None:  # a job whose top level could not be read gets its errors alone
             warnings.extend(lint_job(data, result.job, secrets))
         values = [s.value for s in secrets]
         return masked(result.diagnostics.errors, values), masked(self.selected(job, warnings), values)

@@ -55,8 +55,7 @@ class Secret(NamedTuple):
 def find_secrets(data: Any) -> list[Secret]:
     """Every credential of the job, once per place (a known shape wins over a name's hint)."""
     found: dict[tuple[Path, str], Secret] = {}
-    whole = json.dumps(data, ensure_ascii=False, default=str)  # one search over the whole job first, at C speed
-    for path, text in strings(data, ()) if SUSPECT.search(whole) else ():
+    for path, text in strings(data, ()) if _suspicious(data) else ():
         if SUSPECT.search(text):
             from .shapes import known_shapes  # detect-secrets: only now
 
@@ -69,6 +68,15 @@ def find_secrets(data: Any) -> list[Secret]:
             value = _bare(value)
             found.setdefault((path, value), Secret("NOS202", path, f"{name}'s value", value))
     return list(found.values())
+
+
+def _suspicious(data: Any) -> bool:
+    """One search over the whole job as JSON (made at C speed) before looking at each string."""
+    try:
+        whole = json.dumps(data, ensure_ascii=False, default=str, skipkeys=True)
+    except (TypeError, ValueError, RecursionError):  # not JSON's data (the compiler says so): look at each string
+        return True
+    return SUSPECT.search(whole) is not None
 
 
 def secret_findings(data: Any, secrets: Iterable[Secret]) -> Iterator[Diagnostic]:
