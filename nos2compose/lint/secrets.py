@@ -29,6 +29,7 @@ SUSPECT = re.compile(
     r"|[Xx][Oo][Xx][aboprsABOPRS]-|hooks\.slack\.com|AIza[0-9A-Za-z_-]{30}|eyJ[A-Za-z0-9_=-]{8,}\.[A-Za-z0-9_=-]{8,}"
     r"|PRIVATE KEY|PuTTY-User-Key|SG\.[A-Za-z0-9_-]{20}|pypi-AgE|[Aa][Ww][Ss].{0,40}[\"']|://[^\s/@]*:[^\s/@]+@"
 )
+_LONG_RUN = re.compile(r"[A-Za-z0-9_\-+/=]{16,}")  # one character class: the fastest search over a big job
 # Names of secrets, as words of an env name, a variable, a header or a flag (HF_TOKEN, apiKey, --hf-token).
 SECRET_WORDS = {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "PWD", "PASS", "KEY", "APIKEY", "CREDENTIAL", "CREDENTIALS"}
 SECRET_WORDS |= {"AUTH", "AUTHORIZATION", "ACCESSTOKEN", "PRIVATEKEY", "SECRETKEY", "ACCESSKEY"}
@@ -71,12 +72,13 @@ def find_secrets(data: Any) -> list[Secret]:
 
 
 def _suspicious(data: Any) -> bool:
-    """One search over the whole job as JSON (made at C speed) before looking at each string."""
+    """Whether any string may hold a shape, from one search over the whole job as JSON (made at C speed): every
+    shape holds a run of 16 token characters, but a password in a URL, which needs `://` and `@`."""
     try:
         whole = json.dumps(data, ensure_ascii=False, default=str, skipkeys=True)
     except (TypeError, ValueError, RecursionError):  # not JSON's data (the compiler says so): look at each string
         return True
-    return SUSPECT.search(whole) is not None
+    return _LONG_RUN.search(whole) is not None or ("://" in whole and "@" in whole)
 
 
 def secret_findings(data: Any, secrets: Iterable[Secret]) -> Iterator[Diagnostic]:
@@ -227,7 +229,7 @@ def _flag_values(op: RawOp, key: str) -> Iterator[tuple[Path, str, Any, bool]]:
     else:
         return
     for n, (path, word) in enumerate(words):
-        m = _FLAG.match(word)
+        m = _FLAG.match(word) if word.startswith("-") or "=" in word else None
         if m is None:
             continue
         name, value = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))

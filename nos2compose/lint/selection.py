@@ -23,6 +23,8 @@ class SelectorError(ValueError):
 
 def selectors(values: Iterable[str]) -> tuple[str, ...]:
     """Selectors as given on the command line or in the config file (comma-separated or repeated), checked."""
+    if not values:
+        return ()
     from .catalogue import BY_CODE, FAMILIES
 
     out = []

@@ -26,15 +26,24 @@ class RawOp(NamedTuple):
         return ("ops", self.index, "args", *keys)
 
 
-def run_ops(data: Any) -> Iterator[RawOp]:
-    """The container/run ops of the job as written (anything that is not an object is skipped)."""
+_read: list = [None, ()]  # the last job read and its ops: every rule walks the same job's ops
+
+
+def run_ops(data: Any) -> tuple[RawOp, ...]:
+    """The container/run ops of the job as written (anything that is not an object is skipped). Read once per
+    job (nothing changes a job once parsed), since each rule walks them."""
+    if _read[0] is data:
+        return _read[1]
     ops = data.get("ops") if isinstance(data, dict) else None
+    found = []
     for index, raw in enumerate(ops if isinstance(ops, list) else ()):
         if not isinstance(raw, dict) or raw.get("type", "container/run") != "container/run":
             continue
         op_id = raw.get("id") if isinstance(raw.get("id"), str) else None
         args = raw.get("args") if isinstance(raw.get("args"), dict) else {}
-        yield RawOp(index, op_id, args, raw)
+        found.append(RawOp(index, op_id, args, raw))
+    _read[:] = [data, tuple(found)]
+    return _read[1]
 
 
 def section(data: Any, *keys: str) -> dict:
