@@ -24,15 +24,17 @@ def lint_job(data: Any, job: Any = None, secrets: list[Secret] | None = None) ->
     from .images import floating_images
     from .ops import op_ids, packed_commands
     from .secrets import find_secrets, secret_findings
+    from .walk import reading
 
-    found: list[Diagnostic] = [
-        *op_ids(data),
-        *packed_commands(data),
-        *vram_keys(data),
-        *generating_checks(data),
-        *floating_images(data),
-        *secret_findings(data, find_secrets(data) if secrets is None else secrets),
-    ]
-    if job is not None:
-        found.extend(gpu_mismatches(data, job))
+    with reading(data):  # the job's ops read once for all the rules
+        found: list[Diagnostic] = [
+            *op_ids(data),
+            *packed_commands(data),
+            *vram_keys(data),
+            *generating_checks(data),
+            *floating_images(data),
+            *secret_findings(data, find_secrets(data) if secrets is None else secrets),
+        ]
+        if job is not None:
+            found.extend(gpu_mismatches(data, job))
     return found

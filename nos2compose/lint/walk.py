@@ -4,6 +4,7 @@ values stay at `global`), defensively, because lints also run on a job that has 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from ..diagnostics import Diagnostic, Path
@@ -26,14 +27,25 @@ class RawOp(NamedTuple):
         return ("ops", self.index, "args", *keys)
 
 
-_read: list = [None, ()]  # the last job read and its ops: every rule walks the same job's ops
+_read: list = [None, ()]  # while lint_job runs: its job and that job's ops, which every rule walks
+
+
+@contextmanager
+def reading(data: Any) -> Iterator[None]:
+    """Within this block, run_ops(data) reads the ops once for all the rules."""
+    _read[:] = [data, _ops(data)]
+    try:
+        yield
+    finally:
+        _read[:] = [None, ()]
 
 
 def run_ops(data: Any) -> tuple[RawOp, ...]:
-    """The container/run ops of the job as written (anything that is not an object is skipped). Read once per
-    job (nothing changes a job once parsed), since each rule walks them."""
-    if _read[0] is data:
-        return _read[1]
+    """The container/run ops of the job as written (anything that is not an object is skipped)."""
+    return _read[1] if _read[0] is data else _ops(data)
+
+
+def _ops(data: Any) -> tuple[RawOp, ...]:
     ops = data.get("ops") if isinstance(data, dict) else None
     found = []
     for index, raw in enumerate(ops if isinstance(ops, list) else ()):
@@ -42,8 +54,7 @@ def run_ops(data: Any) -> tuple[RawOp, ...]:
         op_id = raw.get("id") if isinstance(raw.get("id"), str) else None
         args = raw.get("args") if isinstance(raw.get("args"), dict) else {}
         found.append(RawOp(index, op_id, args, raw))
-    _read[:] = [data, tuple(found)]
-    return _read[1]
+    return tuple(found)
 
 
 def section(data: Any, *keys: str) -> dict:
