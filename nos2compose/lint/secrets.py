@@ -3,7 +3,8 @@
 A job posted to Nosana is public unless it is confidential. Known token shapes are looked for in every string
 of the job; a random-looking value under a secret's name (NOS202) only where names are given: env,
 global.variables, health-check headers, `--flag value` in cmd and entrypoint, and the job's credential fields.
-Each string first meets one cheap pattern (SUSPECT) of the shapes' tell-tale prefixes; only a string that
+The whole job is searched once, as JSON, for what every shape holds (a run of 16 token characters, or `://`
+and `@`); then each string meets one pattern of the shapes' tell-tale parts (SUSPECT); only a string that
 matches it loads shapes.py and, with it, detect-secrets, so a job without suspicious values never imports it.
 """
 
@@ -33,8 +34,6 @@ _LONG_RUN = re.compile(r"[A-Za-z0-9_\-+/=]{16,}")  # one character class: the fa
 # Names of secrets, as words of an env name, a variable, a header or a flag (HF_TOKEN, apiKey, --hf-token).
 SECRET_WORDS = {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "PWD", "PASS", "KEY", "APIKEY", "CREDENTIAL", "CREDENTIALS"}
 SECRET_WORDS |= {"AUTH", "AUTHORIZATION", "ACCESSTOKEN", "PRIVATEKEY", "SECRETKEY", "ACCESSKEY"}
-# Fields whose value is a credential by definition: any value that is not a placeholder is one.
-CREDENTIAL_FIELDS = {"password", "accessToken", "SECRET_ACCESS_KEY"}
 _TEMPLATED = re.compile(r"%%|\$\{|\{\{|<[^<>]*>|^\$[A-Za-z_]")
 _PLACEHOLDER_WORDS = ("your", "example", "placeholder", "changeme", "change_me", "change-me", "redacted", "dummy")
 _PLACEHOLDER_WORDS += ("replace", "insert", "xxxx", "****", "...", "…", "sample", "fake", "todo", "here")
@@ -49,8 +48,9 @@ MIN_ENTROPY = 3.5  # bits per character; a random 16-character token has about 3
 class Secret(NamedTuple):
     code: str  # NOS201, NOS202 or NOS203
     path: Path
-    kind: str  # what it is, for the message: "a Hugging Face token", "HF_TOKEN's value"
+    kind: str  # what it is, for the message: "a Hugging Face token", "HF_TOKEN's value", "the registry password"
     value: str  # the credential itself: only ever used to mask it, never printed
+    hint: bool = False  # found by its name alone (NOS202): it looks random
 
 
 def find_secrets(data: Any) -> list[Secret]:
@@ -64,10 +64,10 @@ def find_secrets(data: Any) -> list[Secret]:
                 if not is_placeholder(value):
                     found.setdefault((path, value), Secret(code, path, kind, value))
     shaped = {path for path, _ in found}
-    for path, name, value, field in _named_values(data):
+    for path, kind, value, field in _named_values(data):
         if path not in shaped and _secret_under_name(value, field):
             value = _bare(value)
-            found.setdefault((path, value), Secret("NOS202", path, f"{name}'s value", value))
+            found.setdefault((path, value), Secret("NOS202", path, kind, value, not field))
     return list(found.values())
 
 
@@ -87,8 +87,10 @@ def secret_findings(data: Any, secrets: Iterable[Secret]) -> Iterator[Diagnostic
         shown = masked(secret.value)
         if secret.code == "NOS203":
             what = f"a URL with a password in it (…:{shown}@…)"
-        elif secret.code == "NOS202":
+        elif secret.hint:
             what = f"{secret.kind} ({shown}) looks random, most likely a secret"
+        elif secret.code == "NOS202":
+            what = f"{secret.kind} ({shown}) is written in the job"
         else:
             what = f"{secret.kind} ({shown})"
         yield finding(
@@ -186,11 +188,11 @@ def _bare(value: str) -> str:
 
 
 def _named_values(data: Any) -> Iterator[tuple[Path, str, Any, bool]]:
-    """(path, name, value, is a credential field) for each place where a value has a name."""
+    """(path, what it is, value, is a credential field) for each place where a value has a secret's name."""
     for key in ("env", "variables"):
         for name, value in section(data, "global", key).items():
             if is_secret_name(name):
-                yield ("global", key, name), name, value, False
+                yield ("global", key, name), f"{name}'s value", value, False
     for op in run_ops(data):
         yield from _named_in_op(op)
 
@@ -199,12 +201,12 @@ def _named_in_op(op: RawOp) -> Iterator[tuple[Path, str, Any, bool]]:
     env = op.args.get("env")
     for name, value in env.items() if isinstance(env, dict) else ():
         if isinstance(name, str) and is_secret_name(name):
-            yield op.at("env", name), name, value, False
+            yield op.at("env", name), f"{name}'s value", value, False
     for path, check in checks_of(op):
         headers = check.get("headers")
         for name, value in headers.items() if isinstance(headers, dict) else ():
             if isinstance(name, str) and is_secret_name(name):
-                yield (*path, "headers", name), name, value, False
+                yield (*path, "headers", name), f"{name}'s value", value, False
     for key in ("cmd", "entrypoint"):
         yield from _flag_values(op, key)
     docker = section(op.args, "authentication", "docker")
@@ -213,10 +215,10 @@ def _named_in_op(op: RawOp) -> Iterator[tuple[Path, str, Any, bool]]:
     resources = op.args.get("resources")
     for i, res in enumerate(resources if isinstance(resources, list) else ()):
         if isinstance(res, dict) and "accessToken" in res:
-            yield op.at("resources", i, "accessToken"), "accessToken", res["accessToken"], True
-        iam = section(res, "IAM")
-        if "SECRET_ACCESS_KEY" in iam:
-            yield op.at("resources", i, "IAM", "SECRET_ACCESS_KEY"), "SECRET_ACCESS_KEY", iam["SECRET_ACCESS_KEY"], True
+            yield op.at("resources", i, "accessToken"), "the resource's accessToken", res["accessToken"], True
+        secret_key = section(res, "IAM").get("SECRET_ACCESS_KEY")
+        if secret_key is not None:
+            yield op.at("resources", i, "IAM", "SECRET_ACCESS_KEY"), "the resource's S3 secret key", secret_key, True
 
 
 def _flag_values(op: RawOp, key: str) -> Iterator[tuple[Path, str, Any, bool]]:
@@ -236,7 +238,7 @@ def _flag_values(op: RawOp, key: str) -> Iterator[tuple[Path, str, Any, bool]]:
         if value is None and n + 1 < len(words) and not words[n + 1][1].startswith("-"):
             path, value = words[n + 1]
         if value is not None and is_secret_name(name):
-            yield path, name, value, False
+            yield path, f"{name}'s value", value, False
 
 
 def _ascending(low: str) -> bool:

@@ -151,8 +151,8 @@ def test_credential_fields_fire_whatever_the_value_looks_like_and_urls_with_pass
         )
     )
     assert found(data) == {
-        "$.ops[0].args.authentication.docker.password": ("NOS202", "the registry password's value"),
-        "$.ops[0].args.resources[0].accessToken": ("NOS202", "accessToken's value"),
+        "$.ops[0].args.authentication.docker.password": ("NOS202", "the registry password"),
+        "$.ops[0].args.resources[0].accessToken": ("NOS202", "the resource's accessToken"),
         "$.ops[0].args.env.DATABASE_URL": ("NOS203", "a password in a URL"),
     }
 
