@@ -96,9 +96,7 @@ class Reporter:
         if self.format == "json":
             sys.stdout.write(as_json(self.found))
         else:
-            from importlib.metadata import version
-
-            sys.stdout.write(as_sarif(self.found, version("nos2compose")))
+            sys.stdout.write(as_sarif(self.found, _version()))
         sys.stdout.flush()
 
     def _config_for(self, start: Path) -> tuple[Path, Config] | None:
@@ -161,6 +159,15 @@ def _config(path: Path, table: dict) -> Config:
         return read_config(table)
     except ConfigError as exc:
         raise Failure(f"{path}: {exc}") from None
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nos2compose")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "0+unknown"
 
 
 def _relative(job: Path, directory: Path) -> str:

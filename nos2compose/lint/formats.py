@@ -12,6 +12,7 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from ..diagnostics import Diagnostic, format_path
+from ..source.printable import printable
 from .catalogue import BY_CODE, ERROR, RULES
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -55,7 +56,7 @@ def as_github(found: Iterable[Located]) -> Iterator[str]:
         d = f.diagnostic
         title = d.code or "nos2compose"
         props = f"file={_property(f.file)},line={f.line},col={f.column},title={_property(title)}"
-        yield f"::{d.severity} {props}::{_data(d.describe())}"
+        yield f"::{d.severity} {props}::{_data(printable(d.describe()))}"  # one line, as the text format shows it
 
 
 def as_sarif(found: Iterable[Located], version: str) -> str:

@@ -109,4 +109,4 @@ def test_github_commands_escape_what_would_end_them():
         'cmd[0] "a b" is a whole command line'
     )
     assert lines[0].startswith("::error file=jobs/my job.json,line=3,col=5,title=nos2compose::$.ops[0]")
-    assert lines[2].endswith("50%25 done, line%0Abreak: here") and "\n" not in lines[2]
+    assert lines[2].endswith("50%25 done, line\\x0abreak: here") and "\n" not in lines[2]  # escaped as text shows it
