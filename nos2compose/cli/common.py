@@ -1,4 +1,4 @@
-"""What every command shares: the Failure that ends one, reading and compiling a job, printing diagnostics.
+"""What every command shares: the Failure that ends one (failure.py), reading and compiling a job.
 
 Exit status: 0 success; 1 a difference (`convert --check`) or a problem with the
 engine; 2 bad input (every problem printed on stderr, one per line, with file,
@@ -16,27 +16,14 @@ import click
 
 from ..compose.naming import project_name
 from ..source.printable import printable
+from .failure import BAD_INPUT, Failure
 
 if TYPE_CHECKING:
     from ..compiler import Result
-    from ..diagnostics import Diagnostic
     from ..source.document import Document
     from .findings import Reporter
 
-BAD_INPUT = 2
-ENGINE_PROBLEM = 1
-
-
-class Failure(click.ClickException):
-    """Stops a command with a message and an exit status; no traceback."""
-
-    def __init__(self, message: str, status: int = BAD_INPUT):
-        super().__init__(message)
-        self.exit_code = status
-
-    def show(self, file=None) -> None:
-        if self.message:
-            click.echo(f"error: {self.message}", err=True)
+ENGINE_PROBLEM = 1  # exit status for a problem with the engine (BAD_INPUT, 2: failure.py)
 
 
 def say(line: str) -> None:
@@ -156,25 +143,3 @@ def compile_file(
         count = len(warnings) + not_kept
         raise Failure(f"{doc.name}: {count} warning{'s' * (count != 1)}, and --error-on-warning makes them fatal")
     return result, doc
-
-
-MAX_LINES = 100  # diagnostics printed one by one; the rest are counted
-
-
-def print_diagnostics(doc: Document, diags: list[Diagnostic], total: int | None = None) -> None:
-    """One line per diagnostic, in the order they stand in the file: errors first when there are too many.
-    `total` counts those found, some of which the compiler may only have counted (see diagnostics.KEEP)."""
-    shown = sorted(diags, key=lambda d: not d.is_error)[:MAX_LINES] if len(diags) > MAX_LINES else diags
-    placed = sorted(
-        ((d.position or doc.position(d.path), n, d) for n, d in enumerate(shown)), key=lambda t: (t[0], t[1])
-    )
-    for (line, col), _, d in placed:
-        click.echo(f"{d.severity}: {doc.name}:{line}:{col}: {printable(d.describe())}", err=True)
-    total = len(diags) if total is None else max(total, len(diags))
-    if total > len(shown):
-        more = total - len(shown)
-        click.echo(
-            f"{doc.name}: {more} more error{'s' * (more != 1)} and warning{'s' * (more != 1)} not shown "
-            f"(the first {len(shown)} are above)",
-            err=True,
-        )

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..source.printable import printable
+from .failure import Failure
+
 if TYPE_CHECKING:
     from ..compiler import Result
     from ..diagnostics import Diagnostic
@@ -72,8 +75,6 @@ class Reporter:
 
     def show(self, doc: Document, diags: list[Diagnostic], total: int | None = None) -> None:
         """Write (text, github) or keep (json, sarif) one job's diagnostics, in file order."""
-        from .common import print_diagnostics
-
         if self.format == "text":
             print_diagnostics(doc, diags, total)
             return
@@ -128,8 +129,6 @@ def masked(diags: list[Diagnostic], values: list[str]) -> list[Diagnostic]:
 
 
 def _text(path: Path) -> str | None:
-    from .common import Failure
-
     if not path.is_file():
         return None
     try:
@@ -139,8 +138,6 @@ def _text(path: Path) -> str | None:
 
 
 def _parse_toml(path: Path, text: str) -> dict:
-    from .common import Failure
-
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10: tomli is what became tomllib
@@ -153,7 +150,6 @@ def _parse_toml(path: Path, text: str) -> dict:
 
 def _config(path: Path, table: dict) -> Config:
     from ..lint.config import ConfigError, read_config
-    from .common import Failure
 
     try:
         return read_config(table)
@@ -175,3 +171,25 @@ def _relative(job: Path, directory: Path) -> str:
         return job.relative_to(directory).as_posix()
     except ValueError:
         return job.as_posix()
+
+
+MAX_LINES = 100  # diagnostics printed one by one; the rest are counted
+
+
+def print_diagnostics(doc: Document, diags: list[Diagnostic], total: int | None = None) -> None:
+    """One line per diagnostic, in the order they stand in the file: errors first when there are too many.
+    `total` counts those found, some of which the compiler may only have counted (see diagnostics.KEEP)."""
+    shown = sorted(diags, key=lambda d: not d.is_error)[:MAX_LINES] if len(diags) > MAX_LINES else diags
+    placed = sorted(
+        ((d.position or doc.position(d.path), n, d) for n, d in enumerate(shown)), key=lambda t: (t[0], t[1])
+    )
+    for (line, col), _, d in placed:
+        click.echo(f"{d.severity}: {doc.name}:{line}:{col}: {printable(d.describe())}", err=True)
+    total = len(diags) if total is None else max(total, len(diags))
+    if total > len(shown):
+        more = total - len(shown)
+        click.echo(
+            f"{doc.name}: {more} more error{'s' * (more != 1)} and warning{'s' * (more != 1)} not shown "
+            f"(the first {len(shown)} are above)",
+            err=True,
+        )

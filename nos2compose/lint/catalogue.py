@@ -150,7 +150,7 @@ NOS901 result-filled-by-up: a result of an earlier op, which only `nos2compose u
     The Compose files hold a ${N2C_...} variable for it; plain `docker compose` stops, naming it, until it is set.
     Use `nos2compose up`, or set the variable.
 NOS902 renamed-service: an op id Compose refuses as a service name, renamed
-    The service gets a valid name; the label io.nosana.op keeps the id and %%ops.ID.host%% resolves to the new name.
+    The service gets a valid name; its op label keeps the id and %%ops.ID.host%% resolves to the new name.
 NOS903 node-only-value: a value only a node has (its tunnel server), or a splice only the node can make
     `nos2compose up` fails the op before it starts; on a node it runs. Test the op on a node, or give the value
     another way for local runs.
