@@ -101,8 +101,8 @@ NOS109 service-blocks-next-group: a service (it exposes ports) in a group that i
     waiting for the whole job. Put services in the last group, with the ops that use them (depends_on orders them).
 NOS110 service-exits-early [up]: at `up` time, an op that exposes ports and exits within a few seconds
     A service whose command returns ends the op: on a node its URL never answers and the op ends. Keep the server in
-    the foreground (exec it, or end a wrapper script with `wait`). Reported by `nos2compose up` while it runs
-    (reserved: not reported yet).
+    the foreground (exec it, or end a wrapper script with `wait`). Reported by `nos2compose up` while it runs, when
+    a container that exposes ports exits within 5 s of its start (always on: up has no lint options).
 NOS111 missing-volume: a mount of a volume no container/create-volume op creates
     The volume is created empty when the op starts, so data the op expects there is missing (a typo in the name?).
     Create it with a container/create-volume op, or fix the name.
