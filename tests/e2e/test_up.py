@@ -151,7 +151,11 @@ def test_ctrl_c_stops_every_container_and_down_removes_everything(job, tmp_path)
     assert "work  worker: stopped" in said and "work  server: stopped" in said, said
     assert "failed" not in said, said
     shown = json.loads(nos2compose("ps", path, "--json").stdout)
-    assert {op: v["status"] for op, v in shown.items()} == {"vol": "completed", "worker": "stopped", "server": "stopped"}
+    assert {op: v["status"] for op, v in shown.items()} == {
+        "vol": "completed",
+        "worker": "stopped",
+        "server": "stopped",
+    }
     assert docker("volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={job.name}").stdout.strip()
     down = nos2compose("down", path, "-v")
     assert down.returncode == 0, down.stderr
