@@ -131,6 +131,7 @@ def _note_runtime_values(first_use: dict, layout: Layout, diags: Diagnostics) ->
             f"${{{layout.variables[placeholder]}}}, which `nos2compose up` fills in when this op's group "
             "starts (plain `docker compose` stops, naming it, until it is set)",
             op_id,
+            "NOS901",
         )
 
 
@@ -142,4 +143,5 @@ def _note_renamed_services(job: Job, names: dict[str, str], diags: Diagnostics) 
                 f"'{op.id}' is not a valid Compose service name; the service is named '{names[op.id]}' "
                 f"(label {contract.OP_LABEL} keeps the id, and %%ops.{op.id.split('.')[0]}.host%% resolves to it)",
                 op.id,
+                "NOS902",
             )

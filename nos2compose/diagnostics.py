@@ -33,14 +33,15 @@ class Diagnostic(NamedTuple):
     message: str
     op: str | None = None
     position: tuple[int, int] | None = None  # known up front (syntax errors); else looked up by path
+    code: str | None = None  # a warning's rule code (NOS…, nos2compose.lint.catalogue); errors have none
 
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
 
     def describe(self) -> str:
-        """The message with its path and op, without the file position."""
-        where = format_path(self.path)
+        """The message with its code, path and op, without the file position."""
+        where = format_path(self.path) if self.code is None else f"{self.code} {format_path(self.path)}"
         if self.op is not None:
             where += f' (op "{self.op}")'
         return f"{where}: {self.message}"
@@ -57,23 +58,26 @@ class Diagnostics:
         self.items: list[Diagnostic] = []
         self.counts = {"error": 0, "warning": 0}  # all found, kept or not
 
-    def _add(self, severity: str, path: Path, message: str, op: str | None) -> None:
+    def _add(self, severity: str, path: Path, message: str, op: str | None, code: str | None = None) -> None:
         self.counts[severity] += 1
         if self.counts[severity] <= KEEP:
-            self.items.append(Diagnostic(severity, tuple(path), message, op))
+            self.items.append(Diagnostic(severity, tuple(path), message, op, None, code))
 
     def error(self, path: Path, message: str, op: str | None = None) -> None:
         self._add("error", path, message, op)
 
-    def warning(self, path: Path, message: str, op: str | None = None) -> None:
-        self._add("warning", path, message, op)
+    def warning(self, path: Path, message: str, op: str | None = None, code: str | None = None) -> None:
+        self._add("warning", path, message, op, code)
 
-    def strict_rule(self, path: Path, message: str, lenient: str, op: str | None = None) -> None:
-        """A rule only Nosana's strict validator enforces: an error with --strict, else a warning."""
+    def strict_rule(
+        self, path: Path, message: str, lenient: str, op: str | None = None, code: str | None = None
+    ) -> None:
+        """A rule only Nosana's strict validator enforces: an error with --strict (errors carry no code), else a
+        warning with its code."""
         if self.strict:
             self.error(path, f"{message} (Nosana's validator rejects this)", op)
         else:
-            self.warning(path, f"{message}; {lenient}", op)
+            self.warning(path, f"{message}; {lenient}", op, code)
 
     @property
     def errors(self) -> list[Diagnostic]:

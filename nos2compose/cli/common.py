@@ -1,4 +1,4 @@
-"""What every command shares: the Failure that ends one, reading and compiling a job, printing diagnostics.
+"""What every command shares: the Failure that ends one (failure.py), reading and compiling a job.
 
 Exit status: 0 success; 1 a difference (`convert --check`) or a problem with the
 engine; 2 bad input (every problem printed on stderr, one per line, with file,
@@ -16,26 +16,14 @@ import click
 
 from ..compose.naming import project_name
 from ..source.printable import printable
+from .failure import BAD_INPUT, Failure
 
 if TYPE_CHECKING:
     from ..compiler import Result
-    from ..diagnostics import Diagnostic
     from ..source.document import Document
+    from .findings import Reporter
 
-BAD_INPUT = 2
-ENGINE_PROBLEM = 1
-
-
-class Failure(click.ClickException):
-    """Stops a command with a message and an exit status; no traceback."""
-
-    def __init__(self, message: str, status: int = BAD_INPUT):
-        super().__init__(message)
-        self.exit_code = status
-
-    def show(self, file=None) -> None:
-        if self.message:
-            click.echo(f"error: {self.message}", err=True)
+ENGINE_PROBLEM = 1  # exit status for a problem with the engine (BAD_INPUT, 2: failure.py)
 
 
 def say(line: str) -> None:
@@ -119,15 +107,19 @@ def compile_file(
     to_run: bool,
     quiet: bool = False,
     extra: dict | None = None,
+    reporter: Reporter | None = None,
 ) -> tuple[Result, Document]:
-    """Read and compile JOB, printing its diagnostics (only errors when quiet); Failure on errors."""
+    """Read and compile JOB, reporting its diagnostics (only errors when quiet; lints, selection and format as
+    `reporter` says, by default text lines without lints); Failure on errors."""
     from ..compiler import Options, compile_job
+    from .findings import Reporter
 
+    reporter = reporter or Reporter()
     project = project_of(job, name)
     doc = read_document(job, fmt)
     data, syntax_error = doc.parse()
     if syntax_error is not None:
-        print_diagnostics(doc, [syntax_error, *doc.warnings])
+        reporter.show(doc, [syntax_error, *reporter.selected(job, doc.warnings)])
         raise Failure("", BAD_INPUT)
     source = "stdin" if job == "-" else file_name_text(Path(job).name)  # recorded in the files: never a surrogate
     options = Options(name=project, source=source, strict=strict, to_run=to_run, **(extra or {}))
@@ -138,39 +130,16 @@ def compile_file(
     if result is None:
         raise out_of_memory(job, "converting" if to_run else "checking")
     result.meta = data.get("meta") if isinstance(data, dict) else None
-    warnings = [*doc.warnings, *result.diagnostics.warnings]  # the file's own (BOM, duplicate keys), then the job's
+    errors, warnings = reporter.findings(job, doc, data, result)  # the file's own (BOM, ...), the job's, the lints'
     counts = result.diagnostics.counts
-    print_diagnostics(
-        doc,
-        result.diagnostics.errors + ([] if quiet else warnings),
-        counts["error"] + (0 if quiet else counts["warning"] + len(doc.warnings)),
+    not_kept = counts["warning"] - len(result.diagnostics.warnings)  # counted only (diagnostics.KEEP)
+    reporter.show(
+        doc, errors + ([] if quiet else warnings), counts["error"] + (0 if quiet else len(warnings) + not_kept)
     )
     if result.diagnostics.has_errors() or result.job is None:
         count = counts["error"]
         raise Failure(f"{doc.name}: {count} error{'s' * (count != 1)}; nothing was written" if count else "")
     if error_on_warning and warnings:
-        count = counts["warning"] + len(doc.warnings)
+        count = len(warnings) + not_kept
         raise Failure(f"{doc.name}: {count} warning{'s' * (count != 1)}, and --error-on-warning makes them fatal")
     return result, doc
-
-
-MAX_LINES = 100  # diagnostics printed one by one; the rest are counted
-
-
-def print_diagnostics(doc: Document, diags: list[Diagnostic], total: int | None = None) -> None:
-    """One line per diagnostic, in the order they stand in the file: errors first when there are too many.
-    `total` counts those found, some of which the compiler may only have counted (see diagnostics.KEEP)."""
-    shown = sorted(diags, key=lambda d: not d.is_error)[:MAX_LINES] if len(diags) > MAX_LINES else diags
-    placed = sorted(
-        ((d.position or doc.position(d.path), n, d) for n, d in enumerate(shown)), key=lambda t: (t[0], t[1])
-    )
-    for (line, col), _, d in placed:
-        click.echo(f"{d.severity}: {doc.name}:{line}:{col}: {printable(d.describe())}", err=True)
-    total = len(diags) if total is None else max(total, len(diags))
-    if total > len(shown):
-        more = total - len(shown)
-        click.echo(
-            f"{doc.name}: {more} more error{'s' * (more != 1)} and warning{'s' * (more != 1)} not shown "
-            f"(the first {len(shown)} are above)",
-            err=True,
-        )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 
 import click
 
 from .common import Failure, compile_file, display, out_of_memory
-from .options import health_options, job_options, jobs_options, probe_options
+from .findings import DOCUMENTS
+from .options import health_options, job_options, jobs_options, lint_options, probe_options, reporter_from
 
 EPILOG_CONVERT = """\b
 Examples:
@@ -16,11 +18,13 @@ Examples:
   docker compose -f compose.yaml up
   nos2compose convert job.json -o compose/          # one file per group
   nos2compose convert job.json -o compose/ --check  # in CI: exit 1 if compose/ is stale
+  nos2compose convert job.json -o compose/ --output-format sarif > lints.sarif
 """
 
 
 @click.command(epilog=EPILOG_CONVERT)
 @job_options
+@lint_options
 @health_options
 @click.option(
     "-o",
@@ -58,10 +62,14 @@ def convert(
     in which later groups wait for earlier ones through depends_on. With -o, each
     group that runs something gets its own file, for `nos2compose up` or for
     `docker compose -f FILE up` in file-name order.
+
+    Warnings include the lints (docs/lints.md); --output-format json and sarif need -o.
     """
     if check and out_dir is None:
         raise click.UsageError("--check compares a directory of group files: give it with -o DIR.")
-    result, _ = compile_file(job, fmt, name, strict, error_on_warning, to_run=True, extra=probe_options(health))
+    reporter = _reporter(health, out_dir)
+    extra = probe_options(health)
+    result, _ = compile_file(job, fmt, name, strict, error_on_warning, to_run=True, extra=extra, reporter=reporter)
     if not result.job.run_ops:
         raise Failure(
             f"{display(job)}: the job has no container/run ops, so there is nothing to convert"
@@ -77,10 +85,10 @@ def convert(
     if files is None:
         raise out_of_memory(job)
     command = " ".join(["nos2compose", "convert", job, "-o", str(out_dir), *(["--name", name] if name else [])])
-    if check:
+    if check:  # the diff goes to stderr when stdout carries a document
         from ..compose.output import check_dir  # -o only
 
-        sys.exit(check_dir(out_dir, files, click.echo, command))
+        sys.exit(check_dir(out_dir, files, partial(click.echo, err=reporter.format in DOCUMENTS), command))
     _write(out_dir, files, force, command)
 
 
@@ -111,24 +119,48 @@ def _write(out_dir: Path, files: list[tuple[str, str]], force: bool, command: st
         sys.exit(1)
 
 
+def _reporter(health: dict, out_dir: Path | None):
+    """The lint options' Reporter; json and sarif need -o, since without it stdout carries the Compose file
+    (github annotations then go to stderr). Its document is written when the command ends, failed or not."""
+    reporter = reporter_from(health, stderr=out_dir is None)
+    if out_dir is None and reporter.format in DOCUMENTS:
+        raise click.UsageError(
+            f"--output-format {reporter.format} writes a document to standard output, which carries the Compose file "
+            f"without -o: give -o DIR, or check the job first with `nos2compose validate --output-format "
+            f"{reporter.format}`."
+        )
+    click.get_current_context().call_on_close(reporter.finish)
+    return reporter
+
+
 @click.command(
     epilog="""\b
 Examples:
   nos2compose validate job.json
   nos2compose validate --strict jobs/*.json      # as Nosana's own validator, one line per problem
+  nos2compose validate --select NOS2 job.json    # only the credentials in it
+  nos2compose validate --output-format github jobs/*.json   # annotations in a GitHub Actions workflow
 """
 )
 @jobs_options
-def validate(jobs: tuple[str, ...], fmt: str | None, name: str | None, strict: bool, error_on_warning: bool) -> None:
+@lint_options
+def validate(
+    jobs: tuple[str, ...], fmt: str | None, name: str | None, strict: bool, error_on_warning: bool, **lint
+) -> None:
     """Check each JOB without converting it: every error and warning, with its line and JSON path.
 
-    Exit 0 when every job is valid (warnings say where a local run differs from a
-    Nosana node), 2 when one is not (the others are still checked).
+    Warnings include the lints: mistakes that cost GPU time on a node, credentials
+    in the job (docs/lints.md). Exit 0 when every job is valid (warnings do not
+    change that, unless --error-on-warning), 2 when one is not (the others are still
+    checked). With --output-format json or sarif, standard output holds only that
+    document, for every job; the `valid (...)` lines stay on standard error.
     """
+    reporter = reporter_from(lint)
+    click.get_current_context().call_on_close(reporter.finish)  # the document, also when a job is not valid
     bad = 0
     for job in jobs:
         try:
-            result, _ = compile_file(job, fmt, name, strict, error_on_warning, to_run=False)
+            result, _ = compile_file(job, fmt, name, strict, error_on_warning, to_run=False, reporter=reporter)
         except Failure as failure:
             if len(jobs) == 1:
                 raise

@@ -42,6 +42,56 @@ def jobs_options(func):
     return job_options(func, many=True)
 
 
+def _selectors(_ctx, param, values):
+    from ..lint.selection import SelectorError, selectors
+
+    try:
+        return selectors(values)
+    except SelectorError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+
+
+def lint_options(func):
+    """What validate and convert report and how: lint selection (ruff's conventions) and output format."""
+    codes = "a code (NOS101) or a prefix (NOS1, NOS); comma-separated or repeated"
+    options = [
+        click.option(
+            "--output-format",
+            type=click.Choice(["text", "json", "sarif", "github"]),
+            default="text",
+            show_default=True,
+            help="How errors and warnings are written: lines on stderr; one JSON or SARIF 2.1.0 document on stdout; "
+            "GitHub Actions annotations (docs/lints.md).",
+        ),
+        click.option(
+            "--select",
+            multiple=True,
+            callback=_selectors,
+            metavar="CODE",
+            help=f"Show only these warnings: {codes}. Default: every rule but the opt-in ones (NOS401).",
+        ),
+        click.option(
+            "--extend-select", multiple=True, callback=_selectors, metavar="CODE", help=f"Show these too: {codes}."
+        ),
+        click.option(
+            "--ignore", multiple=True, callback=_selectors, metavar="CODE", help=f"Hide these warnings: {codes}."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def reporter_from(kw: dict, stderr: bool = False):
+    """The Reporter the lint options stand for (pops them from a command's keyword arguments); lints on."""
+    from ..lint.selection import Selection
+    from .findings import Reporter
+
+    select = kw.pop("select") or None
+    selection = Selection(select, kw.pop("extend_select"), kw.pop("ignore"))
+    return Reporter(kw.pop("output_format"), lint=True, selection=selection, stderr=stderr)
+
+
 DURATION = r"^(\d+(\.\d+)?(ms|s|m|h))+$"
 
 

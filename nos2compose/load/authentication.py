@@ -45,6 +45,7 @@ def read_authentication(sh: Shape, raw: Any, path: Path, op_id: str, image: Any)
         "on its standard input, never into a Compose file or the terminal); with plain "
         "`docker compose`, run `docker login` yourself",
         op_id,
+        "NOS905",
     )
     return tuple(logins)
 

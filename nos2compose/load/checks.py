@@ -96,6 +96,7 @@ def check_ids(raw_ops: list[Any], diags: Diagnostics) -> None:
                 ("ops", index, "id"),
                 f"op id '{op_id}' contains a space, which @nosana/types refuses (the node's @nosana/sdk accepts it)",
                 "its service is renamed",
+                code="NOS102",
             )
         if op_id in first:
             diags.error(
@@ -125,6 +126,7 @@ def _check_group_names(raw_ops: list[Any], diags: Diagnostics) -> None:
                 "(the node accepts it): labels and x-nos2compose keep the name exactly, comments and messages "
                 "show it escaped, group file names (-o) replace it with '-'; a plain name avoids this",
                 op_id if isinstance(op_id, str) else None,
+                "NOS910",
             )
 
 
@@ -166,6 +168,7 @@ def check_dependencies(job: Job, diags: Diagnostics) -> None:
                     f"its own group's turn comes; `nos2compose up` runs '{op.id}' once, in its own "
                     "group (give them the same execution.group to run them together)",
                     op.id,
+                    "NOS113",
                 )
             else:
                 groups = ", ".join(dict.fromkeys(f"'{by_id[d].group}'" for _, d in deps[:5]))
@@ -225,6 +228,7 @@ def check_volumes(job: Job, diags: Diagnostics) -> None:
                     f"no container/create-volume op creates volume '{mount.volume}'; "
                     "it is declared anyway and starts empty",
                     op.id,
+                    "NOS111",
                 )
 
 
@@ -245,6 +249,7 @@ def warn_local_differences(job: Job, diags: Diagnostics) -> None:
                 "a dependency that exposes ports without health checks never reports startup success on a node, "
                 "so its dependents never start there; locally they start once it is running",
                 op.id,
+                "NOS108",
             )
         if op.expose and op.group != last_group:
             diags.warning(
@@ -252,6 +257,7 @@ def warn_local_differences(job: Job, diags: Diagnostics) -> None:
                 f"a service (it exposes ports) in group '{op.group}', which is not the last: on a node the next "
                 "group waits until it exits; locally the next group starts once it is ready",
                 op.id,
+                "NOS109",
             )
 
 

@@ -31,6 +31,7 @@ def check_raw_expose(sh: Shape, raw: Any, path: Path, op_id: str) -> None:
                 "whole range) but @nosana/types rejects",
                 "published whole",
                 op_id,
+                "NOS008",
             )
         elif isinstance(item, str) and not SCHEMA_LITERAL.fullmatch(item):
             sh.wrong(here, "a port number (or a literal such as %%global.variables.PORT%%)", item, op_id)
@@ -119,6 +120,7 @@ def _exposed_port(sh: Shape, obj: dict, path: Path, op_id: str) -> Expose | None
                 (*path, "health_checks"),
                 "health checks on a port range are not run locally (a healthcheck needs one port); ignored",
                 op_id,
+                "NOS909",
             )
         return _range(sh, obj["port"], (*path, "port"), op_id, kind)
     port = sh.integer(obj["port"], (*path, "port"), 1, 65535, "a port", op_id)
@@ -144,7 +146,7 @@ def _health_check(sh: Shape, raw: Any, path: Path, op_id: str) -> HealthCheck | 
         return None
     continuous = False
     if "continuous" not in obj:
-        sh.diags.strict_rule(path, "health check without 'continuous'", "read as false", op_id)
+        sh.diags.strict_rule(path, "health check without 'continuous'", "read as false", op_id, "NOS005")
     else:
         continuous = bool(sh.boolean(obj["continuous"], (*path, "continuous"), op_id))
     if kind == "websocket":

@@ -63,11 +63,13 @@ def read_job(data: Any, diags: Diagnostics, job_name: str, service_names: dict[s
 
 def _version(shape: Shape, top: dict) -> None:
     if "version" not in top:
-        shape.diags.strict_rule((), "missing 'version'", 'read as "0.1"')
+        shape.diags.strict_rule((), "missing 'version'", 'read as "0.1"', code="NOS003")
         return
     version = shape.string(top["version"], ("version",), what='a string ("0.1")')
     if version is not None and version != "0.1":
-        shape.diags.strict_rule(("version",), f'version is "{version}", Nosana knows only "0.1"', 'read as "0.1"')
+        shape.diags.strict_rule(
+            ("version",), f'version is "{version}", Nosana knows only "0.1"', 'read as "0.1"', code="NOS003"
+        )
 
 
 def _meta(shape: Shape, raw: Any) -> None:
@@ -88,6 +90,7 @@ def _meta(shape: Shape, raw: Any) -> None:
                 "@nosana/types wants a string, a number, an array of those, or an "
                 "object of those here (the node reads no meta)",
                 "kept as it is",
+                code="NOS008",
             )
 
 
@@ -120,14 +123,16 @@ def _extras(shape: Shape, top: dict) -> None:
         _logistics(shape, top["logistics"])
     if "ssh" in top:
         ssh = shape.obj(top["ssh"], ("ssh",))
-        diags.strict_rule(("ssh",), "ssh is in Nosana's schema, but its validator rejects it", "ignored")
+        diags.strict_rule(("ssh",), "ssh is in Nosana's schema, but its validator rejects it", "ignored", code="NOS002")
         if ssh is not None:
             shape.known_keys(ssh, ("ssh",), ["public_keys"])
             if "public_keys" in ssh:
                 shape.strings(ssh["public_keys"], ("ssh", "public_keys"))
             if not diags.strict:
                 diags.warning(
-                    ("ssh",), "ssh access is not set up locally; use `docker exec` into the op's container instead"
+                    ("ssh",),
+                    "ssh access is not set up locally; use `docker exec` into the op's container instead",
+                    code="NOS907",
                 )
 
 
@@ -140,7 +145,10 @@ def _logistics(sh: Shape, raw: Any) -> None:
     for way in ("send", "receive"):
         if way not in logistics:
             sh.diags.strict_rule(
-                path, f"logistics without '{way}', which @nosana/types refuses (@nosana/sdk accepts it)", "ignored"
+                path,
+                f"logistics without '{way}', which @nosana/types refuses (@nosana/sdk accepts it)",
+                "ignored",
+                code="NOS008",
             )
             continue
         here = (*path, way)
@@ -157,7 +165,9 @@ def _logistics(sh: Shape, raw: Any) -> None:
                 if "endpoint" in args:
                     sh.string(args["endpoint"], (*here, "args", "endpoint"))
     sh.diags.warning(
-        path, "logistics (how a confidential job's ops and results travel) has no local equivalent; ignored"
+        path,
+        "logistics (how a confidential job's ops and results travel) has no local equivalent; ignored",
+        code="NOS906",
     )
 
 

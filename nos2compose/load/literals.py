@@ -33,11 +33,11 @@ UNKNOWN = "unknown"  # the node finds no value: the op fails before it starts
 
 
 class Unresolved(Exception):
-    """A literal that cannot be turned into a value; `kind` says why."""
+    """A literal that cannot be turned into a value; `kind` says why, `code` which warning says so."""
 
-    def __init__(self, literal: str, kind: str, message: str):
+    def __init__(self, literal: str, kind: str, message: str, code: str = "NOS301"):
         super().__init__(message)
-        self.literal, self.kind, self.message = literal, kind, message
+        self.literal, self.kind, self.message, self.code = literal, kind, message, code
 
 
 class LiteralContext:
@@ -95,6 +95,7 @@ class LiteralContext:
                 UNKNOWN,
                 f"results of op '{op_id}' exist only once it has exited, which is "
                 "never before an op of its own or an earlier group starts",
+                "NOS302",
             )
         return op_id, key
 
@@ -160,7 +161,7 @@ class Resolver:
         self.failed = False
         self.group = ctx.group_order.get(op_id, 0)
 
-    def fails(self, path: Path, node_message: str, why: str, on_the_node: bool = True) -> None:
+    def fails(self, path: Path, node_message: str, why: str, code: str, on_the_node: bool = True) -> None:
         """Something that cannot be resolved when the op starts: the op fails then (on the node and under
         `up` alike; with on_the_node False, only under `up`: the node knows the value)."""
         messages = self.ctx.unresolved.setdefault(self.op_id, [])
@@ -173,7 +174,7 @@ class Resolver:
             )
         else:
             consequence = "`nos2compose up` fails this op before it starts (the other ops go on)"
-        self.diags.warning(path, f"{why}: {consequence}", self.op_id)
+        self.diags.warning(path, f"{why}: {consequence}", self.op_id, code)
 
     def _lookup(self, literal: str, path: Path, splice: str = "text") -> Any:
         """The literal's value; a result of an earlier op becomes a placeholder the supervisor fills in."""
@@ -190,10 +191,15 @@ class Resolver:
 
     def unresolved(self, path: Path, literal: str, exc: Unresolved) -> None:
         if exc.kind == RUN_TIME:  # the node has a value; there is none locally
-            self.fails(path, f"%%{literal}%% has no value locally", f"literal %%{literal}%%: {exc.message}", False)
+            self.fails(
+                path, f"%%{literal}%% has no value locally", f"literal %%{literal}%%: {exc.message}", "NOS903", False
+            )
         else:
             self.fails(
-                path, self.ctx.node_message(literal), f"literal %%{literal}%% cannot be resolved ({exc.message})"
+                path,
+                self.ctx.node_message(literal),
+                f"literal %%{literal}%% cannot be resolved ({exc.message})",
+                exc.code,
             )
 
     def string(self, text: str, path: Path, splice: str = "text") -> Any:
@@ -286,6 +292,7 @@ class Resolver:
             f"the node reads {json.dumps(text, ensure_ascii=False)[:60]} as JSON and uses {made[:60] or 'nothing'} "
             "instead (it parses text that starts with [ or {); the Compose file does the same",
             self.op_id,
+            "NOS305",
         )
 
     def _spread(self, raw: Any, path: Path, want: type, pairs: bool, chunked: bool) -> list | None:
@@ -322,6 +329,7 @@ class Resolver:
                 "a spread value mixing text and results",
                 "a __spread__ / __pairs__ value that mixes "
                 "text with results of earlier ops, which nos2compose cannot splice",
+                "NOS903",
                 on_the_node=False,
             )
             self.failed = True
@@ -333,7 +341,7 @@ class Resolver:
         if problem is not None:
             label = "__pairs__" if pairs else "__spread__"
             written = raw if isinstance(raw, str) else json.dumps(raw, default=str)[:80]
-            self.fails(path, problem, f"{label} of {written}: {problem}")
+            self.fails(path, problem, f"{label} of {written}: {problem}", "NOS304")
             self.failed = True
             return None
         return spliced
@@ -361,6 +369,7 @@ def _note_lookalike(resolver: Resolver, text: str, path: Path) -> None:
                 f"{m.group(0)} is not a literal the node resolves (it takes "
                 "%%ops|global.KEY.PATH%% and %%global|globals.KEY%%): it stays as it is",
                 resolver.op_id,
+                "NOS303",
             )
 
 

@@ -73,10 +73,11 @@ def _execution(sh: Shape, raw: Any, path: Path, op_id: str | None) -> dict | Non
             "execution.timeout is in Nosana's schema but its validator rejects it, and the node does not use it",
             "ignored",
             op_id,
+            "NOS002",
         )
     if "stop_if_dependent_stops" in ex and "depends_on" not in ex:
         sh.diags.strict_rule(
-            (*path, "stop_if_dependent_stops"), "stop_if_dependent_stops without depends_on", "ignored", op_id
+            (*path, "stop_if_dependent_stops"), "stop_if_dependent_stops without depends_on", "ignored", op_id, "NOS008"
         )
     if "stop_if_dependent_stops" in ex:
         value = sh.boolean(ex["stop_if_dependent_stops"], (*path, "stop_if_dependent_stops"), op_id)
@@ -88,7 +89,7 @@ def _create_volume(sh: Shape, args: dict, path: Path, op_id: str, index: int, gr
     apath = (*path, "args")
     sh.known_keys(args, apath, ["name"], op_id)
     if "results" in obj:
-        sh.diags.warning((*path, "results"), "results of a create-volume op mean nothing; ignored", op_id)
+        sh.diags.warning((*path, "results"), "results of a create-volume op mean nothing; ignored", op_id, "NOS009")
     if not sh.required(args, "name", apath, "the volume's name", op_id):
         return None
     name = sh.string(args["name"], (*apath, "name"), op_id)
@@ -118,7 +119,7 @@ def _results(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[ResultSpec, .
             if sh.required(spec, "regex", here, "a JavaScript regular expression", op_id):
                 regex = sh.string(spec["regex"], (*here, "regex"), op_id)
             if "logType" not in spec:
-                sh.diags.strict_rule(here, "missing 'logType'", "all streams are read", op_id)
+                sh.diags.strict_rule(here, "missing 'logType'", "all streams are read", op_id, "NOS006")
             else:
                 types = _log_types(sh, spec["logType"], (*here, "logType"), op_id)
         else:
@@ -131,6 +132,7 @@ def _results(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[ResultSpec, .
                     f"a regex that does not compile ({problem.split(': ')[-1]}); like the node, "
                     "nos2compose reports the error text as the result's value",
                     op_id,
+                    "NOS112",
                 )
             streams = tuple(t for t in types if t in ("stdout", "stderr")) if types else None
             specs.append(ResultSpec(key, regex, streams))

@@ -64,6 +64,7 @@ def read_resources(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[Resourc
                 f"resources spliced from {item.placeholders[0].literal} are known only when the op "
                 "starts: the node fetches them then; nos2compose cannot, so the op starts without them",
                 op_id,
+                "NOS908",
             )
             continue
         obj = sh.obj(item, here, op_id)

@@ -50,7 +50,7 @@ def read_run(
     for key in OLD_RUN_KEYS:
         if key in raw_args:
             sh.diags.strict_rule(
-                (*apath, key), f"'{key}' is an older field that newer validators reject", "ignored", op_id
+                (*apath, key), f"'{key}' is an older field that newer validators reject", "ignored", op_id, "NOS002"
             )
     args = resolve_args(raw_args, apath, context.literals, sh.diags, op_id)
     refuses: list[str] = []
@@ -116,6 +116,7 @@ def _around(sh: Shape, args: dict, raw_args: dict, apath: Path, op_id: str) -> d
             (*apath, "private"),
             "private only changes how the node makes the public URL; locally every port is published on 127.0.0.1 only",
             op_id,
+            "NOS904",
         )
     if "resources" in raw_args:
         check_raw_resources(sh, raw_args["resources"], (*apath, "resources"), op_id)
@@ -144,9 +145,10 @@ def _sdk_rules(sh: Shape, raw: dict, apath: Path, op_id: str) -> None:
             f"restart_policy, {sdk}; the node's Docker path ignores it",
             "applied as Compose's restart",
             op_id,
+            "NOS007",
         )
     if raw.get("volumes") == []:
-        sh.diags.strict_rule((*apath, "volumes"), f"an empty volumes array, {sdk}", "ignored", op_id)
+        sh.diags.strict_rule((*apath, "volumes"), f"an empty volumes array, {sdk}", "ignored", op_id, "NOS007")
     expose = raw.get("expose")
     if isinstance(expose, dict) and "__spread__" not in expose:
         sh.diags.strict_rule(
@@ -154,16 +156,19 @@ def _sdk_rules(sh: Shape, raw: dict, apath: Path, op_id: str) -> None:
             f"expose as a single {{port, …}} object, {sdk} (it wants a number, an array or a spread)",
             "read as a one-item array",
             op_id,
+            "NOS007",
         )
     if isinstance(expose, dict) and "chunked" in expose:
-        sh.diags.strict_rule((*apath, "expose", "chunked"), f"chunked on expose's spread, {sdk}", "applied", op_id)
+        sh.diags.strict_rule(
+            (*apath, "expose", "chunked"), f"chunked on expose's spread, {sdk}", "applied", op_id, "NOS007"
+        )
 
 
 def _image(sh: Shape, args: dict, g: dict, apath: Path, op_id: str) -> str | None:
     if "image" in args:
         return sh.string(args["image"], (*apath, "image"), op_id)
     if "image" in g:
-        sh.diags.strict_rule(apath, "no 'image' of its own", f"global.image '{g['image']}' is used", op_id)
+        sh.diags.strict_rule(apath, "no 'image' of its own", f"global.image '{g['image']}' is used", op_id, "NOS004")
         return g["image"]
     sh.diags.error(apath, "missing required key 'image' (and no global.image to fall back on)", op_id)
     return None
@@ -224,6 +229,7 @@ def _command(
             f"{_JS_KIND.get(type(odd), 'a value')}, not a string: Docker refuses its container ({said}), "
             "so on a node this op fails before it starts (exit code 2); `nos2compose up` does the same",
             op_id,
+            "NOS306",
         )
         refuses.append(said)
         value = [v if isinstance(v, str) else env_string(v) for v in value]

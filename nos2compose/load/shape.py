@@ -107,6 +107,7 @@ class Shape:
                     f"unknown key '{key}' (known here: {', '.join(sorted(known))})",
                     "ignored",
                     op,
+                    "NOS001",
                 )
 
     def required(self, obj: dict, key: str, path: Path, what: str, op: str | None = None) -> bool:

@@ -11,7 +11,9 @@ from ..diagnostics import Diagnostic, Path
 # never reaches a recursive parser or the passes after it.
 MAX_DEPTH = 100
 
-BOM_WARNING = Diagnostic("warning", (), "the file starts with a UTF-8 byte order mark; it is ignored", position=(1, 1))
+BOM_WARNING = Diagnostic(
+    "warning", (), "the file starts with a UTF-8 byte order mark; it is ignored", position=(1, 1), code="NOS011"
+)
 
 
 # Python refuses to convert integers longer than this (3.11+, and 3.10.7+); JSON.parse would make them
@@ -43,4 +45,5 @@ def duplicate_key(path: Path, key: object, first_line: int, position: tuple[int,
         f"duplicate key {key!r} (line {first_line} and line {position[0]}): "
         "the last one is used, as Nosana's JSON parser does",
         position=position,
+        code="NOS010",
     )

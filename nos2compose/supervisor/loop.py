@@ -17,9 +17,20 @@ from typing import NamedTuple
 from ..run_plan import PlannedGroup, RunPlan
 from .preflight import check_ports
 from .progress import Progress
-from .report import follow_logs, results_of, status_table
+from .report import early_exit_warning, follow_logs, results_of, status_table
 from .start import LOG_TAIL, POLL, Failures, GroupStart, StartOptions
-from .states import COMPLETED, ENDED, FAILED, OpStatus, is_ready, started, statuses_of, succeeded, with_record
+from .states import (
+    COMPLETED,
+    ENDED,
+    FAILED,
+    OpStatus,
+    exited_early,
+    is_ready,
+    started,
+    statuses_of,
+    succeeded,
+    with_record,
+)
 
 SETTLE = 3.0  # a task of the last group still running after this counts as started, for -d
 
@@ -43,7 +54,8 @@ class Interrupted(BaseException):
 
 
 class Supervisor:
-    """Runs one plan against one engine; `say` prints a line (the CLI passes click.echo)."""
+    """Runs one plan against one engine; `say` prints a line (the CLI passes click.echo), `warn` a warning (the
+    CLI: to standard error; by default `say`)."""
 
     def __init__(
         self,
@@ -57,8 +69,10 @@ class Supervisor:
         note: Callable[..., None] | None = None,
         progress: bool = False,
         notes: Callable[[], dict] | None = None,
+        warn: Callable[[str], None] | None = None,
     ):
         self.plan, self.engine, self.say = plan, engine, say
+        self._warn_line = warn or say
         # while waiting: a live line in a terminal, or a plain line after 5 s and then every 10 s
         self.progress = Progress(say, self._probe_answer) if progress else None
         if self.progress is not None:
@@ -74,6 +88,8 @@ class Supervisor:
         self._deadline = 0.0
         self._stopped_with_dependency: set[str] = set()
         self.seen: list[OpStatus] | None = None  # the last look, while nothing has changed since (one ps saved)
+        self.warned_early: set[str] = set()  # ops NOS110 was said of (once each)
+        self._stopping = False  # the supervisor stops the job: exits from now on are its own doing
 
     def _probe_answer(self, status: OpStatus) -> str:
         """The last health-probe output Docker kept for the op (its sidecar's, with --health-probe sidecar)."""
@@ -143,6 +159,30 @@ class Supervisor:
             if s.state == FAILED:
                 for line in self.engine.log_tail(s.op.service, LOG_TAIL):
                     self.say(f"  {s.op.id} | {line}")
+            if s.op.is_service and s.exited:
+                self._early_exit(s)
+
+    def _early_exit(self, status: OpStatus) -> None:
+        """NOS110, always on in `up` (it has no lint options): a service whose command returned within a few
+        seconds of its start, by the engine's own start and finish times; once per op, never for an exit the
+        supervisor caused (stop_if_dependent_stops, --abort-on-failure)."""
+        op_id = status.op.id
+        if op_id in self.warned_early or op_id in self._stopped_with_dependency or self._stopping:
+            return
+        try:
+            details = [d for d in self.engine.inspect_all() if d.get("service") == status.op.service]
+        except Exception:  # a warning is not worth failing `up` for: the engine's own error shows elsewhere
+            return
+        seconds = exited_early(status, details[0]) if details else None
+        if seconds is not None:
+            self.warned_early.add(op_id)
+            self.warn(early_exit_warning(status, seconds))
+
+    def warn(self, line: str) -> None:
+        """A warning line, after clearing the live progress line (both are on standard error in a terminal)."""
+        if self.progress is not None:
+            self.progress.clear()
+        self._warn_line(line)
 
     # -- running -------------------------------------------------------------------------
 
@@ -272,6 +312,7 @@ class Supervisor:
 
     def _abort(self) -> int:
         self.say("stopping the job (--abort-on-failure)")
+        self._stopping = True
         self.engine.stop()
         self.report(self.statuses())
         return 1

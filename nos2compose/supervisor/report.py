@@ -9,6 +9,7 @@ from collections.abc import Callable
 from .states import OpStatus
 
 COMPOSE_NOTICE = re.compile(r"^\S+-\d+ exited with code \d+$")
+EXITED_EARLY = "NOS110"  # the catalogue's code (lint/catalogue.py): a service whose command returns
 
 
 def follow_logs(engine, ops, say: Callable[[str], None], lock: threading.Lock) -> list[threading.Thread]:
@@ -69,3 +70,20 @@ def _short(found: dict | None, width: int = 60) -> str:
 def _words(value) -> str:
     """A result's values on one line (a group that took no part is null: left out)."""
     return " ".join(str(v) for v in value if v is not None) if isinstance(value, list) else str(value)
+
+
+def early_exit_warning(status: OpStatus, seconds: float) -> str:
+    """NOS110's line: the op, its exposed ports, how soon its command returned, what a node does, the fix."""
+    ports = [str(container) for _, container in status.op.ports]
+    exposes = f"port{'s' * (len(ports) != 1)} {', '.join(ports)}"
+    code = "" if status.exit_code is None else f" (exit code {status.exit_code})"
+    fix = (
+        "run the server in the foreground (exec it, or end a wrapper script with `wait`)"
+        if status.exit_code == 0
+        else "its log says why it stopped; a server must keep running in the foreground"
+    )
+    after = f"{seconds:.1f} s" if seconds >= 0.1 else f"{seconds * 1000:.0f} ms"
+    return (
+        f'warning: {EXITED_EARLY} op "{status.op.id}" exposes {exposes} but its command exited after {after}{code}: '
+        f"on a node its URL never answers and the op ends; {fix}"
+    )

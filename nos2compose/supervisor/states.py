@@ -24,6 +24,7 @@ PENDING, STARTING, RUNNING, HEALTHY, UNHEALTHY, COMPLETED, FAILED, STOPPED = (
     "stopped",
 )
 ENDED = (COMPLETED, FAILED, STOPPED)
+EARLY_EXIT = 5.0  # seconds: a service whose command returns sooner after its start gets NOS110 from `up`
 
 
 class OpStatus(NamedTuple):
@@ -105,6 +106,27 @@ def started(status: OpStatus) -> bool:
     if status.op.has_health_check:
         return status.state == HEALTHY
     return status.state in (RUNNING, HEALTHY, UNHEALTHY)
+
+
+def ran_for(detail: dict) -> float | None:
+    """Seconds a container ran, from the engine's start and finish times (ms since the epoch, as
+    Engine.inspect_all gives them); None when it never started or is still running. Docker stamps the start
+    once the process runs, so a command that returns at once can finish a millisecond "before" it started:
+    up to a second of that counts as 0."""
+    started, finished = detail.get("started"), detail.get("finished")
+    if not isinstance(started, int) or not isinstance(finished, int) or finished < started - 1000:
+        return None
+    return max(finished - started, 0) / 1000
+
+
+def exited_early(status: OpStatus, detail: dict, within: float = EARLY_EXIT) -> float | None:
+    """How long a service (an op that exposes ports) ran, when its container exited within `within` seconds
+    of starting (NOS110: its command returned, so on a node its URL never answers); else None. A stop asked
+    for (`stopped`: the record's word) is no return of its command."""
+    if not status.op.is_service or status.state == STOPPED or status.container_state not in ("exited", "dead"):
+        return None
+    seconds = ran_for(detail)
+    return seconds if seconds is not None and seconds <= within else None
 
 
 def succeeded(status: OpStatus) -> bool:

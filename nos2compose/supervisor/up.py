@@ -47,6 +47,7 @@ def run_up(
         ),
         notes=lambda: (record.read(plan.project) or {}).get("ops") or {},
         progress=True,
+        warn=warn,
     )
     handle_signals()
     overrides = no_gpu_overrides(plan, Path(options.workdir)) if no_gpu and options.workdir else {}

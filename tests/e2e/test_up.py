@@ -109,6 +109,20 @@ def test_one_shot_completes_and_a_failure_is_reported_with_its_exit_code(job):
     assert ps["ok-task"]["status"] == "completed" and ps["ok-task"]["exit_code"] == 0
 
 
+def test_a_service_whose_command_returns_gets_nos110_on_stderr(job):
+    path = job(
+        run_op("web", "serve", "echo hi", expose=web(18105, check=False)),  # returns at once: the op ends
+        run_op("slow", "serve", "sleep 6; echo done", expose=web(18106, check=False)),  # past the 5 s
+    )
+    result = nos2compose("up", path, "--pull", "never")  # in the foreground: until both have exited
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "serve  web: completed" in result.stdout and "serve  slow: completed" in result.stdout
+    (line,) = [line for line in result.stderr.splitlines() if "NOS110" in line]
+    assert line.startswith('warning: NOS110 op "web" exposes port 18105 but its command exited after ')
+    assert "(exit code 0): on a node its URL never answers and the op ends; run the server in the foreground" in line
+    assert "NOS110" not in result.stdout
+
+
 def _wait_for(proc_out_path, text, limit=60):
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -151,7 +165,11 @@ def test_ctrl_c_stops_every_container_and_down_removes_everything(job, tmp_path)
     assert "work  worker: stopped" in said and "work  server: stopped" in said, said
     assert "failed" not in said, said
     shown = json.loads(nos2compose("ps", path, "--json").stdout)
-    assert {op: v["status"] for op, v in shown.items()} == {"vol": "completed", "worker": "stopped", "server": "stopped"}
+    assert {op: v["status"] for op, v in shown.items()} == {
+        "vol": "completed",
+        "worker": "stopped",
+        "server": "stopped",
+    }
     assert docker("volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={job.name}").stdout.strip()
     down = nos2compose("down", path, "-v")
     assert down.returncode == 0, down.stderr

@@ -102,7 +102,7 @@ def test_a_control_character_in_an_op_id_gets_the_same_located_warning_from_vali
     assert validate.status == 0 and convert.status == 0, (validate, convert)
     assert _diagnostics(validate) == _diagnostics(convert)
     assert any(
-        re.match(r"warning: job\.json:\d+:\d+: \$\.ops\[0\]\.id .*not a valid Compose service name", line)
+        re.match(r"warning: job\.json:\d+:\d+: NOS902 \$\.ops\[0\]\.id .*not a valid Compose service name", line)
         for line in _diagnostics(convert)
     ), convert
     for line in _diagnostics(convert):
@@ -126,7 +126,8 @@ def test_a_control_character_in_a_group_name_gets_the_same_located_warning_from_
     assert validate.status == 0 and convert.status == 0, (validate, convert)  # the node accepts the job
     assert _diagnostics(validate) == _diagnostics(convert)
     assert any(
-        re.match(r"warning: job\.json:\d+:\d+: \$\.ops\[0\]\.execution\.group", line) for line in _diagnostics(validate)
+        re.match(r"warning: job\.json:\d+:\d+: NOS910 \$\.ops\[0\]\.execution\.group", line)
+        for line in _diagnostics(validate)
     ), validate
     for line in _diagnostics(convert):
         assert not re.search("[\x00-\x1f\x7f-\x9f\u2028]", line), f"a raw control character in {line!r}"

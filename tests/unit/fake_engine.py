@@ -50,16 +50,20 @@ class FakeEngine:
                 self.started.setdefault(service, self.now)
 
     def containers(self):
+        return [row for row, _ in self._rows()]
+
+    def _rows(self):
+        """(row, when its state began, in fake seconds) for each container now."""
         out = []
         for service, t0 in self.started.items():
-            row = None
+            row, since = None, t0
             for after, state, health, code in self.scripts[service]:
                 if self.now - t0 >= after:
-                    row = Container(service, state, health, code, "", id=f"id-{service}")
+                    row, since = Container(service, state, health, code, "", id=f"id-{service}"), t0 + after
             if (self.stopped or service in self.stopped_services) and row and row.state == "running":
-                row = Container(service, "exited", "", 137, "", id=f"id-{service}")
+                row, since = Container(service, "exited", "", 137, "", id=f"id-{service}"), self.now
             if row:
-                out.append(row)
+                out.append((row, since))
         return out
 
     def missing_images(self, images):
@@ -76,7 +80,16 @@ class FakeEngine:
         return self.health
 
     def inspect_all(self):
-        return [{"service": c.service, "id": c.id, "started": 0, "finished": None} for c in self.containers()]
+        """Start and finish times in ms, as the engine's: the script's fake seconds (finished once it exited)."""
+        return [
+            {
+                "service": c.service,
+                "id": c.id,
+                "started": round(self.started[c.service] * 1000),
+                "finished": round(since * 1000) if c.state in ("exited", "dead") else None,
+            }
+            for c, since in self._rows()
+        ]
 
     def stop(self, services=None, timeout=None):
         self.calls.append(("stop", tuple(services or ()), timeout))

@@ -166,21 +166,21 @@ ERRORS = {
 }
 
 
-UNRESOLVED = {  # what the node cannot resolve: a warning; the op fails at its start, on the node and under `up`
+UNRESOLVED = {  # what the node cannot resolve: a warning with its code; the op fails at its start, on the node and under `up`
     "unknown-variable": (
         job({"type": "container/run", "id": "a", "args": {"image": "%%global.variables.IMG%%"}}),
         ["$.ops[0].args.image", "literal %%global.variables.IMG%% cannot be resolved (global.variables has no 'IMG')"],
-        None,
+        "NOS301",  # its code
     ),
     "malformed-literal": (
         job({"type": "container/run", "id": "a", "args": {"image": "x", "cmd": ["%%global.nope%%"]}}),
         ["$.ops[0].args.cmd[0]", "literal %%global.nope%% cannot be resolved (not a value the node knows"],
-        None,
+        "NOS301",  # its code
     ),
     "literal-to-unknown-op": (
         job({"type": "container/run", "id": "a", "args": {"image": "x", "env": {"H": "%%ops.b.host%%"}}}),
         ["$.ops[0].args.env.H", "cannot be resolved (there is no op 'b' in this job)"],
-        None,
+        "NOS301",  # its code
     ),
     "result-of-same-group": (
         job(
@@ -199,7 +199,7 @@ UNRESOLVED = {  # what the node cannot resolve: a warning; the op fails at its s
             },
         ),
         ["$.ops[1].args.cmd[1]", "cannot be resolved (results of op 'a' exist only once it has exited"],
-        None,
+        "NOS302",  # its code
     ),
     "result-not-declared": (
         job(
@@ -207,7 +207,7 @@ UNRESOLVED = {  # what the node cannot resolve: a warning; the op fails at its s
             {"type": "container/run", "id": "b", "args": {"image": "x", "env": {"P": "%%ops.a.results.p%%"}}},
         ),
         ["$.ops[1].args.env.P", "cannot be resolved (op 'a' declares no result 'p')"],
-        None,
+        "NOS301",  # its code
     ),
 }
 
@@ -315,11 +315,11 @@ def test_check_needs_an_output_directory(tmp_path):
 
 @pytest.mark.parametrize("case", sorted(UNRESOLVED))
 def test_what_the_node_cannot_resolve_warns_and_fails_only_that_op(tmp_path, case):
-    definition, (path, message), _ = UNRESOLVED[case]
+    definition, (path, message), code = UNRESOLVED[case]
     (tmp_path / "job.json").write_text(json.dumps(definition))
     converted = run_cli("convert", "job.json", cwd=tmp_path)
     assert converted.exit_code == 0, converted.stderr
-    warning = next(line for line in converted.stderr.splitlines() if f": {path} " in line and message in line)
+    warning = next(line for line in converted.stderr.splitlines() if f": {code} {path} " in line and message in line)
     assert warning.startswith("warning: job.json:") and "on a node this op fails before it starts" in warning
     assert "Unresolved literal:" in warning  # the node's own words
     marked = [

@@ -98,7 +98,7 @@ def test_spread_of_a_non_array_fails_the_op_with_the_nodes_words():
     assert result.ok and not result.diagnostics.errors
     (warning,) = [d.describe() for d in result.diagnostics.warnings if "__spread__" in d.message]
     assert warning.startswith(
-        '$.ops[0].args.cmd[0] (op "a"): __spread__ of %%global.variables.X%%: __spread__ is not valid'
+        'NOS304 $.ops[0].args.cmd[0] (op "a"): __spread__ of %%global.variables.X%%: __spread__ is not valid'
     )
     a, b = result.job.run_ops
     assert a.unresolved and a.unresolved[0].startswith("__spread__ is not valid JSON") and not b.unresolved

@@ -78,6 +78,7 @@ def test_both_hooks_pass_on_a_valid_job_whose_files_match(scratch):
     ok = run()
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "validate Nosana job definitions" in ok.stdout and "Compose files match their Nosana job" in ok.stdout
+    assert ": NOS109 $.ops[0].args.expose" in ok.stdout  # the hook shows its warnings, with codes, on success
 
 
 def test_the_hooks_fail_on_a_broken_job_and_on_files_that_drifted_from_the_job(scratch):

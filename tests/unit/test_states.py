@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nos2compose.engine.protocol import Container
 from nos2compose.run_plan import PlannedOp
-from nos2compose.supervisor.states import op_status, with_record
+from nos2compose.supervisor.states import exited_early, op_status, ran_for, with_record
 
 OP = PlannedOp("web", "web", "g", False, ((80, 80),), False)
 
@@ -31,3 +31,26 @@ def test_a_failure_before_a_container_keeps_its_reason():
     assert with_record([created], notes)[0].state == "failed"
     ran = op_status(OP, Container("web", "exited", "", 0, "", id="c1"))
     assert with_record([ran], notes)[0].state == "completed"  # it ran after all: the engine knows better
+
+
+def test_how_long_a_container_ran_by_the_engines_times():
+    assert ran_for({"started": 1_000, "finished": 2_250}) == 1.25
+    assert ran_for({"started": 1_000, "finished": None}) is None  # still running
+    assert ran_for({"started": None, "finished": 2_000}) is None  # never started (the runtime refused it)
+    # Docker stamps the start once the process runs: `echo hi` can finish a millisecond "before" it started
+    assert ran_for({"started": 1_796_479_396_087, "finished": 1_796_479_396_086}) == 0
+    assert ran_for({"started": 10_000, "finished": 2_000}) is None  # an old finish: not this run's
+
+
+def test_only_a_service_that_exited_within_five_seconds_exited_early():
+    quick = {"started": 0, "finished": 1_200}
+    exited = op_status(OP, Container("web", "exited", "", 0, "", id="c1"))
+    assert exited_early(exited, quick) == 1.2
+    assert exited_early(exited, {"started": 0, "finished": 5_001}) is None
+    task = op_status(OP._replace(ports=()), Container("web", "exited", "", 0, "", id="c1"))
+    assert exited_early(task, quick) is None  # a task may end at once
+    running = op_status(OP, Container("web", "running", "", 0, "", id="c1"))
+    assert exited_early(running, quick) is None
+    killed = op_status(OP, Container("web", "exited", "", 137, "", id="c1"))
+    (stopped,) = with_record([killed], {"web": {"state": "stopped", "container": "c1"}})  # through the API
+    assert exited_early(killed, quick) == 1.2 and exited_early(stopped, quick) is None

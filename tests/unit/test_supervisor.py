@@ -19,7 +19,7 @@ def op(op_id, group, check=False, ports=(), depends=()):
     return PlannedOp(op_id, op_id, group, check, tuple(ports), False, depends=tuple(depends))
 
 
-def make(groups, scripts, **engine_kw):
+def make(groups, scripts, warn=None, **engine_kw):
     plan = Plan(
         "p", tuple(PlannedGroup(name, i, Path(f"{name}.yaml"), tuple(ops)) for i, (name, ops) in enumerate(groups)), {}
     )
@@ -30,7 +30,7 @@ def make(groups, scripts, **engine_kw):
     def sleep(seconds):
         engine.now += seconds
 
-    sup = Supervisor(plan, engine, lines.append, clock=lambda: engine.now, sleep=sleep)
+    sup = Supervisor(plan, engine, lines.append, clock=lambda: engine.now, sleep=sleep, warn=warn)
     return sup, engine, lines
 
 
@@ -196,3 +196,75 @@ def test_up_again_does_not_rerun_a_finished_task_beside_a_failed_one():
     again = Supervisor(sup.plan, engine, lines.append, clock=lambda: engine.now, sleep=lambda s: None)
     again.up(UpOptions(detach=True))
     assert calls == [["bad"]]
+
+
+# NOS110: a service whose command returns within a few seconds of its start (states.EARLY_EXIT)
+
+
+def test_a_service_whose_command_returns_at_once_gets_one_nos110_warning():
+    warnings = []
+    web = op("web", "g", ports=[(18080, 8080)])
+    scripts = {"web": [(0, "running", "", 0), (1.2, "exited", "", 0)], "worker": TASK_2S}
+    sup, _, lines = make([("g", [web, op("worker", "g")])], scripts, warn=warnings.append)
+    sup.up(UpOptions(detach=True))  # returns while web still runs (ready: a service without checks is running)
+    sup.follow()  # in the foreground, until every op has exited
+    assert warnings == [
+        'warning: NOS110 op "web" exposes port 8080 but its command exited after 1.2 s (exit code 0): on a node '
+        "its URL never answers and the op ends; run the server in the foreground (exec it, or end a wrapper "
+        "script with `wait`)"
+    ]
+    assert "g  web: completed" in lines and not any("NOS110" in line for line in lines)  # warnings go to `warn`
+
+
+def test_a_server_that_crashes_at_once_is_told_to_look_at_its_log():
+    warnings = []
+    api = op("api", "g", ports=[(18080, 8080), (18081, 8081)])
+    crashes = [(0, "running", "", 0), (0.3, "exited", "", 1), (3, "restarting", "", 1), (3.2, "running", "", 0)]
+    crashes.append((4.0, "exited", "", 1))  # a restart policy (Compose's restart) starts it again: told once
+    sup, engine, lines = make([("g", [api])], {"api": crashes}, warn=warnings.append)
+    sup.up(UpOptions(detach=True))
+    assert sup.follow() == 1
+    for later in (3.1, 4.5):  # later looks see it restart and fail again
+        engine.now = later
+        sup.report(sup.statuses())
+    assert lines.count("g  api: failed (exit code 1)") == 2
+    (line,) = warnings
+    assert line.startswith('warning: NOS110 op "api" exposes ports 8080, 8081 but its command exited after 0.3 s')
+    assert "(exit code 1)" in line and "its log says why it stopped" in line
+
+
+def test_no_nos110_for_a_service_that_ran_longer_a_task_or_a_stop_the_supervisor_made():
+    warnings = []
+    slow = op("slow", "g", ports=[(80, 80)])
+    follower = op("follower", "g", ports=[(81, 81)], depends=["task"])._replace(stop_if_dependent_stops=True)
+    scripts = {
+        "slow": [(0, "running", "", 0), (5.5, "exited", "", 0)],  # ran past EARLY_EXIT
+        "task": [(0, "running", "", 0), (0.5, "exited", "", 0)],  # exposes nothing: a task may end at once
+        "follower": RUN,  # stopped by the supervisor within a second: its exit is not its command's
+    }
+    sup, engine, lines = make([("g", [slow, op("task", "g"), follower])], scripts, warn=warnings.append)
+    sup.up(UpOptions(detach=True, barrier="exit", timeout=30))
+    sup.follow()
+    assert "g  follower: stopping, as task ended (stop_if_dependent_stops)" in lines
+    assert {c.service: c.state for c in engine.containers()} == {
+        "slow": "exited",
+        "task": "exited",
+        "follower": "exited",
+    }
+    assert warnings == []
+
+
+def test_no_nos110_for_services_stopped_by_abort_on_failure():
+    warnings = []
+    groups = [("g", [op("web", "g", ports=[(80, 80)]), op("bad", "g")])]
+    scripts = {"web": RUN, "bad": [(0, "running", "", 0), (1, "exited", "", 3)]}
+    sup, engine, lines = make(groups, scripts, warn=warnings.append)
+    assert sup.up(UpOptions(detach=True, abort_on_failure=True)) == 1
+    assert engine.stopped and "g  web: failed (exit code 137)" in lines and warnings == []
+
+
+def test_nos110_is_the_catalogues_up_time_rule():
+    from nos2compose.lint.catalogue import BY_CODE
+    from nos2compose.supervisor.report import EXITED_EARLY
+
+    assert BY_CODE[EXITED_EARLY].stage == "up" and BY_CODE[EXITED_EARLY].name == "service-exits-early"
