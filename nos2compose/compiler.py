@@ -1,7 +1,7 @@
 """The compiler: a job mapping in, Compose documents and diagnostics out. No I/O, no engine.
 
 `compile_job` reads as the list of passes it runs; each pass lives in its own
-module (load/, plan/, emit/). Library users call it directly; the CLI only
+module (load/, compose/). Library users call it directly; the CLI only
 reads files, calls it, and prints what it returns.
 """
 

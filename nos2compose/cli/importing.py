@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-BAD_INPUT = 2
+from .failure import BAD_INPUT, Failure
 
 EPILOG = """\b
 Examples:
@@ -35,17 +35,6 @@ A file `nos2compose convert` wrote comes back as the job it came from (groups,
 op ids, health checks, results, resources, run-time literals), with your edits.
 docs/import.md lists every key.
 """
-
-
-class _Stop(click.ClickException):
-    """Ends the command with one line on stderr and an exit status; never a traceback."""
-
-    def __init__(self, message: str, status: int = BAD_INPUT):
-        super().__init__(message)
-        self.exit_code = status
-
-    def show(self, file=None) -> None:
-        click.echo(f"error: {self.message}", err=True)
 
 
 @click.command(
@@ -125,14 +114,14 @@ def import_command(
     try:
         files = expand_directories([*file_args, *file_opts])
     except ImportProblem as problem:
-        raise _Stop(problem.message, problem.status) from None
+        raise Failure(problem.message, problem.status) from None
     base = project_dir(files, project_directory)
     try:
         found = import_files(
             files, project_directory, list(env_files), list(profiles), ComposeConfig(), group_by, strict
         )
     except ImportProblem as problem:
-        raise _Stop(shorten(problem.message, base), problem.status) from None
+        raise Failure(shorten(problem.message, base), problem.status) from None
     severity = "error" if strict else "warning"
     for message in found.compose_warnings:
         click.echo(f"{severity}: docker compose: {shorten(message, base)}", err=True)
@@ -149,4 +138,4 @@ def import_command(
     try:
         output.write_text(text, encoding="utf-8", newline="\n")
     except OSError as exc:
-        raise _Stop(f"{output}: cannot write the job ({exc.strerror})") from None
+        raise Failure(f"{output}: cannot write the job ({exc.strerror})") from None

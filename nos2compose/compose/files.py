@@ -1,7 +1,7 @@
 """Compose documents -> file text: the header every generated file starts with, then the YAML.
 
 The header is for the person who keeps the file: where it came from, where the job is published,
-and how to run it with plain `docker compose` (emit/by_hand.py), which variables included."""
+and how to run it with plain `docker compose` (by_hand.py), which variables included."""
 
 from __future__ import annotations
 

@@ -154,7 +154,7 @@ class Resolver:
     """Walks one op's args as the node does when the op starts: literals resolved, each value normalized by
     where the job wrote it (only in args' own fields, arrays and objects: an object inside an array, such as
     an expose item, keeps its values as resolved), then the spread markers applied. Known values are used
-    here; results of earlier ops become placeholders `up` fills in with the same rules (runtime/fill.py)."""
+    here; results of earlier ops become placeholders `up` fills in with the same rules (supervisor/fill.py)."""
 
     def __init__(self, ctx: LiteralContext, diags: Diagnostics, op_id: str):
         self.ctx, self.diags, self.op_id = ctx, diags, op_id

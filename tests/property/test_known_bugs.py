@@ -1,4 +1,4 @@
-"""Bugs the property suite found outside emit/, each as its minimal reproduction, kept as a regression
+"""Bugs the property suite found outside compose/, each as its minimal reproduction, kept as a regression
 test once fixed. A bug not fixed yet is marked xfail(strict=True), so the suite stays green and the test
 turns into a failure the day the bug is fixed (then drop the mark); none is open now."""
 

@@ -2,7 +2,7 @@
 BOM) in op ids, group names and the job file's name.
 
 - They never reach a `#` header comment raw (Compose refuses "control characters are not allowed", and
-  CR/NEL/LS/PS would end the comment early): emit/yaml_text.comment_text escapes them. Labels and
+  CR/NEL/LS/PS would end the comment early): compose/yaml_text.comment_text escapes them. Labels and
   x-nos2compose keep the exact text (checked by the roundtrip property on these names).
 - In op ids: the service is renamed, with the same located warning from `validate` and `convert`.
 - In group names: the name is carried exactly, in labels and x-nos2compose, and slugged in file names,
