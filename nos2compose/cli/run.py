@@ -308,7 +308,7 @@ def _act(job, name, ops, group, action, timeout):
     found, engine = attached(job, name)
     chosen = chosen_ops(found.plan, ops, group)
     try:
-        act(engine, found.plan, chosen, action, timeout)
+        act(engine, found.plan, chosen, action, timeout, say=lambda line: click.echo(line, err=True))
     except Exception as exc:  # the engine refused: one line
         raise Failure(f"{action} failed: {exc}", ENGINE_PROBLEM) from None
     what = f"group {group}" if group else ", ".join(ops)
@@ -331,16 +331,14 @@ def down(job, name, volumes, timeout):
 
     Only JOB's name is used, so `down` still works after the job file was edited or deleted.
     """
-    from ..supervisor import record
+    from ..supervisor.session import down as remove
 
     project = project_of(job, name)
     engine = engine_for(project)
     try:
-        had = bool(engine.containers()) or record.read(project) is not None
-        engine.down(volumes, timeout)
+        had = remove(engine, project, volumes, timeout, say=lambda line: click.echo(line, err=True))
     except Exception as exc:  # the engine refused: one line
         raise Failure(f"down failed: {exc}", ENGINE_PROBLEM) from None
-    record.remove(project)
     if not had:
         click.echo(f"note: no job {project} on this engine: nothing to remove")
         return

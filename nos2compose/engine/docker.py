@@ -188,6 +188,7 @@ class DockerEngine:
                     "started": _epoch_ms(state.get("StartedAt")),
                     "finished": _epoch_ms(state.get("FinishedAt")),
                     "exit_code": state.get("ExitCode"),  # ps says 0 for a container the runtime could not start
+                    "stop_signal": (c.get("Config") or {}).get("StopSignal") or "SIGTERM",
                 }
             )
         return out

@@ -9,6 +9,7 @@ job file was edited, broken or deleted.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -135,23 +136,51 @@ def statuses(attached: Attached, engine: Engine) -> list[OpStatus]:
     return with_record(statuses_of(attached.plan.ops, rows), attached.record.get("ops") or {})
 
 
-def act(engine: Engine, plan: RunPlan, ops: list[PlannedOp], action: str, timeout: int | None = None) -> None:
-    """Stop or restart ops, with their probe sidecars; a stop asked for reads `stopped` from then on."""
+def act(
+    engine: Engine,
+    plan: RunPlan,
+    ops: list[PlannedOp],
+    action: str,
+    timeout: int | None = None,
+    say: Callable[[str], None] | None = None,
+) -> None:
+    """Stop or restart ops, with their probe sidecars; a stop asked for reads `stopped` from then on. `say`
+    hears how long the stop of running containers may take (their grace period), while it runs."""
     chosen = {op.id for op in ops}
     rows = engine.containers()
     services = [name for op in ops for name in op.containers]
     services += [c.service for c in rows if c.probe_for in chosen and c.service not in services]
-    by_service = {c.service: c.id for c in rows}
+    by_service = {c.service: c for c in rows}
     for op in ops:  # noted first, so that no one reads the stop as a failure while it happens
         if action == "stop" and by_service.get(op.service):
-            record.note(plan.project, op.id, record.STOPPED, "stopped on request", by_service[op.service])
+            record.note(plan.project, op.id, record.STOPPED, "stopped on request", by_service[op.service].id)
         elif action == "restart":
             record.note(plan.project, op.id, None)
     if services:
-        getattr(engine, action)(services, timeout=timeout)
+        running = [op.id for op in ops if _running(by_service.get(op.service))]
+        with _grace(engine, running, timeout, say, "stopping" if action == "stop" else "restarting"):
+            getattr(engine, action)(services, timeout=timeout)
 
 
-def stop_running(engine: Engine, plan: RunPlan, reason: str, timeout: int | None = None) -> None:
+def _running(row) -> bool:
+    return row is not None and row.state in ("running", "restarting", "paused")
+
+
+def _grace(engine: Engine, running: list[str], timeout: int | None, say, verb: str):
+    """The grace line while running containers stop (nothing when none runs or no one listens)."""
+    from contextlib import nullcontext
+
+    if not running or say is None or timeout == 0:
+        return nullcontext()
+    from .grace import grace_line, said
+
+    signals = {d.get("stop_signal") or "SIGTERM" for d in engine.inspect_all() if d.get("service")}
+    return said(grace_line(running, signals, timeout, verb), say)
+
+
+def stop_running(
+    engine: Engine, plan: RunPlan, reason: str, timeout: int | None = None, say: Callable[[str], None] | None = None
+) -> None:
     """Stop every op of the job that is running (Ctrl-C, SIGTERM); each reads `stopped` from then on, as after
     `nos2compose stop`, not `failed` with the exit code the stop gave it."""
     rows = {c.service: c for c in engine.containers()}
@@ -159,7 +188,21 @@ def stop_running(engine: Engine, plan: RunPlan, reason: str, timeout: int | None
         row = rows.get(op.service)
         if row is not None and row.state in ("running", "restarting", "paused", "created"):
             record.note(plan.project, op.id, record.STOPPED, reason, row.id)
-    engine.stop(timeout=timeout)
+    running = [op.id for op in plan.ops if _running(rows.get(op.service))]
+    with _grace(engine, running, timeout, say, "stopping"):
+        engine.stop(timeout=timeout)
+
+
+def down(engine: Engine, project: str, volumes: bool, timeout: int | None = None, say=None) -> bool:
+    """Remove the job's containers and network (and its volumes), saying the grace period of those still
+    running, and its state record; whether there was anything to remove."""
+    rows = engine.containers()
+    had = bool(rows) or record.read(project) is not None
+    running = sorted({(c.op or c.service) for c in rows if _running(c) and not (c.probe_for or c.fetch_for)})
+    with _grace(engine, running, timeout, say, "stopping"):
+        engine.down(volumes, timeout)
+    record.remove(project)
+    return had
 
 
 __all__ = [
@@ -170,6 +213,7 @@ __all__ = [
     "act",
     "attach",
     "directory_project",
+    "down",
     "open_compiled",
     "open_directory",
     "statuses",

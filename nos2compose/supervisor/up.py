@@ -63,11 +63,10 @@ def run_up(
             status = supervisor.follow()
         return status
     except Interrupted as stop:
-        warn("stopping the job's containers ...")
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         word = "Ctrl-C" if stop.status == 130 else "SIGTERM"
-        stop_running(engine, plan, f"stopped on request ({word})")
+        stop_running(engine, plan, f"stopped on request ({word})", say=warn)
         supervisor.report(supervisor.statuses())
         return stop.status
 

@@ -103,6 +103,20 @@ def test_a_taken_port_of_a_later_group_stops_up_before_anything_runs(job):
         assert f"http://127.0.0.1:{free}" in again.stdout
 
 
+def test_a_grace_period_is_said_while_it_runs(job):
+    """A shell as PID 1 ignores SIGTERM: stop, restart and down wait out the grace period, and say so."""
+    _, write = job
+    path = write([run("web", BUSYBOX, "while true; do sleep 1; done")])
+    assert nos2compose("up", path, "-d", "--pull", "never", timeout=120).returncode == 0
+    stop = nos2compose("stop", path, "--op", "web", "-t", "2", timeout=60)
+    assert stop.returncode == 0, stop.stderr
+    assert "stopping web: SIGTERM, then SIGKILL after 2 s if still running (-t S to change it)" in stop.stderr
+    assert ps(path)["web"]["status"] == "stopped"
+    assert nos2compose("restart", path, "--op", "web", timeout=60).returncode == 0
+    down = nos2compose("down", path, "-t", "1", timeout=60)
+    assert "stopping web: SIGTERM, then SIGKILL after 1 s if still running" in down.stderr, down.stderr
+
+
 def test_a_missing_image_names_the_image_and_stays_failed_after_up(job):
     _, write = job
     path = write([run("gone", "nos2compose-test/nosuch:1", "true"), run("after", BUSYBOX, "echo after")])
