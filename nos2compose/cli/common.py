@@ -138,7 +138,8 @@ def compile_file(
     )
     if result.diagnostics.has_errors() or result.job is None:
         count = counts["error"]
-        raise Failure(f"{doc.name}: {count} error{'s' * (count != 1)}; nothing was written" if count else "")
+        written = "; nothing was written" if to_run else ""  # validate never writes
+        raise Failure(f"{doc.name}: {count} error{'s' * (count != 1)}{written}" if count else "")
     if error_on_warning and warnings:
         count = len(warnings) + not_kept
         raise Failure(f"{doc.name}: {count} warning{'s' * (count != 1)}, and --error-on-warning makes them fatal")

@@ -234,6 +234,8 @@ def test_every_error_is_reported_at_once(tmp_path):
     errors = [line for line in result.stderr.splitlines() if re.match(r"error: job.json:\d+:", line)]
     assert len(errors) == 4, result.stderr
     assert result.stderr.rstrip().endswith("4 errors; nothing was written")
+    checked = run(tmp_path, bad, "--strict", command="validate")  # validate never writes: it does not say so
+    assert checked.exit_code == 2 and checked.stderr.rstrip().endswith("job.json: 4 errors"), checked.stderr
 
 
 def test_yaml_errors_have_lines_too(tmp_path):
