@@ -24,8 +24,6 @@ Examples:
 
 @click.command(epilog=EPILOG_CONVERT)
 @job_options
-@lint_options
-@health_options
 @click.option(
     "-o",
     "--out",
@@ -45,6 +43,8 @@ Examples:
     is_flag=True,
     help="With -o: replace group files edited by hand too (without it they are left as they are, exit 1).",
 )
+@lint_options
+@health_options
 def convert(
     job: str,
     fmt: str | None,
