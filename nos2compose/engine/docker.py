@@ -161,6 +161,12 @@ class DockerEngine:
         if proc.returncode != 0:
             raise EngineError(_last_line(proc.stderr) or f"docker compose pull failed (exit status {proc.returncode})")
 
+    def pull_image(self, image: str) -> None:
+        """`docker pull IMAGE` (an image no group file can be pulled for yet); EngineError in the engine's words."""
+        proc = process.run(["docker", "pull", "--quiet", image], timeout=3600)
+        if proc.returncode != 0:
+            raise EngineError(_last_line(proc.stderr) or f"docker pull failed (exit status {proc.returncode})")
+
     def health_log(self, container_id: str) -> str:
         """The last health-probe output Docker kept for the container ('' when there is none)."""
         proc = process.run(["docker", "inspect", "--format", "{{json .State.Health}}", container_id], timeout=30)

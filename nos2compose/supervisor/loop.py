@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ..run_plan import PlannedGroup, RunPlan
+from .images import check_images
 from .preflight import check_ports
 from .progress import Progress
 from .report import early_exit_warning, follow_logs, results_of, status_table
@@ -85,6 +86,7 @@ class Supervisor:
         self.last: dict[str, tuple] = {}  # op id -> last reported (state, exit code)
         self.running_since: dict[str, float] = {}
         self.failures = Failures(self._noted)  # ops the supervisor itself failed, with the node's exit code
+        self.unavailable: dict[str, str] = {}  # image -> why the pre-flight could not have it
         self._deadline = 0.0
         self._stopped_with_dependency: set[str] = set()
         self.seen: list[OpStatus] | None = None  # the last look, while nothing has changed since (one ps saved)
@@ -193,6 +195,10 @@ class Supervisor:
         ours = {port for s in current for port in s.published}
         done = {s.op.id for s in current if s.present and s.state != FAILED}
         check_ports([op for group in self.plan.groups for op in group.ops if op.id not in done], ours)
+        logged_in = {login.op for login in self.logins}  # their images are pulled after the login, at group start
+        self.unavailable = check_images(
+            self.engine, self.plan, options.pull, options.abort_on_failure, self.warn, logged_in
+        )
         for group in self.plan.groups:
             last = group is self.plan.groups[-1]
             if group is not self.plan.groups[0]:
@@ -205,7 +211,7 @@ class Supervisor:
                 self.engine,
                 self.say,
                 self.failures,
-                StartOptions(options.pull, options.workdir),
+                StartOptions(options.pull, options.workdir, self.unavailable),
                 self.logins,
                 self.secrets,
                 self.clock,

@@ -41,6 +41,7 @@ class Failures:
 class StartOptions(NamedTuple):
     pull: str = "missing"  # missing, always, never
     workdir: str | None = None  # where override files for filled-in results go
+    unavailable: dict = {}  # noqa: RUF012 (never mutated)  image -> why the pre-flight could not have it
 
 
 class GroupStart:
@@ -97,6 +98,10 @@ class GroupStart:
             need = [i for i in op.images if i in missing]
             if not need:
                 ready.append(op)
+                continue
+            known = next((i for i in need if i in self.options.unavailable), None)
+            if known is not None:  # the pre-flight tried already: no second wait for the same answer
+                self.failures.fail(op.id, pull_problem(known, self.options.unavailable[known]), exit_code=2)
                 continue
             self.say(f"{op.group}  {op.id}: pulling {', '.join(need)}")
             try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..engine.host import gpu_memory_mib
 from ..engine.protocol import Engine
 from . import record
+from .images import ImageProblem
 from .loop import Interrupted, Supervisor, UpOptions, handle_signals
 from .preflight import PortInUse
 from .session import Opened, stop_running
@@ -50,11 +51,12 @@ def run_up(
         warn=warn,
     )
     handle_signals()
+
     overrides = no_gpu_overrides(plan, Path(options.workdir)) if no_gpu and options.workdir else {}
     try:
         try:
             status = supervisor.up(options, overrides)
-        except PortInUse as busy:
+        except (PortInUse, ImageProblem) as busy:
             warn(f"error: {busy}")
             return 1
         for line in supervisor.table():

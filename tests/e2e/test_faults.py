@@ -128,6 +128,22 @@ def test_a_missing_image_names_the_image_and_stays_failed_after_up(job):
     assert states["gone"]["status"] == "failed" and states["gone"]["exit_code"] == 2  # as the node reports it
     assert "nos2compose-test/nosuch:1" in states["gone"]["reason"]
     assert states["after"]["status"] == "completed"
+    # named in one pre-flight line, before anything ran
+    (early,) = [line for line in up.stderr.splitlines() if "cannot be had" in line]
+    assert early.startswith("warning: image nos2compose-test/nosuch:1 of op gone cannot be had (")
+    never = nos2compose("up", path, "--pull", "never", "--abort-on-failure", timeout=120)
+    assert never.returncode == 1 and "--abort-on-failure refuses the job" in never.stderr, never.stderr
+
+
+def test_a_fetch_image_that_cannot_be_had_is_named_with_its_option_and_nothing_runs(job):
+    name, write = job
+    resource = {"type": "S3", "url": "https://127.0.0.1:9/bucket/x", "target": "/data"}
+    path = write([run("first", BUSYBOX, "echo first"), run("reader", BUSYBOX, "ls /data", resources=[resource])])
+    up = nos2compose("up", path, "-d", "--pull", "never", "--fetch-image", "nos2compose-test/nofetcher:1")
+    assert up.returncode == 1, up.stdout + up.stderr
+    (line,) = [line for line in up.stderr.splitlines() if line.startswith("error:")]
+    assert "image nos2compose-test/nofetcher:1" in line and "--fetch-image" in line and "reader" in line
+    assert docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={name}").stdout.strip() == ""
 
 
 def test_a_stop_reads_stopped_in_ps_and_in_the_api_and_respects_the_grace_period(job):

@@ -76,6 +76,12 @@ class FakeEngine:
                 raise RuntimeError(said)
         self.missing -= {self.images.get(service) for service in services}
 
+    def pull_image(self, image):
+        self.calls.append(("pull_image", image))
+        if image in self.unpullable:
+            raise RuntimeError(self.unpullable[image])
+        self.missing.discard(image)
+
     def health_log(self, container_id):
         return self.health
 

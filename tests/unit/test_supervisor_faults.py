@@ -63,9 +63,36 @@ def test_a_pull_that_fails_fails_only_its_op_naming_the_image_and_why():
     assert sup.up(UpOptions(detach=True)) == 1
     (failed,) = [n for n in notes if n[0] == "gone" and n[1] == "failed"]
     assert failed[2].startswith("image img/gone: registry not reachable (") and failed[3] == 2
-    assert "b  after: completed" in lines and ("pull", ("gone",)) in engine.calls
+    assert "b  after: completed" in lines
+    # tried once, before anything ran, and named in one pre-flight line; not tried again at its group's start
+    assert [c for c in engine.calls if c[0].startswith("pull")] == [("pull_image", "img/gone")]
+    assert lines[0].startswith("warning: image img/gone of op gone cannot be had (") and "rest of the job" in lines[0]
     (gone,) = [s for s in sup.statuses() if s.op.id == "gone"]
     assert gone.state == "failed" and gone.exit_code == 2 and not gone.present
+
+
+def test_abort_on_failure_refuses_up_front_an_image_that_cannot_be_had():
+    from nos2compose.supervisor.images import ImageProblem
+
+    sup, engine, _, _ = make(
+        [("a", [op("here", "a")]), ("b", [op("gone", "b")])],
+        {"here": TASK, "gone": TASK},
+        missing={"img/gone"},
+        unpullable={"img/gone": "manifest unknown"},
+    )
+    with pytest.raises(ImageProblem, match=r"image img/gone of op gone cannot be had .*--abort-on-failure refuses"):
+        sup.up(UpOptions(detach=True, abort_on_failure=True))
+    assert engine.started == {}  # nothing ran
+
+
+def test_a_helper_image_that_cannot_be_had_stops_everything_naming_its_option():
+    from nos2compose.supervisor.images import ImageProblem
+
+    web = op("web", "a", check=True, probe="web-probe", probe_image="curl:1")
+    sup, engine, _, _ = make([("a", [web])], {"web": TASK}, missing={"curl:1"})
+    with pytest.raises(ImageProblem, match=r"image curl:1: .*helper image for web: .*--probe-image"):
+        sup.up(UpOptions(detach=True, pull="never"))
+    assert engine.started == {}
 
 
 def test_pull_problems_are_told_apart():
