@@ -56,9 +56,8 @@ NOS006 missing-log-type: a result {regex} without 'logType'
     The strict validator requires logType; without it every stream is read. Add "logType": ["stdout"] (or the
     streams you mean).
 NOS007 refused-by-node-validator: what the node's validator (@nosana/sdk) refuses, though @nosana/types accepts it
-    `nosana job post` and the node validate with @nosana/sdk, which refuses restart_policy, an empty volumes array,
-    expose as a single object and chunked on expose. Remove restart_policy (the node's Docker path ignores it), drop
-    the empty volumes array, write expose as an array, drop chunked.
+    `nosana job post` and the node validate with @nosana/sdk, which refuses an empty volumes array, expose as a
+    single object and chunked on expose. Drop the empty volumes array, write expose as an array, drop chunked.
 NOS008 refused-by-types-validator: what @nosana/types refuses, though the node's validator accepts it
     Nosana's kit and template repository validate with @nosana/types, which refuses port ranges, logistics without
     send or receive, meta values that are not text or numbers, and stop_if_dependent_stops without depends_on (an

@@ -117,3 +117,26 @@ def test_an_alias_before_its_anchor_or_a_second_anchor_of_one_name_is_refused():
     with pytest.raises(ValueError):
         Anchor("two words", {"k": 1})
 
+
+def test_generated_files_are_the_same_bytes_with_and_without_libyaml():
+    """The writer never asks PyYAML; a process where libyaml cannot load writes the very same files."""
+    import subprocess
+    import sys
+
+    from helpers import FIXTURES
+
+    from nos2compose.compiler import Options, compile_job
+
+    job = FIXTURES / "seed-vllm-openwebui-multi-op" / "seed-vllm-openwebui-multi-op.json"
+    script = (
+        "import json, sys; sys.modules['yaml._yaml'] = None; import yaml; assert not yaml.__with_libyaml__\n"
+        "from nos2compose.compiler import Options, compile_job\n"
+        f"r = compile_job(json.load(open({str(job)!r})), Options(name='seed', source='seed.json'))\n"
+        "sys.stdout.write(r.single_file() + ''.join(t for _, t in r.group_files()))\n"
+    )
+    without = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    import json
+
+    result = compile_job(json.loads(job.read_text()), Options(name="seed", source="seed.json"))
+    assert without == result.single_file() + "".join(t for _, t in result.group_files())
+    assert without.count("&nosana-node") == 2 and without.count("\n    <<: *nosana-node\n") == 4
