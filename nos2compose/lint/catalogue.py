@@ -111,6 +111,9 @@ NOS112 invalid-results-regex: a results regex that does not compile
 NOS113 dependency-without-group: depends_on between ops that have no execution group
     The node runs each such op in a group of its own: it starts the dependent once its dependency is ready, and again
     when its own group's turn comes. Give them the same execution.group.
+NOS114 ssh-key-not-openssh: an ssh.public_keys entry that is not an OpenSSH public key
+    Nosana's validators accept any string there, but no ssh client can log in with it, so the job's ssh access does
+    not work. Give the public key as `ssh-keygen` writes it (the .pub file): TYPE BASE64 [COMMENT].
 NOS201 credential: a credential of a well-known shape (Hugging Face, OpenAI, AWS, GitHub, JWT, private key, ...)
     A job definition posted to Nosana is public unless the job is confidential: anyone can read and use the token.
     Make the job confidential, or supply the value when the job runs (and revoke this one). Shapes: Hugging Face,

@@ -149,6 +149,7 @@ def _public_keys(shape: Shape, raw: Any) -> None:
                 (*path, i),
                 f"not an OpenSSH public key ({why}): no ssh client can log in with it (Nosana's validators accept "
                 "any string)",
+                code="NOS114",
             )
 
 
