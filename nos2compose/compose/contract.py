@@ -1,7 +1,8 @@
 """The vocabulary of what generated Compose files carry for nos2compose: label names, keys, script and helper names.
 
-A file `convert` writes is plain Compose plus three kinds of machinery, named here and written and
-read only by compose/codec.py:
+A file `convert` writes is plain Compose (with the node's container declared once, NODE_BLOCK, and
+merged into each op's service: compose/node_defaults.py) plus three kinds of machinery, named here and
+written and read only by compose/codec.py:
 - labels on services (and cache volumes), which the engine keeps, so `ps` and the
   API find a job's ops, groups and helpers from the engine alone;
 - `x-nos2compose` blocks (top level and per service), which Compose ignores and
@@ -39,6 +40,11 @@ STOP_IF_DEPENDENT_STOPS_KEY = "stop_if_dependent_stops"
 ENVIRONMENT_FROM_KEY = "environment_from"  # ["${VAR}"]: objects merged into the environment at group start
 UNRESOLVED_KEY = "unresolved"  # [message]: literals the node cannot resolve; `up` fails the op before it starts
 ENGINE_REFUSES_KEY = "engine_refuses"  # [message]: Docker refuses the node's container for it; `up` fails it, exit 2
+
+# -- the node's container (compose/node_defaults.py), declared once per file and merged by each op ----------
+
+NODE_BLOCK = "x-nosana-node"  # top level: `x-nosana-node: &nosana-node`, what a Nosana node gives every op
+NODE_ANCHOR = "nosana-node"  # each op's service: `<<: *nosana-node`
 
 # -- scripts, carried once per file as top-level configs ----------------------------------------
 

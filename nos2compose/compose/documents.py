@@ -16,7 +16,9 @@ from . import codec
 from . import contract as c
 from .healthcheck import check_kinds, healthcheck, probe_config
 from .layout import Layout
+from .node_defaults import block
 from .render import render
+from .yaml_text import MERGE
 
 LOCAL_ADDRESS = "127.0.0.1"
 GPU_REQUEST = {"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}
@@ -34,7 +36,8 @@ def barrier_condition(op: RunOp) -> str:
 
 
 def service(op: RunOp, layout: Layout, group_order: int) -> dict:
-    svc: dict = {"image": op.image}
+    """The op's service: the node's container (merged from the file's NODE_BLOCK), then the op's own keys."""
+    svc: dict = {MERGE: block(), "image": op.image}
     if op.entrypoint is not None:
         svc["entrypoint"] = list(op.entrypoint)
     if op.cmd is not None:
@@ -186,7 +189,7 @@ def _document(job: Job, layout: Layout, ops: list[RunOp], meta: dict, barriers: 
     runtime = {var: p for p, var in layout.variables.items() if var in used}
     # names only: `up` supplies the values; by hand, export them first
     meta = codec.with_variables(meta, runtime, [v for v in used if v.startswith(c.SECRET_PREFIX)])
-    doc: dict = {"name": job.name, c.EXTENSION: render(meta, {}), "services": services}
+    doc: dict = {"name": job.name, c.EXTENSION: render(meta, {}), c.NODE_BLOCK: block(), "services": services}
     volumes = _volumes(ops, layout)
     if volumes:
         doc["volumes"] = render(volumes, {})

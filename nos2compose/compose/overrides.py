@@ -4,7 +4,8 @@ person's edits in it) stays as it is.
 - results of earlier ops: a group file holds `${VAR?…}` where a result goes. Text values reach Compose as
   that process's environment (supervisor/start.py); splices (whole list items, objects merged into the
   environment) need this override, which replaces just the lists concerned;
-- `--no-gpu`: the GPU requests dropped with `!reset`.
+- `--no-gpu`: the GPU requests dropped with `!reset`;
+- a device the machine lacks (/dev/net/tun, which a node gives every op): dropped from `devices` with `!override`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from typing import Any
 
 from . import codec
+from .node_defaults import device_source
 
 LIST_FIELDS = ("command", "entrypoint", "ports")
 
@@ -66,3 +68,17 @@ def no_gpu_override(services: list[str]) -> str:
             "          devices: !reset []",
         ]
     return "\n".join(lines) + "\n"
+
+
+def without_devices_override(services: dict, lacking: list[str]) -> str | None:
+    """An override whose services keep every device but those the machine lacks (`!override`), or None when no
+    service of the file (as written, with the node's block merged in) asks for one."""
+    lines = []
+    for name, svc in services.items():
+        devices = (svc or {}).get("devices") if isinstance(svc, dict) else None
+        if not isinstance(devices, list):
+            continue
+        kept = [d for d in devices if device_source(d) not in lacking]
+        if len(kept) < len(devices):
+            lines += [f"  {json.dumps(name)}:", f"    devices: !override {json.dumps(kept)}"]
+    return "services:\n" + "\n".join(lines) + "\n" if lines else None

@@ -18,6 +18,7 @@ from . import codec
 from .documents import group_documents
 from .files import group_texts
 from .layout import Layout
+from .yaml_text import resolved
 
 # -- from the typed job -----------------------------------------------------------------------------
 
@@ -28,7 +29,7 @@ def compiled(job: Job, layout: Layout, source: str, meta: dict | None = None) ->
     by_id = {op.id: op for op in job.run_ops}
     groups = []
     for order, (group, doc) in enumerate(docs):
-        services = doc["services"]
+        services = resolved(doc["services"])  # as the file reads back: each op with the node's keys merged in
         ops = tuple(_planned(op, layout, by_id) for op in layout.members[group])
         hosts = tuple(op.service for op in ops)
         used = codec.used_variables(services)

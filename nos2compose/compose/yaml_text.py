@@ -3,14 +3,17 @@
 PyYAML's output depends on whether libyaml is installed and its pure-Python
 dumper is slow on big jobs, so Compose files are written here instead. Only
 what Compose documents hold is supported: mappings, lists, strings, integers,
-booleans. Strings are plain only when that is unambiguous in YAML 1.1 and 1.2;
-everything else is double-quoted with JSON escapes (valid YAML).
+booleans, and one mapping declared once and merged into others (`Anchor`, merged
+under the key MERGE: `x-block: &name` ... `<<: *name`, which Compose and every
+YAML 1.1 reader apply). Strings are plain only when that is unambiguous in YAML
+1.1 and 1.2; everything else is double-quoted with JSON escapes (valid YAML).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from ..source.printable import printable
@@ -19,6 +22,38 @@ from ..source.printable import printable
 _PLAIN = re.compile(r"^(?:--?)?[A-Za-z_/][A-Za-z0-9_./@+=-]*(?::[A-Za-z0-9_./@+=-]+)*$|^(?:\d+(?:ms|s|m|h))+$")
 _UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
 _RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
+_ANCHOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+MERGE = "<<"  # the key under which a mapping merges an Anchor (written plain: a quoted "<<" is just text)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A mapping written once, where it first stands, as `key: &name`, and merged wherever it is the value
+    of MERGE (`<<: *name`): a block every service shares is declared once per file."""
+
+    name: str
+    value: dict
+
+    def __post_init__(self):
+        if not _ANCHOR_NAME.match(self.name) or not self.value:
+            raise ValueError(f"an anchor needs a plain name and a non-empty mapping, not {self.name!r}")
+
+
+def resolved(value: Any) -> Any:
+    """A document part as a YAML reader gives it back: anchors are their mappings, and a mapping that merges
+    one holds the anchor's keys under its own (its own win), as PyYAML and Compose merge `<<`."""
+    if isinstance(value, Anchor):
+        return resolved(value.value)
+    if isinstance(value, dict):
+        merged = value.get(MERGE)
+        out = resolved(merged.value) if isinstance(merged, Anchor) else {}
+        for key, item in value.items():
+            if not (key == MERGE and isinstance(item, Anchor)):
+                out[key] = resolved(item)
+        return out
+    if isinstance(value, list):
+        return [resolved(v) for v in value]
+    return value
 
 
 # Strings repeat (labels, conditions, image names): each short one is quoted once. Bounded, so a long-lived
@@ -78,7 +113,7 @@ def comment_text(text: str) -> str:
 def dump(data: dict, header: str = "") -> str:
     """Block-style YAML for a mapping; `header` lines (split at \\n only) become # comments on top."""
     out: list[str] = [f"# {comment_text(line)}".rstrip() + "\n" for line in header.split("\n")] if header else []
-    _mapping(data, 0, out)
+    _mapping(data, 0, out, set())
     return "".join(out)
 
 
@@ -87,9 +122,28 @@ def dump(data: dict, header: str = "") -> str:
 _MAX_IMPLICIT_KEY = 1024
 
 
-def _mapping(data: dict, indent: int, out: list[str]) -> None:
+def _anchor(key: Any, anchor: Anchor, indent: int, out: list[str], declared: set[str]) -> None:
+    """`key: &name` and the mapping, where the anchor first stands; `<<: *name` (the merge key plain: a quoted
+    "<<" is a string key) once it has been declared above, as YAML reads aliases only after their anchor."""
+    pad = " " * indent
+    if key == MERGE:
+        if anchor.name not in declared:
+            raise ValueError(f"<<: *{anchor.name} before &{anchor.name} is declared")
+        out.append(f"{pad}<<: *{anchor.name}\n")
+        return
+    if anchor.name in declared:
+        raise ValueError(f"&{anchor.name} is declared twice")
+    declared.add(anchor.name)
+    out.append(f"{pad}{scalar(key)}: &{anchor.name}\n")
+    _mapping(anchor.value, indent + 2, out, declared)
+
+
+def _mapping(data: dict, indent: int, out: list[str], declared: set[str]) -> None:
     pad = " " * indent
     for key, value in data.items():
+        if isinstance(value, Anchor):
+            _anchor(key, value, indent, out, declared)
+            continue
         k = scalar(key)
         if len(k) > _MAX_IMPLICIT_KEY:
             out.append(f"{pad}? {k}\n")
@@ -99,7 +153,7 @@ def _mapping(data: dict, indent: int, out: list[str]) -> None:
         if isinstance(value, (dict, list)):
             if value:
                 out.append(f"{lead}\n")
-                (_mapping if isinstance(value, dict) else _sequence)(value, indent + 2, out)
+                (_mapping if isinstance(value, dict) else _sequence)(value, indent + 2, out, declared)
             else:
                 out.append(f"{lead} {'{}' if isinstance(value, dict) else '[]'}\n")
         else:
@@ -107,16 +161,16 @@ def _mapping(data: dict, indent: int, out: list[str]) -> None:
             out.append(f"{lead} {block}" if block else f"{lead} {scalar(value)}\n")
 
 
-def _sequence(items: list, indent: int, out: list[str]) -> None:
+def _sequence(items: list, indent: int, out: list[str], declared: set[str]) -> None:
     pad = " " * indent
     for item in items:
         if isinstance(item, dict) and item:
             start = len(out)
-            _mapping(item, indent + 2, out)
+            _mapping(item, indent + 2, out, declared)
             out[start] = f"{pad}- " + out[start][indent + 2 :]
         elif isinstance(item, list) and item:
             out.append(f"{pad}-\n")
-            _sequence(item, indent + 2, out)
+            _sequence(item, indent + 2, out, declared)
         elif isinstance(item, (dict, list)):
             out.append(f"{pad}- {'{}' if isinstance(item, dict) else '[]'}\n")
         else:

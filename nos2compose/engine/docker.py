@@ -44,6 +44,7 @@ class DockerEngine:
                 "install Docker Engine and its Compose v2 plugin, then try again",
             )
         self._docker = None
+        self._host_name: str | None = None  # the engine's machine, as `docker info` names it
         self._followers = logs.Followers(project)
 
     @property
@@ -80,6 +81,7 @@ class DockerEngine:
                 f"cannot reach the Docker engine ({_first_line(exc)})",
                 "start it (`sudo systemctl start docker`, or `dockerd &` as root) or point DOCKER_HOST at it",
             ) from None
+        self._host_name = str(details.name or "")
         if process.finished(compose, 60) != 0:
             process.end(compose)
             raise EngineError(
@@ -92,6 +94,14 @@ class DockerEngine:
                 f"op {ops} asks for a GPU, but this Docker engine has no NVIDIA runtime",
                 "install the NVIDIA Container Toolkit, or add --no-gpu to run the job without GPU requests",
             )
+
+    def lacks(self, devices: list[str]) -> list[str]:
+        """The device files of `devices` the engine's machine does not have (told only when it is this one)."""
+        from .host import missing_devices
+
+        if self._host_name is None:
+            self._host_name = str(self.docker.info().name or "")
+        return missing_devices(devices, self._host_name)
 
     # -- the job's containers ------------------------------------------------------------
 

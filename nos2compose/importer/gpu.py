@@ -2,7 +2,7 @@
 
 A node gives an op with `gpu: true` all of its GPUs (NVIDIA driver, capability
 `gpu`); a job can ask for neither a count, nor device ids, nor GPU memory per op.
-Compose has no key for GPU memory either, so `meta.system_requirements.required_vram`
+Compose has no key for GPU memory either, so `meta.system_requirements.vram_total_mb`
 is never derived: the warnings say to add it by hand.
 """
 

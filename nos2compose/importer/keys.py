@@ -6,7 +6,9 @@ Every key is one of:
 - IGNORED: irrelevant on a node; left out with a warning that says so;
 - COMPOSE: consumed by Compose itself before the importer sees the project.
 A key in none of these tables is left out with an "unknown key" warning: nothing is dropped silently.
-A WARNED or IGNORED key whose value is the default (false, empty) is accepted silently.
+A WARNED or IGNORED key whose value is the default (false, empty), or what a node gives every op anyway
+(compose/node_defaults.py: 4 GiB /dev/shm, private IPC, NET_ADMIN, /dev/net/tun, host.docker.internal
+at 8.8.8.8), is accepted silently.
 docs/import.md is this table in prose; tests check that they agree.
 """
 
@@ -34,7 +36,7 @@ SERVICE_KEYS: dict[str, tuple[Handling, str]] = {
     "attach": (IGN, "a node keeps the logs of every op"),
     "blkio_config": (W, "a node sets no block I/O limits"),
     "build": (H, "not built: an op needs `image:`; a service with only `build:` is left out"),
-    "cap_add": (W, "a node grants no extra capabilities"),
+    "cap_add": (W, "a node adds NET_ADMIN and no other capability"),
     "cap_drop": (W, "a node runs the container with the engine's default capabilities"),
     "cgroup": (W, "a node chooses the cgroup namespace"),
     "cgroup_parent": (W, "a node chooses the parent cgroup"),
@@ -55,7 +57,11 @@ SERVICE_KEYS: dict[str, tuple[Handling, str]] = {
     "deploy": (H, "resources.reservations.devices (GPU), replicas and restart_policy; the rest is warned"),
     "develop": (IGN, "`docker compose watch` is a local development loop"),
     "device_cgroup_rules": (W, "a node adds no device rules"),
-    "devices": (H, "CDI ids nvidia.com/gpu=... and /dev/nvidia* become args.gpu; other devices are warned"),
+    "devices": (
+        H,
+        "CDI ids nvidia.com/gpu=... and /dev/nvidia* become args.gpu; /dev/net/tun a node gives anyway; "
+        "other devices are warned",
+    ),
     "dns": (W, _NODE_NET),
     "dns_opt": (W, _NODE_NET),
     "dns_search": (W, _NODE_NET),
@@ -66,14 +72,18 @@ SERVICE_KEYS: dict[str, tuple[Handling, str]] = {
     "expose": (H, "args.expose (a node publishes these ports too)"),
     "extends": (C, "Compose merges the extended service"),
     "external_links": (W, "a job cannot reach containers outside it by name"),
-    "extra_hosts": (W, "a node writes its own /etc/hosts entries: these names will not resolve"),
+    "extra_hosts": (
+        W,
+        "a node writes its own /etc/hosts entries (host.docker.internal and host.containers.internal at "
+        "8.8.8.8): these names will not resolve",
+    ),
     "gpus": (H, "args.gpu"),
     "group_add": (W, "a node runs the container with the image's groups"),
     "healthcheck": (H, "an http health check on the exposed port, when the test is a curl or wget call to localhost"),
     "hostname": (W, "a node sets the container's host name itself; other ops reach this one by its aliases"),
     "image": (H, "args.image"),
     "init": (W, "a node runs no init process: the entrypoint is PID 1"),
-    "ipc": (W, "a node gives every container its own IPC namespace"),
+    "ipc": (W, "a node gives every container its own private IPC namespace"),
     "isolation": (IGN, "Windows containers only"),
     "label_file": (C, "Compose merges the files' labels into labels"),
     "labels": (IGN, "a node sets no container labels"),
@@ -106,7 +116,7 @@ SERVICE_KEYS: dict[str, tuple[Handling, str]] = {
     "pull_policy": (W, "a node pulls the image itself when it starts the op"),
     "pull_refresh_after": (W, "a node pulls the image itself when it starts the op"),
     "read_only": (W, "a node mounts the container's root file system read-write"),
-    "restart": (H, "args.restart_policy"),
+    "restart": (H, "args.restart_policy (a node passes it on; always as unless-stopped)"),
     "runtime": (H, "nvidia becomes args.gpu; another runtime is warned"),
     "scale": (H, "1 is an op; 0 leaves the service out; more is warned (one container per op)"),
     "secrets": (
@@ -114,7 +124,7 @@ SERVICE_KEYS: dict[str, tuple[Handling, str]] = {
         "a node has no Compose secrets: pass the value in env (visible in the job) or bake it into the image",
     ),
     "security_opt": (W, "a node uses the engine's default security options"),
-    "shm_size": (W, "a node chooses the size of /dev/shm itself, and a job has no field for it"),
+    "shm_size": (W, "a node gives every container 4 GiB of /dev/shm, and a job has no field for it"),
     "stdin_open": (IGN, "a node attaches no standard input"),
     "stop_grace_period": (W, "a node stops ops with its own signal and timeout"),
     "stop_signal": (W, "a node stops ops with its own signal and timeout"),

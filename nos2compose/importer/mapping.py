@@ -94,7 +94,7 @@ def warn_what_a_file_cannot_hold(ops: dict[str, DraftOp], diags: Diagnostics) ->
         diags.warning(
             ("services", gpu, "deploy"),
             'a Compose file holds no job meta: the job gets meta.trigger "cli" and no '
-            "meta.system_requirements; add required_vram (GiB) by hand if its ops need a minimum of GPU memory",
+            "meta.system_requirements; add vram_total_mb (MiB) by hand if its ops need a minimum of GPU memory",
         )
 
 
@@ -113,6 +113,8 @@ def check_top_level(project: dict, diags: Diagnostics, gen: generated.Generated 
     for key, value in project.items():
         if key == contract.EXTENSION and gen is not None:
             continue  # what convert recorded: read by generated.py
+        if key == contract.NODE_BLOCK and gen is not None:
+            continue  # the node's container, which convert declares once for its ops to merge: not the user's
         entry = top_level_key(key)
         if entry is None:
             diags.warning((key,), f"{key}: unknown to nos2compose import: left out")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..compose import codec, contract
+from ..compose.node_defaults import beyond_node
 from ..diagnostics import Diagnostics
 from . import gpu, network
 from .health import apply_healthcheck
@@ -138,6 +139,7 @@ def unhandled(ctx: ServiceContext, key: str, value: object) -> None:
         ctx.warn((key,), f"{key}: unknown to nos2compose import: left out")
         return
     handling, note = entry
+    value = beyond_node(key, value)  # what a node gives every op anyway (convert writes it) is not the user's
     if is_default(value):
         return
     verdict = "ignored" if handling is Handling.IGNORED else "not kept"
@@ -190,13 +192,7 @@ def _restart(ctx: ServiceContext, value) -> None:
     if policy is None:
         ctx.warn(("restart",), f"restart {value}: not a restart policy: left out")
     else:
-        ctx.op.restart_policy = policy
-        if policy != "no":
-            ctx.warn(
-                ("restart",),
-                f"restart {value}: kept as restart_policy, which @nosana/types accepts but "
-                "@nosana/sdk (the node's validator) refuses; the node's Docker path ignores it",
-            )
+        ctx.op.restart_policy = policy  # a node passes it on (always as unless-stopped, as convert writes it)
 
 
 def _deploy(ctx: ServiceContext, value) -> None:
@@ -262,7 +258,7 @@ def _runtime(ctx: ServiceContext, value) -> None:
 
 
 def _devices(ctx: ServiceContext, value) -> None:
-    ctx.op.gpu = gpu.from_devices(ctx.name, value or [], ctx.diags) or ctx.op.gpu
+    ctx.op.gpu = gpu.from_devices(ctx.name, beyond_node("devices", value or []), ctx.diags) or ctx.op.gpu
 
 
 def _volumes(ctx: ServiceContext, value) -> None:

@@ -56,9 +56,8 @@ NOS006 missing-log-type: a result {regex} without 'logType'
     The strict validator requires logType; without it every stream is read. Add "logType": ["stdout"] (or the
     streams you mean).
 NOS007 refused-by-node-validator: what the node's validator (@nosana/sdk) refuses, though @nosana/types accepts it
-    `nosana job post` and the node validate with @nosana/sdk, which refuses restart_policy, an empty volumes array,
-    expose as a single object and chunked on expose. Remove restart_policy (the node's Docker path ignores it), drop
-    the empty volumes array, write expose as an array, drop chunked.
+    `nosana job post` and the node validate with @nosana/sdk, which refuses an empty volumes array, expose as a
+    single object and chunked on expose. Drop the empty volumes array, write expose as an array, drop chunked.
 NOS008 refused-by-types-validator: what @nosana/types refuses, though the node's validator accepts it
     Nosana's kit and template repository validate with @nosana/types, which refuses port ranges, logistics without
     send or receive, meta values that are not text or numbers, and stop_if_dependent_stops without depends_on (an
@@ -112,6 +111,9 @@ NOS112 invalid-results-regex: a results regex that does not compile
 NOS113 dependency-without-group: depends_on between ops that have no execution group
     The node runs each such op in a group of its own: it starts the dependent once its dependency is ready, and again
     when its own group's turn comes. Give them the same execution.group.
+NOS114 ssh-key-not-openssh: an ssh.public_keys entry that is not an OpenSSH public key
+    Nosana's validators accept any string there, but no ssh client can log in with it, so the job's ssh access does
+    not work. Give the public key as `ssh-keygen` writes it (the .pub file): TYPE BASE64 [COMMENT].
 NOS201 credential: a credential of a well-known shape (Hugging Face, OpenAI, AWS, GitHub, JWT, private key, ...)
     A job definition posted to Nosana is public unless the job is confidential: anyone can read and use the token.
     Make the job confidential, or supply the value when the job runs (and revoke this one). Shapes: Hugging Face,

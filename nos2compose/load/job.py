@@ -127,13 +127,30 @@ def _extras(shape: Shape, top: dict) -> None:
         if ssh is not None:
             shape.known_keys(ssh, ("ssh",), ["public_keys"])
             if "public_keys" in ssh:
-                shape.strings(ssh["public_keys"], ("ssh", "public_keys"))
+                _public_keys(shape, ssh["public_keys"])
             if not diags.strict:
                 diags.warning(
                     ("ssh",),
                     "ssh access is not set up locally; use `docker exec` into the op's container instead",
                     code="NOS907",
                 )
+
+
+def _public_keys(shape: Shape, raw: Any) -> None:
+    """Strings, as the network's validators check; one that is not an OpenSSH public key is a warning (ssh_keys.py,
+    the checker the node API's SSH routes use too), since no ssh client could log in with it."""
+    from ..ssh_keys import problem
+
+    path: Path = ("ssh", "public_keys")
+    for i, key in enumerate(shape.strings(raw, path) or ()):
+        why = problem(key)
+        if why is not None:
+            shape.diags.warning(
+                (*path, i),
+                f"not an OpenSSH public key ({why}): no ssh client can log in with it (Nosana's validators accept "
+                "any string)",
+                code="NOS114",
+            )
 
 
 def _logistics(sh: Shape, raw: Any) -> None:

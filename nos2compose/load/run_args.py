@@ -137,16 +137,9 @@ def _around(sh: Shape, args: dict, raw_args: dict, apath: Path, op_id: str) -> d
 
 
 def _sdk_rules(sh: Shape, raw: dict, apath: Path, op_id: str) -> None:
-    """What @nosana/sdk 0.4.69, which the node validates with, refuses although @nosana/types accepts it."""
+    """What @nosana/sdk, which the node validates with, refuses although @nosana/types accepts it. (restart_policy
+    is not among them: the node is built against sdk ^0.4.83, whose RestartPolicy its Podman code passes on.)"""
     sdk = "which @nosana/sdk (the node's validator) refuses"
-    if "restart_policy" in raw:
-        sh.diags.strict_rule(
-            (*apath, "restart_policy"),
-            f"restart_policy, {sdk}; the node's Docker path ignores it",
-            "applied as Compose's restart",
-            op_id,
-            "NOS007",
-        )
     if raw.get("volumes") == []:
         sh.diags.strict_rule((*apath, "volumes"), f"an empty volumes array, {sdk}", "ignored", op_id, "NOS007")
     expose = raw.get("expose")
@@ -280,6 +273,9 @@ def _aliases(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[str, ...]:
 
 
 def _restart(sh: Shape, raw: Any, path: Path, op_id: str) -> str | None:
+    """Compose's `restart` for the policy, as the node's Podman provider passes it on (createPodmanRunOptions.ts
+    parseRestartPolicy): `always` becomes unless-stopped, other names stay; {policy, restart_tries: N} becomes
+    on-failure:N, and on-failure without a count (none, or 0) restarts without limit."""
     if isinstance(raw, dict):
         sh.known_keys(raw, path, ["policy", "restart_tries"], op_id)
         if not sh.required(raw, "policy", path, '"on-failure"', op_id):
@@ -290,4 +286,5 @@ def _restart(sh: Shape, raw: Any, path: Path, op_id: str) -> str | None:
             tries = sh.integer(raw["restart_tries"], (*path, "restart_tries"), 0, 1_000_000, "a count", op_id)
             return f"on-failure:{tries}" if tries else "on-failure"
         return "on-failure"
-    return sh.one_of(raw, path, RESTART_POLICIES, op_id)
+    policy = sh.one_of(raw, path, RESTART_POLICIES, op_id)
+    return "unless-stopped" if policy == "always" else policy

@@ -3,7 +3,8 @@
 Host ports: Docker refuses a port someone else holds, and the container is then
 left created, never running; checked here first, one line naming the port and
 the op. Images: a pull that fails is told apart as not found, not reachable or
-not authorized, naming the image, from the engine's own words.
+not authorized, naming the image, from the engine's own words. GPU requirements
+(meta.system_requirements): a machine that cannot meet them is one warning line each.
 """
 
 from __future__ import annotations
@@ -60,3 +61,49 @@ def pull_problem(image: str, said: str) -> str:
     else:
         kind, hint = "could not be pulled", "see the engine's words"
     return f"image {image}: {kind} ({said.strip()}); {hint}"
+
+
+def vram_wanted(wants: dict) -> tuple[int, str] | None:
+    """(MiB, the key that says so) from meta.system_requirements: vram_total_mb (MiB), else the older required_vram
+    (GiB); None when neither is a positive number."""
+    for key, factor in (("vram_total_mb", 1), ("required_vram", 1024)):
+        value = wants.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            return int(value * factor), key
+    return None
+
+
+def cuda_wanted(wants: dict) -> list[str]:
+    """The CUDA versions meta.system_requirements.required_cuda lists (any of them will do)."""
+    listed = wants.get("required_cuda")
+    listed = listed if isinstance(listed, list) else [listed] if isinstance(listed, (str, int, float)) else []
+    return [str(v) for v in listed if _version(str(v))]
+
+
+def gpu_requirements(wants: dict, memory_mib: list[int] | None, cuda: str | None) -> list[str]:
+    """One warning line for each of meta.system_requirements this machine cannot meet, as nvidia-smi tells it:
+    GPU memory against the total of its GPUs (an op with gpu gets all of them), and required_cuda against the
+    CUDA version its driver supports (a driver older than every version listed). Nothing when it cannot tell."""
+    lines = []
+    vram = vram_wanted(wants)
+    if vram is not None and memory_mib and sum(memory_mib) < vram[0]:
+        gpus = f"{len(memory_mib)} GPUs have {sum(memory_mib)} MiB in all" if len(memory_mib) > 1 else ""
+        lines.append(
+            f"warning: the job asks for {vram[0]} MiB of GPU memory (meta.system_requirements.{vram[1]}); "
+            f"{gpus or f'the GPU here has {memory_mib[0]} MiB'}, so the model may not fit"
+        )
+    listed = cuda_wanted(wants)
+    have = _version(cuda or "")
+    if listed and have and all(have < _version(v) for v in listed):
+        lines.append(
+            f"warning: the job asks for CUDA {' or '.join(listed)} (meta.system_requirements.required_cuda); "
+            f"the NVIDIA driver here supports CUDA {cuda} (nvidia-smi), so its images may not start: update the driver"
+        )
+    return lines
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """12.8 -> (12, 8, 0), so that 12 and 12.0 compare equal; () when it is not a dotted version."""
+    if not re.fullmatch(r"[0-9]+(?:\.[0-9]+){0,2}", text.strip()):
+        return ()
+    return (*(int(part) for part in text.strip().split(".")), 0, 0)[:3]

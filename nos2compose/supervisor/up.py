@@ -10,12 +10,12 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from ..engine.host import gpu_memory_mib
+from ..compose.node_defaults import TUN
 from ..engine.protocol import Engine
 from . import record
 from .images import ImageProblem
 from .loop import Interrupted, Supervisor, UpOptions, handle_signals
-from .preflight import PortInUse
+from .preflight import PortInUse, cuda_wanted, gpu_requirements, vram_wanted
 from .session import Opened, stop_running
 
 
@@ -33,7 +33,11 @@ def run_up(
     plan = opened.plan
     engine.preflight([] if no_gpu else [op.id for op in plan.ops if op.gpu])
     if not no_gpu and any(op.gpu for op in plan.ops):
-        _vram_warning(opened.meta, warn)
+        for line in _gpu_requirements(opened.meta):
+            warn(line)
+    lacking = engine.lacks([TUN])
+    for device in lacking:
+        warn(f"warning: this machine has no {device}, which a Nosana node gives every op: the ops run without it")
     record.begin(plan.project, plan, opened.job_definition)
     if start_api is not None:
         start_api()
@@ -51,8 +55,7 @@ def run_up(
         warn=warn,
     )
     handle_signals()
-
-    overrides = no_gpu_overrides(plan, Path(options.workdir)) if no_gpu and options.workdir else {}
+    overrides = _overrides(plan, Path(options.workdir), no_gpu, lacking) if options.workdir else {}
     try:
         try:
             status = supervisor.up(options, overrides)
@@ -73,32 +76,30 @@ def run_up(
         return stop.status
 
 
-def no_gpu_overrides(plan, directory: Path) -> dict[str, list[Path]]:
-    """Per group, a Compose override that drops GPU requests (`!reset`), leaving the group file untouched."""
-    from ..compose.overrides import no_gpu_override
+def _overrides(plan, directory: Path, no_gpu: bool, lacking: list[str]) -> dict[str, list[Path]]:
+    """Per group, the Compose overrides `up` adds to its file (which stays untouched): no GPU requests with
+    --no-gpu, and no device the machine lacks."""
+    from ..compose.overrides import no_gpu_override, without_devices_override
 
     out: dict[str, list[Path]] = {}
     for group in plan.groups:
-        gpu_ops = [op.service for op in group.ops if op.gpu]
-        if gpu_ops:
-            path = directory / f"no-gpu-{group.order:03d}.yaml"
-            path.write_text(no_gpu_override(gpu_ops), encoding="utf-8")
-            out[group.name] = [path]
+        gpu_ops = [op.service for op in group.ops if op.gpu] if no_gpu else []
+        texts = {"no-gpu": no_gpu_override(gpu_ops) if gpu_ops else None}
+        texts["no-devices"] = without_devices_override(group.services, lacking) if lacking else None
+        for kind, text in texts.items():
+            if text is not None:
+                path = directory / f"{kind}-{group.order:03d}.yaml"
+                path.write_text(text, encoding="utf-8")
+                out.setdefault(group.name, []).append(path)
     return out
 
 
-def _vram_warning(meta: dict, warn: Callable[[str], None]) -> None:
-    wants = (meta.get("system_requirements") or {}) if isinstance(meta, dict) else {}
-    need_mib = None
-    if isinstance(wants.get("vram_total_mb"), (int, float)):
-        need_mib = int(wants["vram_total_mb"])
-    elif isinstance(wants.get("required_vram"), (int, float)):
-        need_mib = int(wants["required_vram"] * 1024)
-    if not need_mib:
-        return
-    have = gpu_memory_mib()
-    if have and max(have) < need_mib:
-        warn(
-            f"warning: the job asks for {need_mib} MiB of GPU memory (meta.system_requirements); "
-            f"the largest GPU here has {max(have)} MiB, so the model may not fit"
-        )
+def _gpu_requirements(meta: dict) -> list[str]:
+    """What of meta.system_requirements this machine cannot meet, asking nvidia-smi only for what the job wants."""
+    from ..engine.host import cuda_version, gpu_memory_mib
+
+    wants = meta.get("system_requirements") if isinstance(meta, dict) else None
+    if not isinstance(wants, dict):
+        return []
+    memory = gpu_memory_mib() if vram_wanted(wants) else None
+    return gpu_requirements(wants, memory, cuda_version() if cuda_wanted(wants) else None)

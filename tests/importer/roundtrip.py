@@ -141,6 +141,8 @@ def _run_op(op: dict, args: dict, g: dict, names: dict[str, str]) -> dict:
     policy = args.get("restart_policy")
     if isinstance(policy, dict) and not policy.get("restart_tries"):
         policy = policy.get("policy")
+    if policy == "always":
+        policy = "unless-stopped"  # as the node's Podman provider passes it on (createPodmanRunOptions.ts)
     if policy is not None:
         a["restart_policy"] = policy
     for key in ("private", "authentication"):

@@ -334,3 +334,46 @@ def test_an_n2c_variable_in_an_ordinary_project_is_interpolated_as_any(tmp_path)
     )
     result = run_import(cwd=tmp_path)
     assert result.exit_code == 0 and json.loads(result.stdout)["ops"][0]["args"]["env"] == {"N2C_X": "d"}
+
+
+# ---- the node's container (x-nosana-node): convert writes it, import drops it ----
+
+
+def test_what_a_node_gives_every_op_is_dropped_silently_and_a_hand_edit_of_it_is_warned():
+    node = {
+        "shm_size": "4294967296",
+        "ipc": "private",
+        "cap_add": ["NET_ADMIN"],
+        "devices": [{"source": "/dev/net/tun", "target": "/dev/net/tun", "permissions": "rwm"}],
+        "extra_hosts": ["host.containers.internal=8.8.8.8", "host.docker.internal=8.8.8.8"],
+    }
+    p = project({"groups": ["g"]}, a=labelled("a", "g", 0, **node), b=labelled("b", "g", 0, **node))
+    p[c.NODE_BLOCK] = {"shm_size": "4gb", "ipc": "private"}  # Compose keeps the top-level x- block as written
+    p["services"]["b"] = {**p["services"]["b"], "shm_size": "8589934592", "cap_add": ["NET_ADMIN", "SYS_TIME"]}
+    job, said = run(p)
+    assert said == [
+        (("services", "b", "cap_add"), "cap_add SYS_TIME: not kept; a node adds NET_ADMIN and no other capability"),
+        (
+            ("services", "b", "shm_size"),
+            "shm_size 8 GiB: not kept; a node gives every container 4 GiB of /dev/shm, and a job has no field for it",
+        ),
+    ]
+    assert ops(job)["a"]["args"] == {"image": "busybox", "aliases": ["a"]}
+
+
+def test_a_converted_fixture_comes_back_without_a_word_about_the_nodes_container(tmp_path):
+    """convert, then import, both forms: the job that went in, and no warning at all."""
+    from helpers import FIXTURES, run_cli
+    from roundtrip import normal_form
+
+    need_compose()
+    source = FIXTURES / "volumes-aliases-restart" / "volumes-aliases-restart.json"
+    single = tmp_path / "compose.yaml"
+    single.write_text(run_cli("convert", str(source)).stdout)
+    assert "<<: *nosana-node" in single.read_text() and "restart: on-failure:3" in single.read_text()
+    assert run_cli("convert", str(source), "-o", str(tmp_path / "groups")).exit_code == 0
+    original = normal_form(json.loads(source.read_text()), "volumes-aliases-restart")
+    for files in ([str(single)], [str(tmp_path / "groups")]):
+        back = run_import(*files, cwd=tmp_path)
+        assert back.exit_code == 0 and back.stderr == "", back.stderr
+        assert normal_form(json.loads(back.stdout), "volumes-aliases-restart") == original

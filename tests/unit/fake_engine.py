@@ -15,8 +15,11 @@ from nos2compose.engine.protocol import Container
 class FakeEngine:
     """Containers appear when their group is `up`; each then follows a script of states over fake time."""
 
-    def __init__(self, scripts, fail_up=(), project="p", missing=(), unpullable=(), health="", no_image=()):
+    def __init__(
+        self, scripts, fail_up=(), project="p", missing=(), unpullable=(), health="", no_image=(), no_devices=()
+    ):
         self.project = project
+        self.no_devices = list(no_devices)  # device files the engine's machine lacks
         self.missing = set(missing)  # images the engine does not have
         self.unpullable = dict(unpullable)  # image -> what the engine says when a pull of it fails
         self.health = health  # what the last health probe said
@@ -31,13 +34,18 @@ class FakeEngine:
         self.stopped = False
         self.calls: list[tuple] = []
         self.envs: list[dict] = []  # the environment each `up` gave Compose
+        self.files: list[list[str]] = []  # the files each `up` gave Compose (group file, then overrides)
         self.now = 0.0
 
     def preflight(self, need_gpu_for):
         self.calls.append(("preflight", tuple(need_gpu_for)))
 
+    def lacks(self, devices):
+        return [d for d in devices if d in self.no_devices]
+
     def up(self, files, pull, services=None, env=None):
         self.envs.append(dict(env or {}))
+        self.files.append([str(f) for f in files])
         name = Path(files[0]).stem
         self.ups.append(name)
         if name in self.fail_up:

@@ -35,7 +35,7 @@ def test_an_op_named_like_a_fetcher_keeps_its_name_and_the_fetcher_moves():
     assert result.layout.services == {"a": "a", "a-fetch-1": "a-fetch-1"}
     assert _fetchers(result) == {"a": ["a-fetch-1-2", "a-fetch-2"]}
     text = result.single_file()
-    assert "a-fetch-1-2:" in text and "\n  a-fetch-1:\n    image: x\n" in text
+    assert "a-fetch-1-2:" in text and "\n  a-fetch-1:\n    <<: *nosana-node\n    image: x\n" in text
 
 
 def test_fetcher_names_are_unique_across_ops_whatever_the_order():

@@ -44,13 +44,61 @@ EXTRA_REJECTIONS = {
 
 def network_verdicts(jobs: list[dict], validator: str = "types") -> list[bool]:
     """The verdicts of one of the network's validators: @nosana/types 2.1.6 (the stricter; Nosana's kit and
-    template repository use it) or @nosana/sdk 0.4.69 (the node and `nosana job post` validate with it)."""
+    template repository use it) or @nosana/sdk as the node is built with it (the node and `nosana job post`
+    validate with it; see sdk_verdicts)."""
+    if validator == "sdk":
+        return sdk_verdicts(jobs)
+    return _verdicts(jobs, validator)
+
+
+def _verdicts(jobs: list[dict], validator: str) -> list[bool]:
     node = shutil.which("node")
     installed = (HARNESS / "node_modules" / "@nosana" / validator).is_dir()
     need(f"Node.js and Nosana's validator @nosana/{validator} (tests/validators/nosana)", bool(node and installed))
     command = [node, str(HARNESS / "validate.mjs"), *(["--sdk"] if validator == "sdk" else [])]
     proc = subprocess.run(command, input=json.dumps(jobs), capture_output=True, text=True, check=True)
     return [r["success"] for r in json.loads(proc.stdout)]
+
+
+def sdk_verdicts(jobs: list[dict]) -> list[bool]:
+    """@nosana/sdk as the node snapshot is built with it (^0.4.83). The registry here has 0.4.69, which predates
+    restart_policy and refuses it; 0.4.83 types it (the node's Podman code imports its RestartPolicy and passes
+    op.args.restart_policy on), with the forms @nosana/types 2.1.6 declares. So: 0.4.69 on the job without
+    restart_policy, and @nosana/types on the job's restart policies alone."""
+    without, policies = [], []
+    for job in jobs:
+        ops = job.get("ops") if isinstance(job, dict) else None
+        runs = (
+            [op for op in ops if isinstance(op, dict) and isinstance(op.get("args"), dict)]
+            if isinstance(ops, list)
+            else []
+        )
+        found = [op["args"]["restart_policy"] for op in runs if "restart_policy" in op["args"]]
+        if found:
+            job = {**job, "ops": [_without_restart(op) for op in ops]}
+        without.append(job)
+        policies.append(_policies_only(found))
+    checked = _verdicts(policies, "types")
+    return [a and b for a, b in zip(_verdicts(without, "sdk"), checked, strict=True)]
+
+
+def _without_restart(op):
+    if not (isinstance(op, dict) and isinstance(op.get("args"), dict)):
+        return op
+    return {**op, "args": {k: v for k, v in op["args"].items() if k != "restart_policy"}}
+
+
+def _policies_only(policies: list) -> dict:
+    """A job @nosana/types accepts unless one of these restart policies is wrong."""
+    ops = [
+        {"type": "container/run", "id": f"p{n}", "args": {"image": "i", "restart_policy": policy}}
+        for n, policy in enumerate(policies)
+    ]
+    return {
+        "version": "0.1",
+        "type": "container",
+        "ops": ops or [{"type": "container/run", "id": "p", "args": {"image": "i"}}],
+    }
 
 
 @pytest.fixture(scope="module")

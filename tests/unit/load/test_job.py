@@ -144,14 +144,40 @@ def test_logistics_are_checked_then_set_aside():
     ]
 
 
+ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHf94teeN3ied6NmPW1Ld2fTJE8X9bE/FyFHMr82PxfM me@host"
+
+
 def test_ssh_is_a_strict_rule_and_said_to_be_not_set_up_locally():
-    _, diags = load(job(ssh={"public_keys": ["ssh-ed25519 AAAA"]}))
+    _, diags = load(job(ssh={"public_keys": [ED25519]}))
     assert [d.message.split(";")[0] for d in diags.items] == [
         "ssh is in Nosana's schema, but its validator rejects it",
         "ssh access is not set up locally",
     ]
     _, diags = load(job(ssh={"public_keys": "one"}), strict=True)
     assert [d.path for d in diags.errors] == [("ssh",), ("ssh", "public_keys")]
+
+
+def test_an_ssh_entry_that_is_not_an_openssh_public_key_is_a_warning_even_with_strict():
+    keys = [
+        ED25519,
+        "ssh-ed25519 AAAA",
+        "-----BEGIN OPENSSH PRIVATE KEY----- b3Blbn",
+        ED25519.replace("ed25519", "rsa"),
+    ]
+    for strict in (False, True):
+        _, diags = load(job(ssh={"public_keys": keys}), strict=strict)
+        found = [
+            (d.path, d.message.split(": no ssh")[0]) for d in diags.warnings if d.path[:2] == ("ssh", "public_keys")
+        ]
+        assert found == [
+            (("ssh", "public_keys", 1), "not an OpenSSH public key (its key data is too short)"),
+            (
+                ("ssh", "public_keys", 2),
+                "not an OpenSSH public key (this is a private key: give the public one (the .pub file))",
+            ),
+            (("ssh", "public_keys", 3), "not an OpenSSH public key (its key data is not a ssh-rsa key)"),
+        ]
+        assert not [d for d in diags.errors if d.path[:2] == ("ssh", "public_keys")]  # the network takes any string
 
 
 def test_deployment_id_must_be_text():
