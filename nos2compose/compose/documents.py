@@ -14,7 +14,7 @@ from .. import scripts
 from ..model import Job, RunOp, Template, Variable
 from . import codec
 from . import contract as c
-from .healthcheck import check_kinds, healthcheck, probe_config
+from .healthcheck import healthcheck, probe_config, probe_parts
 from .layout import Layout
 from .node_defaults import block
 from .render import render
@@ -53,7 +53,7 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
         ]
         # ports that come from an earlier op's results: `up` writes one entry per value
         svc["ports"] += [Template([f"{LOCAL_ADDRESS}:", p, ":", p]) for p in op.expose_from]
-    check = None if op.id in layout.probes else healthcheck(op, layout.timing)
+    check = None if op.id in layout.probes else healthcheck(op, layout.timing, layout.services[op.id], inside=True)
     if check is not None:
         svc["healthcheck"] = check
     if op.gpu:
@@ -158,7 +158,7 @@ def _configs(ops: list[RunOp], layout: Layout, services: dict) -> dict:
     kinds = {c.PROBE_CONFIG: frozenset(), c.CURL_PROBE_CONFIG: frozenset()}
     for op in ops:
         config = probe_config(layout.probe_image) if op.id in layout.probes else c.PROBE_CONFIG
-        kinds[config] |= check_kinds(op)
+        kinds[config] |= probe_parts(op, sidecar=op.id in layout.probes)
     contents = {
         c.PROBE_CONFIG: lambda: scripts.probe(kinds[c.PROBE_CONFIG]),
         c.CURL_PROBE_CONFIG: lambda: scripts.probe(kinds[c.CURL_PROBE_CONFIG], fallbacks=False),

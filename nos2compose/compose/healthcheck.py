@@ -1,15 +1,18 @@
-"""Compose healthchecks that make the node's health-check requests.
+"""Compose healthchecks that make the node's health-check requests, from where the node makes them.
 
-A Nosana node probes from a sidecar with curl. Here the probe runs inside the
-op's own container by default, so it must make do with what the image has:
-scripts/probe.sh uses curl, else wget, else python3, else bash's /dev/tcp.
+A Nosana node probes `<op host>:<port>` from its tunnel container, over the job's
+network. Here the probe runs inside the op's own container by default (nothing
+else to pull), so it must make do with what the image has: scripts/probe.sh uses
+curl, else wget, else python3, else bash's /dev/tcp. It asks the op at the
+container's own address on the job's network (`--self=OP`), not at 127.0.0.1, so
+a server listening only on its loopback fails here as on a node.
 `--health-probe sidecar` runs it from a small service of its own instead (for
 images with no shell at all), as the node does.
 
-The healthcheck reads as the check it makes: `sh /nos2compose/probe.sh http
---method=GET --url=… --expect-status=200`. Every value from the job reaches the
-probe only as an argument, never as shell text. The script itself is carried
-once per file, as a top-level `configs:` entry (contract.PROBE_CONFIG).
+The healthcheck reads as the check it makes: `sh /nos2compose/probe.sh --self=web
+http --method=GET --url=http://web:8080/… --expect-status=200`. Every value from
+the job reaches the probe only as an argument, never as shell text. The script
+itself is carried once per file, as a top-level `configs:` entry (contract.PROBE_CONFIG).
 """
 
 from __future__ import annotations
@@ -31,12 +34,22 @@ def check_kinds(op: RunOp) -> frozenset[str]:
     )
 
 
+def probe_parts(op: RunOp, sidecar: bool) -> frozenset[str]:
+    """The sections of scripts/probe.sh the op's probe needs: its kinds of check, and "self" (finding the
+    container's own network address) when it runs in the op's own container."""
+    kinds = check_kinds(op)
+    return kinds | {"self"} if kinds and not sidecar else kinds
+
+
 DOCKER_RETRIES = 3
 
 
-def healthcheck(op: RunOp, timing: HealthTiming = HealthTiming(), host: str = "127.0.0.1") -> dict | None:
-    """The op's healthcheck, or None when it has no health checks."""
-    args = probe_args(op, host)
+def healthcheck(
+    op: RunOp, timing: HealthTiming = HealthTiming(), host: str = "127.0.0.1", inside: bool = False
+) -> dict | None:
+    """The op's healthcheck asking `host`, or None when it has no health checks; `inside`: it runs in the op's
+    own container, `host` being the op's service name."""
+    args = probe_args(op, host, inside)
     if not args:
         return None
     check = {

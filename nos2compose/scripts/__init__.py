@@ -24,8 +24,9 @@ def text(name: str) -> str:
 
 
 def probe(kinds: frozenset[str], fallbacks: bool = True) -> str:
-    """probe.sh with the sections of the check kinds given ("http", "websocket"), and without the
-    wget/python3/bash fallbacks when the image is known to have curl."""
+    """probe.sh with the sections given: the kinds of check ("http", "websocket"), "self" for a probe in the
+    op's own container (compose.healthcheck.probe_parts); without the wget/python3/bash fallbacks when the
+    image is known to have curl."""
     keep = set(kinds) | ({"fallback"} if fallbacks else set())
     out: list[str] = []
     dropping: list[str] = []

@@ -1,10 +1,16 @@
 #!/bin/sh
 # nos2compose health probe: makes a job's health-check requests, as a Nosana node does.
 #
-#   probe.sh CHECK [CHECK ...]        exit 0 when every check passes
+#   probe.sh [--self=NAME] CHECK [CHECK ...]        exit 0 when every check passes
 #   CHECK is one of
 #     http --method=M --url=U --expect-status=N [--header=NAME: VALUE]... [--body=TEXT] [--startup-only]
 #     websocket --url=ws://HOST:PORT/ --expect-text=TEXT [--startup-only]
+#
+# --self=NAME: the probe runs inside NAME's own container. A node probes NAME from another
+# container, over the job's network, so a URL asking NAME is asked at this container's own
+# address on that network (its /etc/hosts line), never at 127.0.0.1: a server that listens
+# only on its loopback does not pass. When that address gets no answer and 127.0.0.1 does,
+# the last line says so ("port P answers only on 127.0.0.1 (loopback) ...").
 #
 # Job values arrive only as arguments, never as shell text. The request is made with
 # curl, else wget (busybox or GNU), else python3, else bash's /dev/tcp (websockets:
@@ -13,7 +19,8 @@
 # only after N2C_PROBE_RECHECK seconds (30, the node's cadence), however often Docker
 # runs this; a failure is retried at Docker's next interval. A --startup-only check
 # (continuous: false) stops counting once every check has passed, until the container
-# restarts. State lives in N2C_PROBE_STATE (default /tmp).
+# restarts. State lives in N2C_PROBE_STATE (default /tmp); the container's hosts and
+# hostname files in N2C_PROBE_ETC (default /etc; tests point both elsewhere).
 
 state=${N2C_PROBE_STATE:-/tmp}
 recheck=${N2C_PROBE_RECHECK:-30}
@@ -32,11 +39,77 @@ read -r up _ </proc/uptime 2>/dev/null && now=${up%%.*}
 passed=
 [ -r "$state/.nos2compose-passed" ] && read -r passed <"$state/.nos2compose-passed"
 
+# @section self
+etc=${N2C_PROBE_ETC:-/etc}  # where the container's hosts and hostname files are
+
+# this container's IPv4 address on the job network: the /etc/hosts line of its own host name (no name lookup)
+self_address() {
+  name=
+  read -r name <"$etc/hostname" 2>/dev/null
+  address=
+  [ -n "$name" ] || return 1
+  while read -r ip names; do
+    case $ip in 127.0.0.1 | *[!0-9.]* | '') continue ;; esac
+    for n in $names; do
+      [ "$n" = "$name" ] && { address=$ip; return 0; }
+    done
+  done <"$etc/hosts"
+  return 1
+}
+
+# lately PORT: 127.0.0.1 answered on PORT less than $recheck s ago (so it is not asked again yet)
+lately() {
+  seen=
+  [ -r "$state/.nos2compose-loopback-$1" ] && read -r seen <"$state/.nos2compose-loopback-$1"
+  case ${seen#* } in '' | *[!0-9]*) return 1 ;; esac
+  [ "${seen%% *}" = "$boot" ] && [ "$now" -ge "${seen#* }" ] && [ $((now - ${seen#* })) -lt "$recheck" ]
+}
+
+# only_loopback PORT ANSWERED: when ANSWERED (127.0.0.1 answered), the note on standard output
+only_loopback() {
+  if [ "$2" = 1 ]; then
+    lately "$1" || printf '%s %s\n' "$boot" "$now" >"$state/.nos2compose-loopback-$1" 2>/dev/null
+    echo "port $1 answers only on 127.0.0.1 (loopback) inside its container, not at its address $address on the job network"
+  else
+    : >"$state/.nos2compose-loopback-$1" 2>/dev/null
+  fi
+}
+# @end self
+
+# place URL: `asked`, where the check asks (a URL asking --self: this container's network address),
+# and `loopback`, the same URL at 127.0.0.1 (empty unless the URL asks --self); `port` is its port
+place() {
+  asked=$1 loopback=
+  rest=${1#*://}
+  hostport=${rest%%/*}
+  port=${hostport##*:}
+  if [ -n "$self" ] && [ "${hostport%:*}" = "$self" ]; then
+    asked="${1%%://*}://$address:$port${rest#"$hostport"}"
+    loopback="${1%%://*}://127.0.0.1:$port${rest#"$hostport"}"
+  fi
+}
+
 # @section http
 # http METHOD URL STATUS HASBODY BODY [HEADER...]
 http() {
-  method=$1 url=$2 want=$3 hasbody=$4 body=$5
+  method=$1 checked=$2 want=$3 hasbody=$4 body=$5
+  place "$2"
   shift 5
+  request "$method" "$asked" "$hasbody" "$body" "$@" || return 1
+  if [ "$got" = "$want" ]; then return 0; fi
+  echo "$method $checked${loopback:+ at $address}: got ${got:-no answer}, want $want" >&2
+  if [ -z "$got" ] && [ -n "$loopback" ]; then
+    answered=1
+    lately "$port" || { request "$method" "$loopback" "$hasbody" "$body" "$@" && [ -n "$got" ]; } || answered=0
+    only_loopback "$port" "$answered"
+  fi
+  return 1
+}
+
+# request METHOD URL HASBODY BODY [HEADER...]: sets `got`, the status code ('' when nothing answered)
+request() {
+  method=$1 url=$2 hasbody=$3 body=$4
+  shift 4
   if have curl; then
     for h do set -- "$@" -H "$h"; shift; done
     if [ "$hasbody" = 1 ]; then  # on standard input: curl would read a body starting with @ as a file name
@@ -69,13 +142,28 @@ NOS2COMPOSE_BASH
     echo "nos2compose probe: no curl, wget, python3 or bash in this image; use --health-probe sidecar" >&2
     return 1
   fi
-  [ "$got" = "$want" ] || { echo "$method $url: got ${got:-no answer}, want $want" >&2; return 1; }
+  [ "$got" = 000 ] && got=  # curl's word for no answer
+  return 0
 }
 # @end http
 
 # @section websocket
 # websocket URL EXPECTED
 websocket() {
+  place "$1"
+  handshake "$asked" "$2"
+  case $? in 0) return 0 ;; 2) return 1 ;; esac
+  echo "websocket $1${loopback:+ at $address}: the reply does not contain \"$2\"" >&2
+  if [ -n "$loopback" ]; then
+    answered=1
+    lately "$port" || handshake "$loopback" "$2" || answered=0
+    only_loopback "$port" "$answered"
+  fi
+  return 1
+}
+
+# handshake URL EXPECTED: the upgrade handshake; passes when the reply contains EXPECTED (2: no tool for it)
+handshake() {
   if have python3; then
     python3 - "$1" "$2" 2>/dev/null <<'NOS2COMPOSE_PY'
 # @embed probe_ws.py
@@ -91,8 +179,8 @@ NOS2COMPOSE_BASH
       | { cat; sleep 3; } | nc -w 3 "${hostport%:*}" "${hostport##*:}" 2>/dev/null | grep -F -q -e "$2"
   else
     echo "nos2compose probe: no python3, bash or nc for a websocket check; use --health-probe sidecar" >&2
-    return 1
-  fi || { echo "websocket $1: the reply does not contain \"$2\"" >&2; return 1; }
+    return 2
+  fi
 }
 # @end websocket
 
@@ -140,14 +228,33 @@ if [ -n "$passed" ] && [ "${passed%% *}" = "$boot" ] && [ "$now" -ge "$last" ] 2
     && [ $((now - last)) -lt "$recheck" ]; then
   exit 0  # passed less than $recheck s ago: the service is not asked again yet
 fi
+self=
+# @section self
+for a do
+  case $a in
+    --self=*) self=${a#*=} ;;
+    *) break ;;
+  esac
+done
+if [ -n "$self" ] && ! self_address; then
+  echo "nos2compose probe: no address of this container on its network in /etc/hosts (no IPv4 line for its host name ${name:-?}); use --health-probe sidecar" >&2
+  exit 1
+fi
+# @end self
 status=0
+notes=
 i=0
 for a do
   case $a in
-    http | websocket) (shift "$i"; one "$@") || status=1 ;;
+    http | websocket)
+      note=$(shift "$i"; one "$@") || status=1
+      [ -z "$note" ] || notes="$notes$note
+"
+      ;;
   esac
   i=$((i + 1))
 done
+printf %s "$notes" >&2  # last: `up` reads the last line Docker's health log kept
 if [ "$status" = 0 ]; then
   [ "$started" = "$boot" ] || printf '%s\n' "$boot" >"$state/.nos2compose-started" 2>/dev/null
   printf '%s %s\n' "$boot" "$now" >"$state/.nos2compose-passed" 2>/dev/null

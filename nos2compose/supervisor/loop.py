@@ -17,7 +17,7 @@ from typing import NamedTuple
 from ..run_plan import PlannedGroup, RunPlan
 from .images import check_images
 from .preflight import check_ports
-from .progress import Progress
+from .progress import LoopbackNotes, Progress
 from .report import early_exit_warning, follow_logs, results_of, status_table
 from .start import LOG_TAIL, POLL, Failures, GroupStart, StartOptions
 from .states import (
@@ -78,6 +78,7 @@ class Supervisor:
         self.progress = Progress(say, self._probe_answer) if progress else None
         if self.progress is not None:
             self.say = self.progress.say
+        self.loopback = LoopbackNotes(self.say, self._probe_answer)
         self.note = note or (lambda op_id, state, reason, exit_code=None: None)  # writes the job's state record
         self.notes = notes or dict  # reads what the record says of ops (a stop asked for through the API)
         self.logins = list(logins or [])  # RegistryLogin from the job's `authentication`, in memory only
@@ -294,6 +295,7 @@ class Supervisor:
             self.follow_dependencies(statuses)
             self.report(statuses)
             now = self.clock()
+            self.loopback.look(statuses, now)
             if started_only:
                 ready = [started(s) for s in statuses]
             else:

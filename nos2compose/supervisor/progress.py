@@ -4,6 +4,8 @@ In a terminal one line on standard error is redrawn each second with every op
 still waiting, its time so far and its health; it is cleared before any other
 line is printed. Without a terminal, an op that has waited 5 s gets a line,
 then one every 10 s, with the time so far and the last probe's answer.
+Either way, an op whose probe found it answering only on its container's
+loopback gets one line saying so, as soon as the probe has said it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,41 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
+from ..compose import codec
+from .states import STARTING, UNHEALTHY
+
 FIRST, EVERY = 5.0, 10.0  # seconds: when a plain line is printed about an op that is still waiting
+LOOK_EVERY = 2.0  # seconds between looks at the last probe answer of an op still waited for
+
+
+class LoopbackNotes:
+    """One line per op, once, when its probe found that it answers only on 127.0.0.1 inside its container:
+    a node's probe and tunnel come from outside the container, so there it would never become healthy."""
+
+    def __init__(self, say: Callable[[str], None], probe_answer: Callable[[object], str]):
+        self.say = say
+        self.probe_answer = probe_answer  # OpStatus -> the last health-probe output ('' if none)
+        self.looked: dict[str, float] = {}  # op id -> when its probe's answer was last read
+        self.told: set[str] = set()
+
+    def look(self, statuses, now: float) -> None:
+        """Reads the last probe answer of each op of `statuses` waiting for its own probe (not a sidecar's,
+        which cannot see the op's loopback), at most every LOOK_EVERY seconds."""
+        for s in statuses:
+            op = s.op
+            if op.id in self.told or op.probe or not op.has_health_check or s.state not in (STARTING, UNHEALTHY):
+                continue
+            if s.container_state != "running" or now - self.looked.get(op.id, now - LOOK_EVERY) < LOOK_EVERY:
+                continue
+            self.looked[op.id] = now
+            port = codec.loopback_only_port(self.probe_answer(s))
+            if port is not None:
+                self.told.add(op.id)
+                self.say(
+                    f"{op.group}  {op.id}: port {port} answers only on 127.0.0.1 (loopback) inside its container; "
+                    "a node's probe and tunnel reach it from outside, so it never becomes healthy there: "
+                    "make it listen on 0.0.0.0"
+                )
 
 
 class Progress:

@@ -5,6 +5,7 @@ that answers 404, a service that takes 15 s to get healthy, a busy port for `ser
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import time
@@ -188,7 +189,8 @@ def test_a_health_check_answering_404_shows_the_probes_answer_and_the_last_log_l
     up = nos2compose("up", path, "-d", "--pull", "never", "--timeout", "10")
     assert up.returncode == 1
     (line,) = [line for line in up.stdout.splitlines() if "web: failed" in line]
-    assert f"the last probe said: GET http://127.0.0.1:{port}/missing: got 404, want 200" in line
+    # asked as a node asks it: by its name, at its container's address on the job network
+    assert re.search(rf"the last probe said: GET http://web:{port}/missing at [\d.]+: got 404, want 200\)$", line), line
     assert '"GET /missing" 404' in up.stdout  # the op's own last log lines follow
 
 

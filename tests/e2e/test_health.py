@@ -11,7 +11,9 @@ import os
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 import uuid
 
 import pytest
@@ -156,6 +158,48 @@ def test_distroless_needs_the_sidecar_and_the_sidecar_gates_dependents(project):
     status = ps(job)
     assert set(status) == {"api", "client"}  # the sidecar is not an op
     assert status["api"]["status"] == "healthy"
+
+
+LOOPBACK_ONLY = {  # image -> a server that listens on 127.0.0.1:18311 only
+    "busybox": ["httpd", "-f", "-p", "127.0.0.1:18311", "-h", "/www"],
+    "curl": ["n2c-testserver", "127.0.0.1:18311"],
+    "python": ["n2c-testserver", "127.0.0.1:18311"],
+    "bash": ["n2c-testserver", "127.0.0.1:18311"],
+}
+
+
+def _get(url):
+    """The status of a GET of url (over 127.0.0.1), or the error that came instead."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+        return exc
+
+
+@pytest.mark.parametrize("kind", sorted(LOOPBACK_ONLY))
+def test_a_server_only_on_its_loopback_never_turns_healthy_and_up_says_why(project, kind):
+    """As on a node, whose probe and tunnel come from outside the container: the op listening on 127.0.0.1
+    only never becomes healthy, and `up` names it; the op beside it, on every address, does, and its URL answers."""
+    name, tmp = project
+    check = {18311: [http("/ok", 200)], 18312: [http("/ok", 200)]}
+    local = server("local", kind, [18311], check)
+    local["args"]["cmd"] = LOOPBACK_ONLY[kind]
+    job = write_job(tmp, name, [local, server("open", kind, [18312], check)])
+    result = nos2compose("up", job, "-d", "--pull", "never", "--timeout", "8")
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert out.count("serve  local: port 18311 answers only on 127.0.0.1 (loopback) inside its container; ") == 1, out
+    assert "make it listen on 0.0.0.0" in out and "serve  open: healthy" in out
+    assert "serve  local: failed (its health check did not pass within 8 s" in out
+    assert "local: healthy" not in out and "open: port" not in out
+    urls = {line.split()[0]: line.split()[-1] for line in out.splitlines() if line.startswith(("local ", "open "))}
+    assert urls == {"local": "http://127.0.0.1:18311", "open": "http://127.0.0.1:18312"}, out
+    assert _get(urls["open"] + "/ok") == 200  # healthy: its URL answers
+    assert not isinstance(_get(urls["local"] + "/ok"), int)  # Docker's port reaches the container's address only
+    assert ps(job)["open"]["status"] == "healthy"
 
 
 def _wait_line(log, text, limit):

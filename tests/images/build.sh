@@ -67,8 +67,9 @@
 # nos2compose-test/distroless:1      CMD ["n2c-testserver", "8080"]
 #   Only the test server: no shell, no tools (a healthcheck cannot run in it).
 #
-# Test server: n2c-testserver PORT [PORT...]
-#   Listens on 0.0.0.0:PORT for each PORT (and on [::]:PORT where IPv6 works); one
+# Test server: n2c-testserver [ADDRESS:]PORT [[ADDRESS:]PORT...]
+#   Listens on 0.0.0.0:PORT for each PORT (and on [::]:PORT where IPv6 works), or on
+#   ADDRESS:PORT only (127.0.0.1:8080: loopback only, as a misconfigured app); one
 #   request per connection, each in a forked child (Connection: close); reads the
 #   whole request (body by Content-Length or chunked, up to 1 MiB; answers
 #   "Expect: 100-continue"); logs one line per request to stderr; exits 0 on SIGTERM.

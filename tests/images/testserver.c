@@ -2,10 +2,11 @@
  * n2c-testserver: a tiny HTTP/1.1 + WebSocket test server for nos2compose's test
  * images (built by tests/images/build.sh with `gcc -O2 -static`; needs no libraries).
  *
- *   n2c-testserver PORT [PORT...]
+ *   n2c-testserver [ADDRESS:]PORT [[ADDRESS:]PORT...]
  *
  * Listens on 0.0.0.0:PORT for every PORT (and, best effort, on [::]:PORT too; that
- * is skipped silently where IPv6 is unavailable). Every connection is handled in a
+ * is skipped silently where IPv6 is unavailable); ADDRESS:PORT listens on that IPv4
+ * address only (127.0.0.1:8080: a server a node's probe cannot reach). Every connection is handled in a
  * forked child, one request per connection (responses carry Connection: close).
  * The full request is read: head up to 64 KiB, body by Content-Length or chunked
  * (up to 1 MiB; "Expect: 100-continue" is answered). Query values are URL-decoded
@@ -848,7 +849,7 @@ static void on_term(int sig)
     _exit(0);
 }
 
-static int listen_on(int family, int port)
+static int listen_on(int family, int port, struct in_addr addr)
 {
     int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -858,7 +859,7 @@ static int listen_on(int family, int port)
     int rc;
     if (family == AF_INET) {
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        a.sin_addr.s_addr = htonl(INADDR_ANY);
+        a.sin_addr = addr;
         rc = bind(fd, (struct sockaddr *)&a, sizeof a);
     } else {
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
@@ -878,7 +879,7 @@ static int listen_on(int family, int port)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: n2c-testserver PORT [PORT...]\n");
+        fprintf(stderr, "usage: n2c-testserver [ADDRESS:]PORT [[ADDRESS:]PORT...]\n");
         return 2;
     }
     struct sigaction sa;
@@ -895,9 +896,27 @@ int main(int argc, char **argv)
     struct pollfd pfd[MAX_LISTEN];
     int n = 0;
     for (int i = 1; i < argc; i++) {
+        char host[64] = "0.0.0.0";
+        const char *spec = argv[i];
+        const char *colon = strrchr(spec, ':');
+        struct in_addr addr = {.s_addr = htonl(INADDR_ANY)};
+        if (colon) {
+            size_t len = (size_t)(colon - spec);
+            if (len == 0 || len >= sizeof host) {
+                fprintf(stderr, "n2c-testserver: bad address in '%s'\n", spec);
+                return 2;
+            }
+            memcpy(host, spec, len);
+            host[len] = '\0';
+            if (inet_pton(AF_INET, host, &addr) != 1) {
+                fprintf(stderr, "n2c-testserver: bad IPv4 address in '%s'\n", spec);
+                return 2;
+            }
+            spec = colon + 1;
+        }
         char *end;
-        long port = strtol(argv[i], &end, 10);
-        if (*argv[i] == '\0' || *end || port < 1 || port > 65535) {
+        long port = strtol(spec, &end, 10);
+        if (*spec == '\0' || *end || port < 1 || port > 65535) {
             fprintf(stderr, "n2c-testserver: bad port '%s'\n", argv[i]);
             return 2;
         }
@@ -905,16 +924,16 @@ int main(int argc, char **argv)
             fprintf(stderr, "n2c-testserver: too many ports\n");
             return 2;
         }
-        int fd = listen_on(AF_INET, (int)port);
+        int fd = listen_on(AF_INET, (int)port, addr);
         if (fd < 0) {
-            fprintf(stderr, "n2c-testserver: cannot listen on 0.0.0.0:%ld: %s\n", port, strerror(errno));
+            fprintf(stderr, "n2c-testserver: cannot listen on %s:%ld: %s\n", host, port, strerror(errno));
             return 1;
         }
         pfd[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
-        fd = listen_on(AF_INET6, (int)port); /* best effort */
+        fd = colon ? -1 : listen_on(AF_INET6, (int)port, addr); /* best effort, for all addresses */
         if (fd >= 0)
             pfd[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
-        logmsg("listening on 0.0.0.0:%ld%s", port, fd >= 0 ? " and [::]" : "");
+        logmsg("listening on %s:%ld%s", host, port, fd >= 0 ? " and [::]" : "");
     }
 
     for (;;) {

@@ -143,13 +143,14 @@ def compare_service(op_id: str, want: dict, services: dict, variables: dict, pro
     results = (svc.get("x-nos2compose") or {}).get("results") or {}
     same("results", {k: v["regex"] for k, v in results.items()}, want["results"])
     if want["checks"]:
+        holder = svc  # the probe in the op's own container asks it by name, at its network address (--self)
         if probe == "sidecar":
             sidecars = [s for s in services.values() if (s.get("labels") or {}).get(PROBE_FOR) == op_id]
-            holder, host = (sidecars[0] if len(sidecars) == 1 else {}), service_name
-        else:
-            holder, host = svc, "127.0.0.1"
+            holder = sidecars[0] if len(sidecars) == 1 else {}
         test = (holder.get("healthcheck") or {}).get("test") or []
-        wanted = [item for port, check in want["checks"] for item in probe_items(host, port, check, variables)]
+        wanted = [item for port, check in want["checks"] for item in probe_items(service_name, port, check, variables)]
+        if probe != "sidecar":
+            wanted.insert(0, f"--self={service_name}")
         if test[:2] != ["CMD", "sh"] or not _is_subsequence(wanted, test):
             problems.append(f"op {op_id!r} healthcheck: wanted {wanted!r} in order, Compose reads {test!r}")
     return problems

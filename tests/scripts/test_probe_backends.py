@@ -2,7 +2,13 @@
 
 Each backend (curl, wget, python3, bash) is forced by a PATH that holds only it
 and a few basic commands. The containers' side of this (busybox, curl-only,
-python-only, bash-only and distroless images) is in tests/test_health_e2e.py.
+python-only, bash-only and distroless images) is in tests/e2e/test_health.py.
+
+In an op's own container the probe asks the op at the container's address on the
+job network (`--self`), found in /etc/hosts by its host name. Here a fake /etc
+(N2C_PROBE_ETC) gives this "container" the address 127.0.0.2: a server bound there
+stands for one a node's probe reaches, a server bound to 127.0.0.1 only for one that
+answers only on its loopback.
 """
 
 from __future__ import annotations
@@ -21,11 +27,15 @@ import pytest
 from helpers import IN_CI
 
 from nos2compose import scripts
-from nos2compose.compose.healthcheck import check_kinds, probe_args
+from nos2compose.compose.codec import loopback_only_port
+from nos2compose.compose.healthcheck import probe_args, probe_parts
 from nos2compose.model import Expose, HttpCheck, RunOp, WebSocketCheck
 
 BASICS = ["sh", "sed", "head", "grep", "touch", "cat", "sleep", "env"]
 HOSTILE = "@/etc/hostname $(touch PWNED) `touch PWNED2` ; 'q' \"d\" \\ $HOME"
+
+
+NETWORK_ADDRESS = "127.0.0.2"  # this "container's" address on the job network (the fake /etc/hosts says so)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -33,11 +43,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.0"
     expected: dict = {}  # noqa: RUF012 (set per test)
+    asked: list = []  # noqa: RUF012 (the address each request came to, in order)
 
     def log_message(self, *args):
         pass
 
     def _answer(self):
+        Handler.asked.append(self.server.server_address[0])
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else None
         if self.path.startswith("/status/"):
@@ -70,13 +82,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = _answer
 
 
-@pytest.fixture(scope="module")
-def server():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+def _serve(address: str):
+    srv = http.server.ThreadingHTTPServer((address, 0), Handler)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
+    return srv
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A server on 127.0.0.1 only: from inside its container (--self), one that answers only on its loopback."""
+    srv = _serve("127.0.0.1")
     yield srv.server_address[1]
     srv.shutdown()
+
+
+@pytest.fixture(scope="module")
+def network_server():
+    """A server on the container's network address, where a node's probe reaches it."""
+    srv = _serve(NETWORK_ADDRESS)
+    yield srv.server_address[1]
+    srv.shutdown()
+
+
+@pytest.fixture
+def etc(tmp_path):
+    """The container's /etc as Docker writes it: its host name, and its address on the job network under it."""
+    d = tmp_path / "etc"
+    d.mkdir()
+    (d / "hostname").write_text("3f2a9c1e7b40\n")
+    (d / "hosts").write_text(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        f"8.8.8.8\thost.docker.internal\n{NETWORK_ADDRESS}\t3f2a9c1e7b40\n"
+    )
+    return d
 
 
 def only(tool: str, tmp_path: Path) -> dict:
@@ -95,14 +134,18 @@ def only(tool: str, tmp_path: Path) -> dict:
     return {"PATH": str(bin_dir), "HOME": "/nonexistent"}
 
 
-def run_probe(op: RunOp, env: dict, cwd: Path, recheck: int = 0) -> subprocess.CompletedProcess:
-    """The probe as a generated file carries it (only the parts the op needs), with its state in `cwd`."""
+def run_probe(
+    op: RunOp, env: dict, cwd: Path, recheck: int = 0, etc: Path | None = None
+) -> subprocess.CompletedProcess:
+    """The probe as a generated file carries it (only the parts the op needs), with its state in `cwd`; with
+    `etc`, as in the op's own container (asking op `a` at the address `etc` gives it), else at 127.0.0.1."""
     script = cwd / "probe.sh"
-    script.write_text(scripts.probe(check_kinds(op)))
+    script.write_text(scripts.probe(probe_parts(op, sidecar=etc is None)))
     env = {**env, "N2C_PROBE_STATE": str(cwd), "N2C_PROBE_RECHECK": str(recheck)}
-    return subprocess.run(
-        ["sh", str(script), *probe_args(op, "127.0.0.1")], env=env, cwd=cwd, capture_output=True, text=True, timeout=30
-    )
+    args = probe_args(op, "a", inside=True) if etc is not None else probe_args(op, "127.0.0.1")
+    if etc is not None:
+        env["N2C_PROBE_ETC"] = str(etc)
+    return subprocess.run(["sh", str(script), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=30)
 
 
 def op_with(port, *checks):
@@ -192,3 +235,96 @@ def test_unreachable_port_fails(tmp_path):
         port = s.getsockname()[1]
     for tool in BACKENDS:
         assert run_probe(op_with(port, check_http("/", 200)), only(tool, tmp_path), tmp_path).returncode != 0, tool
+
+
+# -- in the op's own container: at its network address, as a node's probe from outside -----------------
+
+
+@pytest.mark.parametrize("tool", BACKENDS)
+def test_inside_its_container_the_op_is_asked_at_its_network_address(tool, network_server, etc, tmp_path):
+    env = only(tool, tmp_path)
+    Handler.asked.clear()
+    op = op_with(network_server, check_http("/status/204", 204))
+    result = run_probe(op, env, tmp_path, etc=etc)
+    assert result.returncode == 0, result.stderr
+    assert Handler.asked == [NETWORK_ADDRESS]  # never 127.0.0.1
+    failed = run_probe(op_with(network_server, check_http("/status/500", 200)), env, tmp_path, etc=etc)
+    assert failed.returncode != 0
+    assert f"GET http://a:{network_server}/status/500 at {NETWORK_ADDRESS}: got 500, want 200" in failed.stderr
+    assert "loopback" not in failed.stderr  # it answered at its network address: nothing to say about loopback
+
+
+@pytest.mark.parametrize("tool", BACKENDS)
+def test_a_server_only_on_its_loopback_fails_and_the_last_line_says_so(tool, server, etc, tmp_path):
+    env = only(tool, tmp_path)
+    op = op_with(server, check_http("/status/200", 200))  # answers 200, but only at 127.0.0.1
+    Handler.asked.clear()
+    result = run_probe(op, env, tmp_path, etc=etc)
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"port {server} answers only on 127.0.0.1 (loopback) inside its container, "
+        f"not at its address {NETWORK_ADDRESS} on the job network"
+    )
+    assert loopback_only_port(last) == server  # what `up` reads from Docker's health log
+    assert f"GET http://a:{server}/status/200 at {NETWORK_ADDRESS}: got no answer, want 200" in result.stderr
+    assert Handler.asked == ["127.0.0.1"]  # the loopback was asked once, to tell why
+
+
+def test_loopback_is_asked_again_only_at_the_nodes_cadence_and_the_note_stays(server, etc, tmp_path):
+    env = only("curl", tmp_path)
+    op = op_with(server, check_http("/status/200", 200))
+    Handler.asked.clear()
+    runs = [run_probe(op, env, tmp_path, recheck=30, etc=etc) for _ in range(3)]
+    assert Handler.asked == ["127.0.0.1"]  # one access-log line, not one per Docker interval
+    assert all(r.returncode != 0 and "answers only on 127.0.0.1 (loopback)" in r.stderr for r in runs)
+    Handler.asked.clear()
+    run_probe(op, env, tmp_path, recheck=0, etc=etc)
+    assert Handler.asked == ["127.0.0.1"]
+
+
+def test_nothing_listening_anywhere_says_no_answer_and_nothing_of_loopback(etc, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for tool in BACKENDS:
+        result = run_probe(op_with(port, check_http("/", 200)), only(tool, tmp_path), tmp_path, etc=etc)
+        assert result.returncode != 0 and "got no answer" in result.stderr, tool
+        assert "loopback" not in result.stderr, tool
+
+
+def test_several_checks_the_loopback_note_comes_last(server, network_server, etc, tmp_path):
+    env = only("curl", tmp_path)
+    op = RunOp(
+        id="a",
+        index=0,
+        group="a",
+        image="x",
+        expose=(
+            Expose(server, health_checks=(check_http("/status/200", 200),)),
+            Expose(network_server, health_checks=(check_http("/status/503", 200),)),
+        ),
+    )
+    result = run_probe(op, env, tmp_path, etc=etc)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and "got 503, want 200" in lines[1]
+    assert loopback_only_port(lines[-1]) == server
+
+
+@pytest.mark.parametrize("tool", ["python3", "bash"])
+def test_websocket_at_the_network_address_and_only_on_loopback(tool, server, network_server, etc, tmp_path):
+    env = only(tool, tmp_path)
+    assert run_probe(op_with(network_server, WebSocketCheck("pong", True)), env, tmp_path, etc=etc).returncode == 0
+    result = run_probe(op_with(server, WebSocketCheck("pong", True)), env, tmp_path, etc=etc)
+    assert result.returncode != 0
+    assert loopback_only_port(result.stderr.strip().splitlines()[-1]) == server
+
+
+def test_no_address_of_its_own_says_what_to_do(network_server, etc, tmp_path):
+    (etc / "hosts").write_text("127.0.0.1\tlocalhost\n")
+    result = run_probe(
+        op_with(network_server, check_http("/status/200", 200)), only("curl", tmp_path), tmp_path, etc=etc
+    )
+    assert result.returncode != 0
+    assert "no address of this container on its network in /etc/hosts" in result.stderr
+    assert "use --health-probe sidecar" in result.stderr

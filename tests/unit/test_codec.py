@@ -88,3 +88,35 @@ def test_a_plan_keeps_the_group_files_op_order_when_an_override_is_merged(tmp_pa
     merged = {service: {"image": "x"} for service in sorted(["web", "api", "cache", "added"])}
     plan = read_plan([(path, text)], overrides={path: (tmp_path / "o.yaml", merged)})
     assert [op.service for op in plan.groups[0].ops] == ["web", "api", "cache", "added"]
+
+
+def test_the_probe_in_the_ops_own_container_asks_the_op_by_name_and_reads_back_as_the_jobs_checks():
+    checks = [
+        {"type": "http", "path": "/v1/models", "method": "GET", "expected_status": 200, "continuous": True},
+        {"type": "websocket", "expected_response": "pong", "continuous": False},
+    ]
+    result = compile_job(job(run_op("web:ui", expose=[{"port": 8080, "health_checks": checks}])), Options(name="p"))
+    assert result.ok, [d.describe() for d in result.diagnostics.items]
+    ((_, text),) = result.group_files()
+    svc = yaml.safe_load(text)["services"]["web-ui"]
+    args = codec.read_probe_test(svc["healthcheck"]["test"])
+    # the service's own name, never 127.0.0.1: the probe asks it at the container's network address
+    assert args[:5] == [
+        "--self=web-ui",
+        "http",
+        "--method=GET",
+        "--url=http://web-ui:8080/v1/models",
+        "--expect-status=200",
+    ]
+    read, problems = codec.read_probe_args(args, {"web-ui"})
+    assert problems == [] and [(c.host, c.port, c.check) for c in read] == [
+        ("web-ui", 8080, checks[0]),
+        ("web-ui", 8080, {"type": "websocket", "expected_response": "pong", "continuous": False}),
+    ]
+
+
+def test_the_probes_loopback_note_is_read_by_its_port():
+    note = "port 18731 answers only on 127.0.0.1 (loopback) inside its container, not at its address 10.0.0.2 on …"
+    assert codec.loopback_only_port(note) == 18731
+    assert codec.loopback_only_port("GET http://web:80/ at 10.0.0.2: got no answer, want 200") is None
+    assert codec.loopback_only_port("") is None

@@ -136,6 +136,55 @@ def test_a_health_check_timeout_names_the_probes_last_answer():
     assert reason == f"its health check did not pass within 8 s (--timeout); the last probe said: {answer}"
 
 
+LOOPBACK_NOTE = (
+    "port 8080 answers only on 127.0.0.1 (loopback) inside its container, not at its address 172.18.0.2 on the "
+    "job network"
+)
+LOOPBACK_LINE = (
+    "a  web: port 8080 answers only on 127.0.0.1 (loopback) inside its container; a node's probe and tunnel "
+    "reach it from outside, so it never becomes healthy there: make it listen on 0.0.0.0"
+)
+
+
+def _looked_at(engine, answer):
+    """The fake time of every read of a health log, each answering `answer`."""
+    looked = []
+
+    def health_log(container_id):
+        looked.append(engine.now)
+        return answer
+
+    engine.health_log = health_log
+    return looked
+
+
+def test_an_op_answering_only_on_its_loopback_is_named_once_as_soon_as_its_probe_says_so():
+    sup, engine, lines, notes = make([("a", [op("web", "a", check=True)])], {"web": [(0, "running", "starting", 0)]})
+    looked = _looked_at(engine, LOOPBACK_NOTE)
+    assert sup.up(UpOptions(detach=True, timeout=20)) == 1
+    assert lines.count(LOOPBACK_LINE) == 1
+    assert lines.index(LOOPBACK_LINE) < next(i for i, line in enumerate(lines) if "web: failed" in line)
+    assert looked[0] < 1.0  # at its first look, not at the timeout
+    (reason,) = [n[2] for n in notes if n[0] == "web" and n[1] == "failed"]
+    assert reason.endswith(f"the last probe said: {LOOPBACK_NOTE}")
+
+
+def test_the_probes_answer_is_read_every_2_s_at_most_and_never_for_a_sidecar():
+    sup, engine, lines, _ = make([("a", [op("web", "a", check=True)])], {"web": [(0, "running", "starting", 0)]})
+    looked = _looked_at(engine, "GET http://web:8080/ at 172.18.0.2: got no answer, want 200")
+    sup.up(UpOptions(detach=True, timeout=20))
+    assert 8 <= len(looked) <= 12 and not any("loopback" in line for line in lines)  # every 2 s, and the timeout's
+    starting = [(0, "running", "starting", 0)]
+    sup, engine, lines, _ = make(
+        [("a", [op("web", "a", check=True, probe="web-probe")])], {"web": starting, "web-probe": starting}
+    )
+    engine.groups["web-probe"] = "a"
+    looked = _looked_at(engine, LOOPBACK_NOTE)
+    sup.up(UpOptions(detach=True, timeout=6))
+    assert len(looked) == 1  # the timeout's reason only: a sidecar asks over the network, never the op's loopback
+    assert LOOPBACK_LINE not in lines
+
+
 def _status(op_id, state="starting", health="starting"):
     return OpStatus(op(op_id, "g", check=True), state, health=health, container_id="c")
 

@@ -61,6 +61,7 @@ _WHERE = {  # name -> the module of this package that defines it
     "whole_reference": "names",
     "ProbeArgsError": "probe",
     "ProbeCheck": "probe",
+    "loopback_only_port": "probe",
     "probe_args": "probe",
     "probe_test": "probe",
     "read_probe_args": "probe",

@@ -12,8 +12,13 @@ from .. import contract as c
 # -- the probe's arguments: the job's health checks, word for word -------------------------------------
 
 
-def probe_args(op: RunOp, host: str) -> list[str]:
-    """The probe's arguments for every check of the op (all must pass), one named value each."""
+SELF = "--self"  # the probe runs inside this op's own container: it asks the op at its network address
+
+
+def probe_args(op: RunOp, host: str, inside: bool = False) -> list[str]:
+    """The probe's arguments for every check of the op (all must pass), one named value each; `inside`:
+    the probe runs in the op's own container, and asks `host` (the op) at the container's address on the
+    job's network, as a node's probe reaches it from outside, never at 127.0.0.1."""
     args: list[str] = []
     for exposed in op.expose:
         for check in exposed.health_checks:
@@ -31,7 +36,7 @@ def probe_args(op: RunOp, host: str) -> list[str]:
                     args.append(f"--body={check.body}")
             if not check.continuous:
                 args.append("--startup-only")
-    return args
+    return [f"{SELF}={host}", *args] if inside and args else args
 
 
 def probe_test(args: list[str], script: str = c.SCRIPT_PATHS[c.PROBE_CONFIG]) -> list[str]:
@@ -81,11 +86,13 @@ def read_probe_args(args: list[str], hosts: set[str] | None = None) -> tuple[lis
     """The checks the probe's arguments make, and what could not be read (one message each); with `hosts`,
     a check asking another host is left out too (the op itself goes by these names).
 
-    `http --method=M --url=http://HOST:PORT/PATH --expect-status=N [--header=NAME: VALUE]... [--body=TEXT]
-    [--startup-only]` and `websocket --url=ws://HOST:PORT/ --expect-text=T [--startup-only]`."""
+    `[--self=NAME] http --method=M --url=http://HOST:PORT/PATH --expect-status=N [--header=NAME: VALUE]...
+    [--body=TEXT] [--startup-only]` and `websocket --url=ws://HOST:PORT/ --expect-text=T [--startup-only]`."""
     words: list[list[str]] = []
     problems: list[str] = []
     for a in args:
+        if not words and a.startswith(f"{SELF}="):  # where the probe runs, not what the job checks
+            continue
         if a in ("http", "websocket"):
             words.append([a])
         elif words:
@@ -157,3 +164,15 @@ def _probe_check(kind: str, options: list[str], hosts: set[str] | None) -> Probe
         check["body"] = values["body"]
     check["continuous"] = not startup
     return ProbeCheck(host, port, check)
+
+
+# -- what the probe says: its last line in Docker's health log ------------------------------------------
+
+_LOOPBACK_ONLY = re.compile(r"\bport (\d+) answers only on 127\.0\.0\.1 \(loopback\)")
+
+
+def loopback_only_port(answer: str) -> int | None:
+    """The port the probe found answering only on the container's loopback (scripts/probe.sh's note:
+    `port P answers only on 127.0.0.1 (loopback) …`), or None."""
+    m = _LOOPBACK_ONLY.search(answer)
+    return int(m.group(1)) if m else None
