@@ -20,7 +20,7 @@ def lint_job(data: Any, job: Any = None, secrets: list[Secret] | None = None) ->
     """Every lint finding for the job, in no particular order (the CLI sorts by position). `job`: the typed Job,
     when the compiler could make one (the GPU rules need it); `secrets`: find_secrets(data), when already known."""
     from .gpu import gpu_mismatches, vram_keys
-    from .health import generating_checks
+    from .health import generating_checks, websocket_checks
     from .images import floating_images
     from .ops import op_ids, packed_commands
     from .secrets import find_secrets, secret_findings
@@ -32,6 +32,7 @@ def lint_job(data: Any, job: Any = None, secrets: list[Secret] | None = None) ->
             *packed_commands(data),
             *vram_keys(data),
             *generating_checks(data),
+            *websocket_checks(data),
             *floating_images(data),
             *secret_findings(data, find_secrets(data) if secrets is None else secrets),
         ]

@@ -114,6 +114,11 @@ NOS113 dependency-without-group: depends_on between ops that have no execution g
 NOS114 ssh-key-not-openssh: an ssh.public_keys entry that is not an OpenSSH public key
     Nosana's validators accept any string there, but no ssh client can log in with it, so the job's ssh access does
     not work. Give the public key as `ssh-keygen` writes it (the .pub file): TYPE BASE64 [COMMENT].
+NOS115 websocket-check-never-passes: a websocket health check, which a node runs against its own tunnel container
+    The node (ExposedPortHealthCheck.ts) runs a websocket check as `curl ws://localhost:PORT` inside its tunnel
+    container, whose localhost is not the op: the check never passes there, so the op never reports startup
+    success, its dependents never start and its URL stays OFFLINE. Locally it passes when the op answers. Check the
+    port with an http health check instead (GET on a route that answers 200).
 NOS201 credential: a credential of a well-known shape (Hugging Face, OpenAI, AWS, GitHub, JWT, private key, ...)
     A job definition posted to Nosana is public unless the job is confidential: anyone can read and use the token.
     Make the job confidential, or supply the value when the job runs (and revoke this one). Shapes: Hugging Face,

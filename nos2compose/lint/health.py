@@ -1,4 +1,5 @@
-"""Health checks that cost GPU time (NOS107): a continuous check that POSTs to a route where the model runs."""
+"""Health checks that cost GPU time (NOS107: a continuous check that POSTs to a route where the model runs) or
+never pass on a node (NOS115: a websocket check, which the node runs against its own tunnel container)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,22 @@ def generating_checks(data: Any) -> Iterator[Diagnostic]:
                 f'check {instead} instead, or make it "continuous": false to gate start-up only',
                 op.id,
             )
+
+
+def websocket_checks(data: Any) -> Iterator[Diagnostic]:
+    """NOS115, on each websocket health check: the node runs it at its tunnel container's own localhost."""
+    for op in run_ops(data):
+        for path, check in checks_of(op):
+            if check.get("type") == "websocket":
+                yield finding(
+                    "NOS115",
+                    path,
+                    "a websocket health check: a node runs it as `curl ws://localhost:PORT` inside its tunnel "
+                    "container, whose localhost is not this op, so it never passes there (locally it does): the op "
+                    "never reports startup success and its dependents never start; check the port with an http "
+                    "health check instead",
+                    op.id,
+                )
 
 
 def checks_of(op: RawOp) -> Iterator[tuple[tuple, dict]]:

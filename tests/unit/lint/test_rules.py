@@ -103,6 +103,11 @@ CASES = {
             )
         ),
     ),
+    "NOS115": (
+        job(run_op("ws", expose=[{"port": 9000, "health_checks": [{"type": "websocket", "expected_response": "hi"}]}])),
+        "$.ops[0].args.expose[0].health_checks[0]",
+        job(run_op("ws", expose=[{"port": 9000, "health_checks": [{**CHAT, "method": "GET", "path": "/health"}]}])),
+    ),
     "NOS301": (
         job(run_op("a", env={"URL": "%%ops.b.host%%"})),
         "$.ops[0].args.env.URL",
