@@ -45,6 +45,7 @@ ENGINE_REFUSES_KEY = "engine_refuses"  # [message]: Docker refuses the node's co
 
 NODE_BLOCK = "x-nosana-node"  # top level: `x-nosana-node: &nosana-node`, what a Nosana node gives every op
 NODE_ANCHOR = "nosana-node"  # each op's service: `<<: *nosana-node`
+NODE_ENV_ANCHOR = "nosana-env"  # each op's environment: `<<: *nosana-env`
 
 # -- scripts, carried once per file as top-level configs ----------------------------------------
 

@@ -16,7 +16,7 @@ from . import codec
 from . import contract as c
 from .healthcheck import healthcheck, probe_config, probe_parts
 from .layout import Layout
-from .node_defaults import block
+from .node_defaults import block, environment
 from .render import render
 from .yaml_text import MERGE
 
@@ -44,8 +44,7 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
         svc["command"] = list(op.cmd)
     if op.work_dir is not None:
         svc["working_dir"] = op.work_dir
-    if op.env:
-        svc["environment"] = dict(op.env)
+    svc["environment"] = {MERGE: environment(), **dict(op.env)}  # the node's (Podman's) first, the job's over it
     if op.expose or op.expose_from:
         svc["ports"] = [
             f"{LOCAL_ADDRESS}:{_span(layout.ports[(op.id, e.port)], e.count)}:{_span(e.port, e.count)}"

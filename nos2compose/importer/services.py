@@ -164,7 +164,7 @@ def _entrypoint(ctx: ServiceContext, value) -> None:
 
 
 def _environment(ctx: ServiceContext, value) -> None:
-    for var, text in (value or {}).items():
+    for var, text in (beyond_node("environment", value or {}) or {}).items():  # Podman's own (TERM, container)
         if var == NODE_ENV:
             if not ctx.ours:
                 ctx.warn(("environment", var), f"{var}: left out; a node sets it to the job's id in every op")
