@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from .diagnostics import Diagnostics
 from .load import checks, read_job
-from .load.limits import TooLarge, check_output_size
+from .load.limits import BeyondLimit, check_output_size
 from .model import Job
 from .plan import Layout, PlanOptions, PortProblem, plan_job, service_names
 
@@ -81,8 +81,8 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     )
     try:
         loaded = read_job(data, diags, options.name, names)  # shape, literals, model
-    except TooLarge as big:
-        diags.error(big.path, big.message)
+    except BeyondLimit as big:
+        diags.error(big.path or (), big.message)
         return result
     if isinstance(raw_ops, list):
         checks.check_ids(raw_ops, diags)  # unique ids without spaces

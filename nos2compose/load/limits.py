@@ -8,6 +8,7 @@ Either stops with one located error as soon as it would pass the limit. docs/lim
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from ..diagnostics import Diagnostics, Path
 from ..model import Job
@@ -24,19 +25,38 @@ def output_limit() -> int:
         return DEFAULT_OUTPUT_LIMIT
 
 
-class TooLarge(Exception):
+class BeyondLimit(Exception):
+    """A job past one of the limits (docs/limits.md), raised where it happens so that nothing more is built.
+    `path` is the job's JSON path of the error: set by the first caller that knows it (`at`)."""
+
+    def __init__(self, message: str, path: Path | None = None):
+        super().__init__(message)
+        self.message, self.path = message, path
+
+    def at(self, path: Path) -> BeyondLimit:
+        if self.path is None:
+            self.path = path
+        return self
+
+
+def placed(path: Path, convert, *args) -> Any:
+    """convert(*args), a limit passed on the way (JSON-looking text too deep or too long) placed at `path`."""
+    try:
+        return convert(*args)
+    except BeyondLimit as exc:
+        raise exc.at(path) from None
+
+
+class TooLarge(BeyondLimit):
     """The job would expand past the output limit; raised where it happens, before the output is built."""
 
     def __init__(self, path: Path, limit: int):
-        super().__init__(path)
-        self.path, self.limit = path, limit
-
-    @property
-    def message(self) -> str:
-        return (
-            f"the job would expand to more than {self.limit // (1024 * 1024)} MiB of Compose here (its literals "
-            f"splice their values again and again); the limit is {OUTPUT_LIMIT_ENV}"
+        super().__init__(
+            f"the job would expand to more than {limit // (1024 * 1024)} MiB of Compose here (its literals "
+            f"splice their values again and again); the limit is {OUTPUT_LIMIT_ENV}",
+            path,
         )
+        self.limit = limit
 
 
 DEPENDS_ENTRY = 45  # bytes of Compose per depends_on entry besides the service's name (two indented lines)

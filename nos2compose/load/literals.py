@@ -19,6 +19,7 @@ from ..contract import Placeholder
 from ..diagnostics import Diagnostics, Path
 from ..model import Template
 from .limits import TooLarge, output_limit
+from .limits import placed as _at
 from .node_values import as_text, flatten, json_if_it_looks_like, spread_value, string_field, tokens
 
 # the node's patterns: three parts (ops or global, a key without dots, a path), or two (global(s) and a key)
@@ -71,7 +72,7 @@ class LiteralContext:
         splice a big value many times)."""
         known = self._values.get(literal)
         if known is None:
-            value = _parsed(self.value(literal))
+            value = _at(path, _parsed, self.value(literal))
             known = self._values[literal] = (value, len(json.dumps(value, ensure_ascii=False, default=str)))
         self.spent += known[1]
         if self.spent > self.limit:
@@ -218,7 +219,7 @@ class Resolver:
             except Unresolved:
                 parts.append(m.group(0))
                 continue
-            parts.extend(value.parts if isinstance(value, Template) else [as_text(value)])
+            parts.extend(value.parts if isinstance(value, Template) else [_at(path, as_text, value)])
         parts.append(text[at:])
         return Template(parts) if any(isinstance(p, Placeholder) for p in parts) else "".join(parts)
 
@@ -227,7 +228,7 @@ class Resolver:
             found = self.string(value, path)
             if isinstance(found, Template) or not normalize:
                 return found
-            made = string_field(found)
+            made = _at(path, string_field, found)
             if isinstance(found, str) and made != found:
                 self._parsed_text(path, found, json.dumps(made, ensure_ascii=False))
             return made
@@ -254,14 +255,14 @@ class Resolver:
                 if isinstance(found, Template):
                     out.append(found)
                 elif normalize:  # an item of one of args' arrays: its tokens
-                    made = tokens(found)
+                    made = _at(here, tokens, found)
                     if isinstance(found, str) and made != [found]:
                         self._parsed_text(here, found, ", ".join(json.dumps(t, ensure_ascii=False) for t in made))
                     out.extend(made)
                 else:
                     out.extend(flatten(found) if isinstance(found, list) else [found])
             elif normalize and isinstance(item, list):
-                out.extend(tokens(self.array(item, here, False)))
+                out.extend(_at(here, tokens, self.array(item, here, False)))
             else:
                 out.append(self.value(item, here, False))
         return out
@@ -304,8 +305,8 @@ class Resolver:
         value = self._marker_value(raw, path, "pairs" if pairs else "object")
         if isinstance(value, Template):
             return {value: ""} if value.whole is not None and not self.failed else None
-        if normalize:
-            value = string_field(value) if isinstance(raw, str) else tokens(value) if isinstance(raw, list) else value
+        if normalize and isinstance(raw, (str, list)):
+            value = _at(path, string_field if isinstance(raw, str) else tokens, value)
         return self._apply(value, raw, path, dict, pairs, False)
 
     def _marker_value(self, raw: Any, path: Path, splice: str) -> Any:
@@ -330,7 +331,7 @@ class Resolver:
         return value
 
     def _apply(self, value: Any, raw: Any, path: Path, want: type, pairs: bool, chunked: bool) -> Any:
-        spliced, problem = spread_value(value, want, pairs, chunked)
+        spliced, problem = _at(path, spread_value, value, want, pairs, chunked)
         if problem is not None:
             label = "__pairs__" if pairs else "__spread__"
             written = raw if isinstance(raw, str) else json.dumps(raw, default=str)[:80]

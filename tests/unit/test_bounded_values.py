@@ -1,0 +1,125 @@
+"""Issue 21: JSON-looking values parsed within bounds wherever the node parses them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from helpers import job, run_cli, run_op
+
+from nos2compose.contract import Placeholder
+from nos2compose.load.json_text import JsonBeyond, parse, parse_if_it_looks_like
+from nos2compose.load.node_values import as_text, tokens
+from nos2compose.runtime import fill
+
+DEEP = "[" * 5000 + "]" * 5000
+
+
+def _write(tmp_path: Path, definition: dict) -> None:
+    (tmp_path / "job.json").write_text(json.dumps(definition))
+
+
+def _located(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if re.match(r"^error: job\.json:\d+:\d+: \$", line)]
+
+
+# -- JSON-looking text: the node's value, or JsonBeyond ---------------------------------------------------
+
+
+def test_json_looking_text_is_parsed_as_json_parse_does_within_the_bounds():
+    assert parse("[" * 100 + "]" * 100) == parse("[" * 100 + "]" * 100)  # exactly the bound: read
+    with pytest.raises(JsonBeyond, match="nested 101 levels deep"):
+        parse("[" * 101 + "]" * 101)
+    with pytest.raises(JsonBeyond, match="nested 5,000 levels deep"):
+        parse(DEEP)
+    assert parse('["[[[[", {"a": "]]]"}]') == ["[[[[", {"a": "]]]"}]  # brackets in strings do not count
+    for not_json in ("[" * 5000, "[" * 200 + "}" * 200, '["' + "[" * 200, "[NaN]", "[Infinity]", "[1,]"):
+        with pytest.raises(ValueError):  # what JSON.parse throws on: the node keeps the text, or fails the op
+            parse(not_json)
+        assert parse_if_it_looks_like(not_json) == not_json
+    assert parse_if_it_looks_like("\u00a0\ufeff [1] \u2028") == [1]  # JavaScript's trim(), then JSON.parse
+    assert parse_if_it_looks_like("\x1c[1]") == "\x1c[1]"  # not JavaScript white space: not JSON-looking
+
+
+def test_json_looking_text_longer_than_the_input_limit_is_not_parsed(monkeypatch):
+    monkeypatch.setenv("NOS2COMPOSE_MAX_INPUT_BYTES", "1000")
+    assert parse("[" + "1," * 400 + "1]") == [1] * 401
+    with pytest.raises(JsonBeyond, match="of 1,003 characters, more than the 1,000"):
+        parse("[" + "1," * 500 + "1]")
+
+
+def test_tokens_go_through_text_inside_text_without_recursion():
+    """valueToArrayTokens parses JSON-looking items again, level after level: 12 levels of text in text, each
+    90 arrays deep, flatten to one token without recursion (about 1,100 frames of Python's own)."""
+    value: object = "x"
+    for _ in range(12):
+        for _ in range(90):
+            value = [value]
+        value = json.dumps(value)
+    assert tokens(value) == ["x"] and as_text(value) == "x"
+    deep = "[" * 99 + "1" + "]" * 99
+    assert tokens([deep] * 3) == [1, 1, 1]
+
+
+# -- every place the node parses: one located error, exit 2, from validate and convert alike ------------------
+
+
+PLACES = {
+    "cmd item": (job(run_op("a", cmd=[DEEP])), "$.ops[0].args.cmd[0]"),
+    "cmd string": (job(run_op("a", cmd=DEEP)), "$.ops[0].args.cmd"),
+    "entrypoint": (job(run_op("a", entrypoint=["x", DEEP])), "$.ops[0].args.entrypoint[1]"),
+    "env value": (job(run_op("a", env={"A": DEEP})), "$.ops[0].args.env.A"),
+    "work_dir": (job(run_op("a", work_dir=" " + DEEP)), "$.ops[0].args.work_dir"),
+    "literal": (
+        job(run_op("a", cmd=["%%global.variables.X%%"]), **{"global": {"variables": {"X": DEEP}}}),
+        "$.ops[0].args.cmd[0]",
+    ),
+    "embedded literal": (
+        job(
+            run_op("a", env={"A": "%%global.variables.X%%" + "]" * 200}), **{"global": {"variables": {"X": "[" * 200}}}
+        ),
+        "$.ops[0].args.env.A",
+    ),
+    "__spread__": (
+        job(run_op("a", cmd=[{"__spread__": "%%global.variables.X%%"}]), **{"global": {"variables": {"X": DEEP}}}),
+        "$.ops[0].args.cmd[0]",
+    ),
+    "__pairs__": (
+        job(run_op("a", env={"__pairs__": "%%global.variables.X%%"}), **{"global": {"variables": {"X": DEEP}}}),
+        "$.ops[0].args.env.__pairs__",
+    ),
+    "chunked": (
+        job(run_op("a", cmd=[{"__spread__": [DEEP[:2500], DEEP[2500:]], "chunked": True}])),
+        "$.ops[0].args.cmd[0]",
+    ),
+}
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_deep_json_looking_text_is_one_located_error_wherever_the_node_parses_it(tmp_path, place):
+    definition, where = PLACES[place]
+    _write(tmp_path, definition)
+    for command in ("validate", "convert"):
+        result = run_cli(command, "job.json", cwd=tmp_path)
+        assert result.exit_code == 2, (result.stderr, result.exception)
+        (line,) = _located(result.stderr)
+        assert f"{where}: text that looks like JSON" in line and "levels deep" in line, line
+
+
+def test_json_looking_text_within_the_bounds_gives_the_nodes_value(tmp_path):
+    nested = "[" * 60 + '"a", 2' + "]" * 60
+    _write(tmp_path, job(run_op("a", cmd=["%%global.variables.X%%", "z"]), **{"global": {"variables": {"X": nested}}}))
+    result = run_cli("convert", "job.json", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert '    command:\n      - a\n      - "2"\n      - z\n' in result.stdout  # flattened, as valueToArrayTokens
+
+
+# -- results filled in by `up` ---------------------------------------------------------------------------------
+
+
+def test_a_result_too_deep_to_parse_fails_its_op_with_the_reason():
+    results = {"a": {"k": [DEEP]}}
+    with pytest.raises(fill.Unfilled, match=r"^%%ops\.a\.results\.k%%: text that looks like JSON .* 5,000 levels"):
+        fill.value_of(Placeholder("a", "k", "items"), results)
