@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .diagnostics import Diagnostics
+from .diagnostics import Diagnostics, Path
 from .load import checks, read_job
-from .load.limits import BeyondLimit, check_output_size
+from .load.limits import BeyondLimit, TooLarge, check_output_size
 from .model import Job
 from .plan import Layout, PlanOptions, PortProblem, plan_job, service_names
 
@@ -20,7 +20,7 @@ class Options(NamedTuple):
     name: str = "job"  # the Compose project name, already normalized
     source: str = "job.json"  # shown in headers; a file name, never a host path
     strict: bool = False
-    # convert and up need every literal's value now; validate only notes run-time ones
+    # convert and up (True) or validate: compiled alike, with the same limits, as both expand the job as much
     to_run: bool = True
     plan: PlanOptions = PlanOptions()  # how health checks are probed and resources fetched
 
@@ -53,18 +53,26 @@ class Result:
         }
 
     def single_file(self) -> str:
-        """The whole job as one Compose file."""
+        """The whole job as one Compose file; TooLarge (at the job's path) past the output limit."""
         from .emit.files import job_file
 
         assert self.job is not None and self.layout is not None
-        return job_file(self.job, self.layout, self.source)
+        return self._written(job_file)
 
     def group_files(self) -> list[tuple[str, str]]:
-        """(file name, text) for each group that runs something, names sorting in group order."""
+        """(file name, text) for each group that runs something, names sorting in group order; TooLarge (at the
+        job's path) when together they pass the output limit."""
         from .emit.files import group_files
 
         assert self.job is not None and self.layout is not None
-        return group_files(self.job, self.layout, self.source)
+        return self._written(group_files)
+
+    def _written(self, write):
+        """The writer counts the text as it grows and stops at the limit; the job's path of where it stopped."""
+        try:
+            return write(self.job, self.layout, self.source)
+        except TooLarge as big:
+            raise big.at(_job_path(self.job, self.layout, big.where)) from None
 
 
 def compile_job(data: Any, options: Options = Options()) -> Result:
@@ -91,7 +99,7 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     job = result.job = loaded.job
     result.logins = list(loaded.logins)
     checks.check_dependencies(job, diags)  # same group, known, acyclic
-    if options.to_run and not check_output_size(job, names, diags):  # depends_on: square of the ops
+    if not check_output_size(job, names, diags):  # depends_on: square of the ops
         return result
     checks.check_volumes(job, diags)
     checks.check_images(job, diags)
@@ -131,3 +139,25 @@ def _note_renamed_services(job: Job, names: dict[str, str], diags: Diagnostics) 
                 f"(label io.nosana.op keeps the id, and %%ops.{op.id.split('.')[0]}.host%% resolves to it)",
                 op.id,
             )
+
+
+# a service's keys -> the args field they come from, for an error found as the file is written
+_FIELDS = {"command": "cmd", "entrypoint": "entrypoint", "environment": "env", "ports": "expose"}
+_FIELDS.update(healthcheck="expose", working_dir="work_dir", networks="aliases", volumes="volumes", image="image")
+
+
+def _job_path(job: Job, layout: Layout, where: tuple) -> Path:
+    """The job's path for a place in a Compose document (services.NAME.KEY): the op and its args field."""
+    if len(where) < 2 or where[0] != "services":
+        return ()
+    key = where[2] if len(where) > 2 else None
+    for op in job.run_ops:
+        if where[1] == layout.services.get(op.id):
+            if key == "depends_on":
+                return (*op.path, "execution", "depends_on")
+            return (*op.path, "args", _FIELDS[key]) if key in _FIELDS else op.path
+        if where[1] == layout.probes.get(op.id):
+            return (*op.path, "args", "expose")
+        if any(where[1] == f.service for f in layout.fetchers.get(op.id, ())):
+            return (*op.path, "args", "resources")
+    return ()

@@ -172,10 +172,10 @@ def used_variables(value) -> set[str]:
     """The generated variables a rendered document part uses."""
     if isinstance(value, str):
         return set(c.references(value)) if "${" in value else set()
-    if isinstance(value, list):
-        return set().union(*map(used_variables, value)) if value else set()
+    if isinstance(value, list):  # plain strings skipped: no empty set per item of a list of millions
+        return set().union(*(used_variables(v) for v in value if not isinstance(v, str) or "${" in v))
     if isinstance(value, dict):
-        return set().union(*(used_variables(v) for v in value.values())) if value else set()
+        return set().union(*(used_variables(v) for v in value.values() if not isinstance(v, str) or "${" in v))
     return set()
 
 

@@ -6,6 +6,7 @@ and how to run it with plain `docker compose` (emit/by_hand.py), which variables
 from __future__ import annotations
 
 from .. import contract as c
+from ..load.limits import OutputBudget
 from ..model import Job, RunOp
 from ..plan.layout import Layout
 from .by_hand import group_recipe, single_file_recipe, variable_lines
@@ -29,6 +30,7 @@ def job_file(job: Job, layout: Layout, source: str) -> str:
 def group_files(job: Job, layout: Layout, source: str) -> list[tuple[str, str]]:
     """(file name, text) for each group that runs something, names sorting in group order."""
     docs = group_documents(job, layout, source)
+    budget = OutputBudget()  # the output limit holds for the files together
     out = []
     for order, (group, doc) in enumerate(docs):
         name, ops = layout.files[group], list(layout.members[group])
@@ -39,7 +41,7 @@ def group_files(job: Job, layout: Layout, source: str) -> list[tuple[str, str]]:
             *variable_lines(doc[c.EXTENSION]),
             *group_recipe(name, order, ops, layout),
         ]
-        out.append((name, dump(doc, "\n".join(lines))))
+        out.append((name, dump(doc, "\n".join(lines), budget)))
     return out
 
 

@@ -1,4 +1,5 @@
-"""Issue 21: JSON-looking values parsed within bounds wherever the node parses them."""
+"""Issue 21: JSON-looking values parsed within bounds wherever the node parses them, and the output limit
+counted where the output is built (the YAML writer), whatever the route."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 from helpers import job, run_cli, run_op
 
 from nos2compose.contract import Placeholder
+from nos2compose.emit.yaml_text import dump
 from nos2compose.load.json_text import JsonBeyond, parse, parse_if_it_looks_like
+from nos2compose.load.limits import OutputBudget, TooLarge
 from nos2compose.load.node_values import as_text, tokens
 from nos2compose.runtime import fill
 
@@ -114,6 +117,43 @@ def test_json_looking_text_within_the_bounds_gives_the_nodes_value(tmp_path):
     result = run_cli("convert", "job.json", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     assert '    command:\n      - a\n      - "2"\n      - z\n' in result.stdout  # flattened, as valueToArrayTokens
+
+
+# -- the output limit, counted by the writer -------------------------------------------------------------------
+
+
+def test_the_writer_stops_at_the_limit_and_says_where():
+    doc = {"services": {"a": {"image": "x", "command": ["item"] * 1000}}}
+    assert len(dump(doc, "", OutputBudget(100_000))) < 100_000
+    with pytest.raises(TooLarge) as stopped:
+        dump(doc, "header", OutputBudget(5000))
+    assert stopped.value.where == ("services", "a", "command") and stopped.value.path is None
+
+
+def test_output_past_the_limit_is_one_located_error_at_the_field_from_validate_and_convert(tmp_path, monkeypatch):
+    """The literals' early count (at least 9 bytes an item) lets this through; the writer (12 bytes an item,
+    quoted numbers) stops it: convert, convert -o and validate give the same located error."""
+    monkeypatch.setenv("NOS2COMPOSE_MAX_OUTPUT_BYTES", "100000")
+    variables = {"N": json.dumps(list(range(10, 100)) * 10)}
+    _write(
+        tmp_path,
+        job(run_op("a"), run_op("b", cmd=["%%global.variables.N%%"] * 9), **{"global": {"variables": variables}}),
+    )
+    lines = []
+    for args in (["validate"], ["convert"], ["convert", "-o", "out"]):
+        result = run_cli(args[0], "job.json", *args[1:], cwd=tmp_path)
+        assert result.exit_code == 2, result.stderr
+        (line,) = _located(result.stderr)
+        lines.append(line)
+        assert result.stdout == "" and not (tmp_path / "out").exists()
+    assert len(set(lines)) == 1, lines
+    assert re.match(
+        r"error: job\.json:1:\d+: \$\.ops\[1\]\.args\.cmd: the job would expand to more than 100,000 bytes of Compose "
+        r"here \(the file is counted as it is written\); the limit is NOS2COMPOSE_MAX_OUTPUT_BYTES$",
+        lines[0],
+    )
+    monkeypatch.setenv("NOS2COMPOSE_MAX_OUTPUT_BYTES", "200000")
+    assert run_cli("convert", "job.json", cwd=tmp_path).exit_code == 0
 
 
 # -- results filled in by `up` ---------------------------------------------------------------------------------
