@@ -2,8 +2,8 @@
 
 A small job can stand for a huge file. The output is counted where it is built: the YAML writer and `up`'s
 override file spend an OutputBudget as their text grows, so no route can pass the limit. Earlier stops keep
-memory bounded before that: the literals count what they splice as they resolve, and depends_on lists,
-which grow with the square of the ops, are counted before any is built. Each stops with one located
+memory bounded before that: the literals count the least each splice adds (expansion.py), and depends_on
+lists, which grow with the square of the ops, are counted before any is built. Each stops with one located
 error (BeyondLimit, which JSON-looking text past its bounds raises too). docs/limits.md lists them all.
 """
 

@@ -19,6 +19,7 @@ from typing import Any
 from .json_text import parse, parse_if_it_looks_like
 
 json_if_it_looks_like = parse_if_it_looks_like  # parseJsonIfLooksLike (JsonBeyond past the bounds)
+REMOVE_IF_EMPTY = "__remove-if-empty__"
 
 
 def flatten(items: list) -> list:
@@ -126,3 +127,17 @@ def spread_value(raw: Any, want: type, pairs: bool, chunked: bool) -> tuple[Any,
             return None, "__spread__ must be a JSON array"
         return [v for item in value for v in (item if isinstance(item, list) else [item])], None  # .flat()
     return (value, None) if isinstance(value, dict) else (None, "__spread__ must be a JSON object")
+
+
+def remove_if_empty(args: dict) -> dict:
+    """The node's last step (stanatizeArrays.ts): in each array field of args, the first
+    __remove-if-empty__ item goes, and the field too if nothing is left."""
+    out = {}
+    for key, value in args.items():
+        if isinstance(value, list) and REMOVE_IF_EMPTY in value:
+            value = list(value)
+            value.remove(REMOVE_IF_EMPTY)
+            if not value:
+                continue
+        out[key] = value
+    return out

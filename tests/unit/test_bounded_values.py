@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import job, run_cli, run_op
 
+from nos2compose import compiler
 from nos2compose.contract import Placeholder
 from nos2compose.emit.yaml_text import dump
 from nos2compose.load.json_text import JsonBeyond, parse, parse_if_it_looks_like
@@ -154,6 +155,15 @@ def test_output_past_the_limit_is_one_located_error_at_the_field_from_validate_a
     )
     monkeypatch.setenv("NOS2COMPOSE_MAX_OUTPUT_BYTES", "200000")
     assert run_cli("convert", "job.json", cwd=tmp_path).exit_code == 0
+
+
+def test_the_early_count_stops_a_splice_before_it_is_built():
+    variables = {"N": json.dumps(["x"] * 100_000)}
+    definition = job(run_op("a", cmd=["%%global.variables.N%%"] * 1000), **{"global": {"variables": variables}})
+    result = compiler.compile_job(definition, compiler.Options(name="p"))
+    (error,) = result.diagnostics.errors
+    # 100,000 items of at least 10 bytes a use: past 50 MiB at the 53rd
+    assert error.path == ("ops", 0, "args", "cmd", 52) and "more than 50 MiB" in error.message
 
 
 # -- results filled in by `up` ---------------------------------------------------------------------------------
