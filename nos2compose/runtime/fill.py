@@ -5,7 +5,8 @@ says which op and key each VAR stands for and how it is used: `text` (joined
 with spaces), `items` (spliced into a list), `object`/`pairs` (merged into the
 environment), optionally `_chunked`. Text values reach Compose as environment
 variables; splices are written into a Compose override file that replaces just
-the lists concerned, so hand edits of the group file are kept.
+the lists concerned, so hand edits of the group file are kept. Values are parsed within the bounds of
+load/json_text.py, and the override is counted against the output limit as it grows (Overflow).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 from typing import Any
 
 from .. import contract
-from ..load.limits import BeyondLimit
+from ..load.limits import OUTPUT_LIMIT_ENV, BeyondLimit, OutputBudget, TooLarge, size_text
 from ..load.node_values import as_text, env_string, json_if_it_looks_like, spread_value, string_field, tokens
 
 LIST_FIELDS = ("command", "entrypoint", "ports")
@@ -22,6 +23,10 @@ LIST_FIELDS = ("command", "entrypoint", "ports")
 
 class Unfilled(Exception):
     """A literal with no value, or a value the node cannot use: the op fails, as on the node."""
+
+
+class Overflow(Exception):
+    """The override file would pass the output limit: the ops splicing results into it fail, not the run."""
 
 
 def value_of(placeholder: contract.Placeholder, results: dict[str, dict]) -> Any:
@@ -68,24 +73,47 @@ def used_vars(value: Any) -> set[str]:
     return set()
 
 
-def _splice(items: list, values: dict[str, Any]) -> list:
-    """List items naming an `items` placeholder become one item per value (templates like ports kept)."""
-    out = []
+def _splice(items: list, values: dict[str, Any], budget: OutputBudget) -> str:
+    """List items naming an `items` placeholder become one item per value (templates like ports kept): the
+    list as JSON, its bytes spent as each item is made, so a value spliced again and again stops at the limit."""
+    out: list[str] = []
+    done: list[str] = []  # joined every few thousand items: text, not an object per item
+
+    def add(item: Any) -> None:
+        text = json.dumps(item)
+        budget.spend(len(text) + 2)  # and its ", " (or the brackets, for the last): exact, as JSON is ASCII here
+        out.append(text)
+        if len(out) >= 4096:
+            done.append(", ".join(out))
+            out.clear()
+
     for item in items:
         names = (
             [n for n in contract.references(item) if isinstance(values.get(n), list)] if isinstance(item, str) else []
         )
         if not names:
-            out.append(item)
+            add(item)
             continue
         for v in values[names[0]]:
             one = lambda name, v=v, wanted=names[0]: v.replace("$", "$$") if name == wanted else None  # noqa: E731
-            out.append(contract.substitute(item, one))
-    return out
+            add(contract.substitute(item, one))
+    return "[" + ", ".join([*done, ", ".join(out)] if out else done) + "]"
 
 
 def override(services: dict, values: dict[str, Any]) -> str | None:
-    """A Compose override (YAML; JSON values) that splices list values and merges environment objects."""
+    """A Compose override (YAML; JSON values) that splices list values and merges environment objects; Overflow
+    when it would pass the output limit (counted as it is made)."""
+    try:
+        return _override(services, values, OutputBudget())
+    except TooLarge as big:
+        raise Overflow(
+            f"the results of earlier ops spliced into this group's override file come to more than "
+            f"{size_text(big.limit)} of Compose; the limit is {OUTPUT_LIMIT_ENV}"
+        ) from None
+
+
+def _override(services: dict, values: dict[str, Any], budget: OutputBudget) -> str | None:
+    budget.spend(len("services:\n"))
     lines = []
     for name, svc in services.items():
         svc = svc or {}
@@ -93,7 +121,8 @@ def override(services: dict, values: dict[str, Any]) -> str | None:
         for field in LIST_FIELDS:
             items = svc.get(field)
             if isinstance(items, list) and any(isinstance(values.get(v), list) for v in used_vars(items)):
-                parts.append(f"    {field}: !override {json.dumps(_splice(items, values))}")
+                budget.spend(len(f"    {field}: !override \n"))
+                parts.append(f"    {field}: !override {_splice(items, values, budget)}")
         ext = svc.get(contract.EXTENSION) if isinstance(svc.get(contract.EXTENSION), dict) else {}
         env: dict = {}
         for ref in ext.get(contract.ENVIRONMENT_FROM_KEY) or []:
@@ -103,6 +132,9 @@ def override(services: dict, values: dict[str, Any]) -> str | None:
         if env:
             escaped = {k: v.replace("$", "$$") for k, v in env.items()}
             parts.append(f"    environment: {json.dumps(escaped)}")
+            budget.spend(len(parts[-1]) + 1)
         if parts:
-            lines += [f"  {json.dumps(name)}:", *parts]
+            head = f"  {json.dumps(name)}:"
+            budget.spend(len(head) + 1)
+            lines += [head, *parts]
     return "services:\n" + "\n".join(lines) + "\n" if lines else None

@@ -141,7 +141,7 @@ class StartSteps:
         for splices. An op whose literal has no value fails with a message naming it, and is not started."""
         if not group.runtime:
             return []
-        from .fill import Unfilled, override, used_vars, value_of
+        from .fill import Overflow, Unfilled, override, used_vars, value_of
 
         needed = {placeholder.op for placeholder in group.runtime.values()}
         results = results_of(self.engine, [s for s in self.statuses() if s.op.id in needed])
@@ -165,7 +165,14 @@ class StartSteps:
                 if isinstance(value, dict)
                 else value
             )
-        text = override(group.services, values)
+        try:
+            text = override(group.services, values)
+        except Overflow as problem:  # splices past the output limit: the ops using them fail, as unfilled ones do
+            spliced = {var for var, value in values.items() if not isinstance(value, str)}
+            for op in group.ops:
+                if op.id not in self.failures and used_vars(group.services.get(op.service)) & spliced:
+                    self._fail(op.id, str(problem))
+            return []
         if text is None or options.workdir is None:
             return []
         path = Path(options.workdir) / f"results-{group.order:03d}.yaml"

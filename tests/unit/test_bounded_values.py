@@ -1,5 +1,5 @@
 """Issue 21: JSON-looking values parsed within bounds wherever the node parses them, and the output limit
-counted where the output is built (the YAML writer), whatever the route."""
+counted where the output is built (the YAML writer, `up`'s override file), whatever the route."""
 
 from __future__ import annotations
 
@@ -173,3 +173,13 @@ def test_a_result_too_deep_to_parse_fails_its_op_with_the_reason():
     results = {"a": {"k": [DEEP]}}
     with pytest.raises(fill.Unfilled, match=r"^%%ops\.a\.results\.k%%: text that looks like JSON .* 5,000 levels"):
         fill.value_of(Placeholder("a", "k", "items"), results)
+
+
+def test_the_override_file_stops_at_the_output_limit(monkeypatch):
+    services = {"b": {"command": ["${N2C_A_K?x}"] * 50, "ports": ["127.0.0.1:${N2C_A_P?x}:${N2C_A_P?x}"]}}
+    values = {"N2C_A_K": ["v" * 100] * 100, "N2C_A_P": ["80"]}
+    text = fill.override(services, values)
+    assert text.count('"' + "v" * 100 + '"') == 5000 and '["127.0.0.1:80:80"]' in text
+    monkeypatch.setenv("NOS2COMPOSE_MAX_OUTPUT_BYTES", "100000")
+    with pytest.raises(fill.Overflow, match="more than 100,000 bytes of Compose; the limit is NOS2COMPOSE_MAX_OUT"):
+        fill.override(services, values)
