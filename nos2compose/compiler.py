@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .compose import contract
 from .compose.layout import Layout, PlanOptions, PortProblem, plan_job, service_names
-from .diagnostics import Diagnostics
+from .diagnostics import Diagnostics, Path
 from .load import checks, read_job
-from .load.limits import TooLarge, check_output_size
+from .load.limits import BeyondLimit, TooLarge, check_output_size
 from .model import Job
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ class Options(NamedTuple):
     name: str = "job"  # the Compose project name, already normalized
     source: str = "job.json"  # shown in headers; a file name, never a host path
     strict: bool = False
-    # convert and up need every literal's value now; validate only notes run-time ones
+    # convert and up (True) or validate: compiled alike, with the same limits, as both expand the job as much
     to_run: bool = True
     plan: PlanOptions = PlanOptions()  # how health checks are probed and resources fetched
 
@@ -57,18 +57,26 @@ class Result:
         }
 
     def single_file(self) -> str:
-        """The whole job as one Compose file."""
+        """The whole job as one Compose file; TooLarge (at the job's path) past the output limit."""
         from .compose.files import job_file
 
         assert self.job is not None and self.layout is not None
-        return job_file(self.job, self.layout, self.source)
+        return self._written(job_file)
 
     def group_files(self) -> list[tuple[str, str]]:
-        """(file name, text) for each group that runs something, names sorting in group order."""
+        """(file name, text) for each group that runs something, names sorting in group order; TooLarge (at the
+        job's path) when together they pass the output limit."""
         from .compose.files import group_files
 
         assert self.job is not None and self.layout is not None
-        return group_files(self.job, self.layout, self.source)
+        return self._written(group_files)
+
+    def _written(self, write):
+        """The writer counts the text as it grows and stops at the limit; the job's path of where it stopped."""
+        try:
+            return write(self.job, self.layout, self.source)
+        except TooLarge as big:
+            raise big.at(_job_path(self.job, self.layout, big.where)) from None
 
     def run_plan(self) -> tuple[RunPlan, list[tuple[str, str]]]:
         """The typed plan the runtime runs, and the group files (name, text) it starts, to be written beside
@@ -93,8 +101,8 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     )
     try:
         loaded = read_job(data, diags, options.name, names)  # shape, literals, model
-    except TooLarge as big:
-        diags.error(big.path, big.message)
+    except BeyondLimit as big:
+        diags.error(big.path or (), big.message)
         return result
     if isinstance(raw_ops, list):
         checks.check_ids(raw_ops, diags)  # unique ids without spaces
@@ -103,7 +111,7 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
     job = result.job = loaded.job
     result.logins = list(loaded.logins)
     checks.check_dependencies(job, diags)  # same group, known, acyclic
-    if options.to_run and not check_output_size(job, names, diags):  # depends_on: square of the ops
+    if not check_output_size(job, names, diags):  # depends_on: square of the ops
         return result
     checks.check_volumes(job, diags)
     checks.check_images(job, diags)
@@ -145,3 +153,25 @@ def _note_renamed_services(job: Job, names: dict[str, str], diags: Diagnostics) 
                 op.id,
                 "NOS902",
             )
+
+
+# a service's keys -> the args field they come from, for an error found as the file is written
+_FIELDS = {"command": "cmd", "entrypoint": "entrypoint", "environment": "env", "ports": "expose"}
+_FIELDS.update(healthcheck="expose", working_dir="work_dir", networks="aliases", volumes="volumes", image="image")
+
+
+def _job_path(job: Job, layout: Layout, where: tuple) -> Path:
+    """The job's path for a place in a Compose document (services.NAME.KEY): the op and its args field."""
+    if len(where) < 2 or where[0] != "services":
+        return ()
+    key = where[2] if len(where) > 2 else None
+    for op in job.run_ops:
+        if where[1] == layout.services.get(op.id):
+            if key == "depends_on":
+                return (*op.path, "execution", "depends_on")
+            return (*op.path, "args", _FIELDS[key]) if key in _FIELDS else op.path
+        if where[1] == layout.probes.get(op.id):
+            return (*op.path, "args", "expose")
+        if any(where[1] == f.service for f in layout.fetchers.get(op.id, ())):
+            return (*op.path, "args", "resources")
+    return ()

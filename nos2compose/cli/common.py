@@ -62,6 +62,23 @@ def out_of_memory(job: str, doing: str = "converting") -> Failure:
     )
 
 
+def written(doc: Document, job: str, write):
+    """write()'s text (the Compose files): the writer stops at the output limit as the text grows, which is one
+    located error, exit 2, as a job that runs out of memory on the way is; nothing is written then."""
+    from ..diagnostics import Diagnostic
+    from ..load.limits import TooLarge
+    from .findings import print_diagnostics
+
+    try:
+        return write()
+    except TooLarge as big:
+        print_diagnostics(doc, [Diagnostic("error", big.path or (), big.message)])
+        raise Failure(f"{doc.name}: 1 error; nothing was written") from None
+    except MemoryError:
+        pass
+    raise out_of_memory(job)
+
+
 def read_document(job: str, fmt: str | None) -> Document:
     """The job's text, read within the input limit and decoded as UTF-8 whatever the locale."""
     from ..source.reader import SourceError, read_source

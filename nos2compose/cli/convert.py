@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .common import Failure, compile_file, display, out_of_memory
+from .common import Failure, compile_file, display, written
 from .findings import DOCUMENTS
 from .options import health_options, job_options, jobs_options, lint_options, probe_options, reporter_from
 
@@ -69,21 +69,16 @@ def convert(
         raise click.UsageError("--check compares a directory of group files: give it with -o DIR.")
     reporter = _reporter(health, out_dir)
     extra = probe_options(health)
-    result, _ = compile_file(job, fmt, name, strict, error_on_warning, to_run=True, extra=extra, reporter=reporter)
+    result, doc = compile_file(job, fmt, name, strict, error_on_warning, to_run=True, extra=extra, reporter=reporter)
     if not result.job.run_ops:
         raise Failure(
             f"{display(job)}: the job has no container/run ops, so there is nothing to convert"
             " (a confidential job gets its ops from its logistics endpoint when it runs on Nosana)"
         )
-    try:  # the text of the files: where a job that expands (literals) takes the most memory
-        if out_dir is None:
-            sys.stdout.write(result.single_file())
-            return
-        files: list[tuple[str, str]] | None = result.group_files()
-    except MemoryError:
-        files = None
-    if files is None:
-        raise out_of_memory(job)
+    if out_dir is None:  # the text of the files: where a job that expands (literals) takes the most memory
+        sys.stdout.write(written(doc, job, result.single_file))
+        return
+    files = written(doc, job, result.group_files)
     command = " ".join(["nos2compose", "convert", job, "-o", str(out_dir), *(["--name", name] if name else [])])
     if check:  # the diff goes to stderr when stdout carries a document
         from ..compose.output import check_dir  # -o only
@@ -160,7 +155,9 @@ def validate(
     bad = 0
     for job in jobs:
         try:
-            result, _ = compile_file(job, fmt, name, strict, error_on_warning, to_run=False, reporter=reporter)
+            result, doc = compile_file(job, fmt, name, strict, error_on_warning, to_run=False, reporter=reporter)
+            if result.job.run_ops:  # the output limit, counted as convert's file is written
+                written(doc, job, result.single_file)
         except Failure as failure:
             if len(jobs) == 1:
                 raise

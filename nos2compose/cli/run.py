@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from .common import ENGINE_PROBLEM, Failure, compile_file, project_of, say
+from .common import ENGINE_PROBLEM, Failure, compile_file, project_of, say, written
 from .jobs import attached, chosen_ops, engine_for
 from .options import health_options, probe_options
 
@@ -31,7 +31,7 @@ def open_job(job: str, name: str | None, fmt: str | None, workdir: Path, extra: 
         result, doc = compile_file(job, fmt, name, False, error_on_warning=False, to_run=True, extra=extra)
         if not result.job.run_ops:
             raise Failure(f"{job}: the job has no container/run ops, so there is nothing to run")
-        return open_compiled(result, workdir, _masked_definition(doc))
+        return written(doc, job, lambda: open_compiled(result, workdir, _masked_definition(doc)))
     except PlanError as exc:
         raise Failure(f"{job}: {exc}") from None
 

@@ -5,6 +5,7 @@ and how to run it with plain `docker compose` (by_hand.py), which variables incl
 
 from __future__ import annotations
 
+from ..load.limits import OutputBudget
 from ..model import Job, RunOp
 from . import contract as c
 from .by_hand import group_recipe, single_file_recipe, variable_lines
@@ -36,7 +37,9 @@ def group_files(job: Job, layout: Layout, source: str) -> list[tuple[str, str]]:
 
 
 def group_texts(job: Job, layout: Layout, source: str, docs: list[tuple[str, dict]]) -> list[tuple[str, str]]:
-    """The text of each group's document (from group_documents), with its header."""
+    """The text of each group's document (from group_documents), with its header; the output limit holds for
+    the files together (TooLarge, counted as they are written)."""
+    budget = OutputBudget()
     out = []
     for order, (group, doc) in enumerate(docs):
         name, ops = layout.files[group], list(layout.members[group])
@@ -48,7 +51,7 @@ def group_texts(job: Job, layout: Layout, source: str, docs: list[tuple[str, dic
             *variable_lines(read_file_meta(doc)),
             *group_recipe(name, order, ops, layout),
         ]
-        out.append((name, dump(doc, "\n".join(lines))))
+        out.append((name, dump(doc, "\n".join(lines), budget)))
     return out
 
 

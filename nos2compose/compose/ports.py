@@ -31,7 +31,7 @@ def host_ports(job: Job, fixed: tuple[tuple[str, int, int], ...] = ()) -> dict[t
     wanted |= set(pinned.values())
     taken: set[int] = set(pinned.values())
     out: dict[tuple[str, int], int] = {}
-    cursor: dict[int, int] = {}  # where the last search for a port stopped, so big jobs stay linear
+    jump: dict[int, int] = {}  # where earlier searches went on past a port, so big jobs stay linear
     for op in job.run_ops:
         for exposed_port in op.expose:
             key = (op.id, exposed_port.port)
@@ -43,17 +43,24 @@ def host_ports(job: Job, fixed: tuple[tuple[str, int, int], ...] = ()) -> dict[t
                 out[key] = _free_run(port, exposed_port.count, taken, op.id)
                 continue
             if port in taken:
-                candidate, tries = cursor.get(port, port) + 1, 0
-                while candidate in taken or candidate in wanted or candidate > 65535:
-                    candidate = FIRST_FALLBACK if candidate > 65535 else candidate + 1
-                    tries += 1
-                    if tries > 65536:
-                        raise PortProblem(f"no free host port left for port {port} of op '{op.id}'")
-                cursor[port] = candidate
-                port = candidate
+                port = _next_free(port, taken, wanted, jump, op.id)
             taken.add(port)
             out[key] = port
     return out
+
+
+def _next_free(port: int, taken: set[int], wanted: set[int], jump: dict[int, int], op_id: str) -> int:
+    """The first host port after `port` that is neither taken nor asked for (from 1024 again past 65535). Ports
+    never free up, so each search records where it went on (`jump`): thousands of ports spliced into expose cost
+    linear time, not the square."""
+    candidate, walked = port + 1, []
+    while candidate in taken or candidate in wanted or candidate > 65535:
+        walked.append(candidate)
+        if len(walked) > 65536:
+            raise PortProblem(f"no free host port left for port {port} of op '{op_id}'")
+        candidate = FIRST_FALLBACK if candidate > 65535 else jump.get(candidate, candidate + 1)
+    jump.update(dict.fromkeys(walked, candidate))
+    return candidate
 
 
 def _free_run(first: int, count: int, taken: set[int], op_id: str) -> int:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..load.limits import OutputBudget, TooLarge
 from ..source.printable import printable
 
 # plain when no YAML version reads it as anything but this text: words, paths, image names, `--option=value`
@@ -110,11 +111,43 @@ def comment_text(text: str) -> str:
     return printable(text)
 
 
-def dump(data: dict, header: str = "") -> str:
-    """Block-style YAML for a mapping; `header` lines (split at \\n only) become # comments on top."""
-    out: list[str] = [f"# {comment_text(line)}".rstrip() + "\n" for line in header.split("\n")] if header else []
+def dump(data: dict, header: str = "", budget: OutputBudget | None = None) -> str:
+    """Block-style YAML for a mapping; `header` lines (split at \\n only) become # comments on top. Its bytes
+    are spent from `budget` (by default the output limit) as each line is made: TooLarge stops it there."""
+    out = _Lines(OutputBudget() if budget is None else budget)
+    if header:
+        out.extend(f"# {comment_text(line)}".rstrip() + "\n" for line in header.split("\n"))
     _mapping(data, 0, out, set())
-    return "".join(out)
+    return out.text()
+
+
+class _Lines(list):
+    """The lines of a file, counted against the output limit as they are added, so however a job expands its
+    file stops growing at the limit; joined every few thousand lines, so they cost their text, not an object
+    each (about 70 bytes a line)."""
+
+    __slots__ = ("budget", "done")
+
+    def __init__(self, budget: OutputBudget):
+        super().__init__()
+        self.budget, self.done = budget, []
+
+    def append(self, line: str) -> None:
+        budget = self.budget  # (the writer's hot path: OutputBudget.spend inlined)
+        budget.spent += len(line) if line.isascii() else len(line.encode("utf-8", "surrogatepass"))
+        if budget.spent > budget.limit:
+            budget.spend(0)  # raises TooLarge
+        list.append(self, line)
+        if len(self) >= 4096:
+            self.done.append("".join(self))
+            self.clear()
+
+    def text(self) -> str:
+        return "".join(self.done) + "".join(self)
+
+    def extend(self, lines) -> None:
+        for line in lines:
+            self.append(line)
 
 
 # YAML reads `key: value` only when the key is at most 1024 characters (YAML 1.2 §7.4.2; go-yaml and PyYAML
@@ -122,42 +155,49 @@ def dump(data: dict, header: str = "") -> str:
 _MAX_IMPLICIT_KEY = 1024
 
 
-def _anchor(key: Any, anchor: Anchor, indent: int, out: list[str], declared: set[str]) -> None:
+def _anchor(key: Any, anchor: Anchor, indent: int, out: list[str], declared: set[str], at: str) -> None:
     """`key: &name` and the mapping, where the anchor first stands; `<<: *name` (the merge key plain: a quoted
-    "<<" is a string key) once it has been declared above, as YAML reads aliases only after their anchor."""
-    pad = " " * indent
+    "<<" is a string key) once it has been declared above, as YAML reads aliases only after their anchor.
+    `at`: how the line starts (the indent, or `- ` for a list's item)."""
     if key == MERGE:
         if anchor.name not in declared:
             raise ValueError(f"<<: *{anchor.name} before &{anchor.name} is declared")
-        out.append(f"{pad}<<: *{anchor.name}\n")
+        out.append(f"{at}<<: *{anchor.name}\n")
         return
     if anchor.name in declared:
         raise ValueError(f"&{anchor.name} is declared twice")
     declared.add(anchor.name)
-    out.append(f"{pad}{scalar(key)}: &{anchor.name}\n")
+    out.append(f"{at}{scalar(key)}: &{anchor.name}\n")
     _mapping(anchor.value, indent + 2, out, declared)
 
 
-def _mapping(data: dict, indent: int, out: list[str], declared: set[str]) -> None:
+def _mapping(data: dict, indent: int, out: list[str], declared: set[str], first: str | None = None) -> None:
+    """`first`: how the first line starts instead of the indent (`- ` when the mapping is a list's item);
+    `declared`: the anchors written so far."""
     pad = " " * indent
     for key, value in data.items():
+        at, first = first or pad, None
         if isinstance(value, Anchor):
-            _anchor(key, value, indent, out, declared)
+            _anchor(key, value, indent, out, declared, at)
             continue
         k = scalar(key)
         if len(k) > _MAX_IMPLICIT_KEY:
-            out.append(f"{pad}? {k}\n")
+            out.append(f"{at}? {k}\n")
             lead = f"{pad}:"
         else:
-            lead = f"{pad}{k}:"
+            lead = f"{at}{k}:"
         if isinstance(value, (dict, list)):
             if value:
                 out.append(f"{lead}\n")
-                (_mapping if isinstance(value, dict) else _sequence)(value, indent + 2, out, declared)
+                try:
+                    (_mapping if isinstance(value, dict) else _sequence)(value, indent + 2, out, declared)
+                except TooLarge as big:  # where it stopped, as a path of keys (the compiler names the job's)
+                    big.where = (key, *big.where)
+                    raise
             else:
                 out.append(f"{lead} {'{}' if isinstance(value, dict) else '[]'}\n")
         else:
-            block = _block(value, indent + 2) if isinstance(value, str) else None
+            block = _block(value, indent + 2) if isinstance(value, str) and "\n" in value else None
             out.append(f"{lead} {block}" if block else f"{lead} {scalar(value)}\n")
 
 
@@ -165,14 +205,12 @@ def _sequence(items: list, indent: int, out: list[str], declared: set[str]) -> N
     pad = " " * indent
     for item in items:
         if isinstance(item, dict) and item:
-            start = len(out)
-            _mapping(item, indent + 2, out, declared)
-            out[start] = f"{pad}- " + out[start][indent + 2 :]
+            _mapping(item, indent + 2, out, declared, f"{pad}- ")
         elif isinstance(item, list) and item:
             out.append(f"{pad}-\n")
             _sequence(item, indent + 2, out, declared)
         elif isinstance(item, (dict, list)):
             out.append(f"{pad}- {'{}' if isinstance(item, dict) else '[]'}\n")
         else:
-            block = _block(item, indent + 2) if isinstance(item, str) else None
+            block = _block(item, indent + 2) if isinstance(item, str) and "\n" in item else None
             out.append(f"{pad}- {block}" if block else f"{pad}- {scalar(item)}\n")

@@ -69,6 +69,7 @@ def read_expose(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[Expose, ..
     items = raw if isinstance(raw, list) else [raw]
     out: list[Expose] = []
     seen: dict[int, Path] = {}
+    located = {d.path for d in sh.diags.items if d.is_error}  # looked up per item, not scanned: items may be many
     for i, item in enumerate(items):
         here = (*path, i) if isinstance(raw, list) else path
         if (isinstance(item, str) and ("%%" in item or isinstance(item, Template))) or (
@@ -82,7 +83,7 @@ def read_expose(sh: Shape, raw: Any, path: Path, op_id: str) -> tuple[Expose, ..
             or item is None
             or isinstance(item, (bool, list))
         ):
-            if not any(d.path == here and d.is_error for d in sh.diags.items):  # a literal's value, no port
+            if here not in located:  # a literal's value, no port
                 sh.wrong(here, "a port number (the literal's value is none)", item, op_id)
             continue
         elif isinstance(item, dict):

@@ -17,12 +17,14 @@ from typing import Any
 
 from ..diagnostics import Diagnostics, Path
 from ..model import Placeholder, Template
+from .expansion import splice_cost
 from .limits import TooLarge, output_limit
-from .node_values import as_text, flatten, json_if_it_looks_like, spread_value, string_field, tokens
+from .limits import placed as _at
+from .node_values import REMOVE_IF_EMPTY as REMOVE_IF_EMPTY  # resources.py's
+from .node_values import as_text, flatten, json_if_it_looks_like, remove_if_empty, spread_value, string_field, tokens
 
 # the node's patterns: three parts (ops or global, a key without dots, a path), or two (global(s) and a key)
 LITERAL = re.compile(r"%%((?:ops|global)\.[^.]+\.[A-Za-z0-9._-]+|globals?\.[^.]+)%%")
-REMOVE_IF_EMPTY = "__remove-if-empty__"
 SPREAD = "__spread__"
 PAIRS = "__pairs__"
 LOCAL_HOST = "127.0.0.1"
@@ -62,20 +64,34 @@ class LiteralContext:
         self.unresolved: dict[str, list[str]] = {}  # op id -> the node's messages for what fails it at its start
         self.limit = output_limit()
         self.spent = 0  # bytes the literals' values have added so far
-        self._values: dict[str, tuple[Any, int]] = {}  # literal -> (its value, parsed; its size as JSON)
+        self._values: dict[str, tuple[Any, dict]] = {}  # literal -> (its value, parsed; its cost by splice)
+        self._made: dict[tuple, Any] = {}  # (how, text) -> a literal's value made text or items
 
-    def charge(self, literal: str, path: Path) -> Any:
+    def made(self, key: tuple, path: Path, convert, value: Any) -> Any:
+        """convert(value), once per key when its text holds literals: a big value spliced into many fields is
+        made text (or items) once, not at every use (which took time in the size of the whole expansion).
+        Lists are copied, as `charge` does."""
+        found = self._made.get(key)
+        if found is None:
+            found = _at(path, convert, value)
+            if "%%" in key[1] and isinstance(found, (str, list)):
+                self._made[key] = found
+        return list(found) if isinstance(found, list) else found
+
+    def charge(self, literal: str, path: Path, splice: str = "text") -> Any:
         """A literal's value as the node uses it (parsed once per literal; Unresolved when there is none),
-        counted against the output limit: TooLarge as soon as the job would expand past it (a small job can
-        splice a big value many times)."""
+        counted against the output limit at the least this use adds to the file (expansion.py): TooLarge as
+        soon as the job would expand past it (a small job can splice a big value many times)."""
         known = self._values.get(literal)
         if known is None:
-            value = _parsed(self.value(literal))
-            known = self._values[literal] = (value, len(json.dumps(value, ensure_ascii=False, default=str)))
-        self.spent += known[1]
+            known = self._values[literal] = (_at(path, _parsed, self.value(literal)), {})
+        value, costs = known
+        cost = costs.get(splice)
+        if cost is None:
+            cost = costs[splice] = _at(path, splice_cost, value, splice)
+        self.spent += cost
         if self.spent > self.limit:
             raise TooLarge(path, self.limit)
-        value = known[0]
         return list(value) if isinstance(value, list) else value
 
     def placeholder(self, op_id: str, key: str, splice: str, where: tuple[Path, str]) -> Template:
@@ -176,11 +192,11 @@ class Resolver:
             consequence = "`nos2compose up` fails this op before it starts (the other ops go on)"
         self.diags.warning(path, f"{why}: {consequence}", self.op_id, code)
 
-    def _lookup(self, literal: str, path: Path, splice: str = "text") -> Any:
+    def _lookup(self, literal: str, path: Path, splice: str = "text", cost: str | None = None) -> Any:
         """The literal's value; a result of an earlier op becomes a placeholder the supervisor fills in."""
         try:
             try:
-                return self.ctx.charge(literal, path)
+                return self.ctx.charge(literal, path, cost or splice)
             except Unresolved as exc:
                 if exc.kind != RESULT:
                     raise
@@ -223,7 +239,10 @@ class Resolver:
             except Unresolved:
                 parts.append(m.group(0))
                 continue
-            parts.extend(value.parts if isinstance(value, Template) else [as_text(value)])
+            if isinstance(value, Template):
+                parts.extend(value.parts)
+            else:
+                parts.append(self.ctx.made(("embedded", m.group(0)), path, as_text, value))
         parts.append(text[at:])
         return Template(parts) if any(isinstance(p, Placeholder) for p in parts) else "".join(parts)
 
@@ -232,7 +251,7 @@ class Resolver:
             found = self.string(value, path)
             if isinstance(found, Template) or not normalize:
                 return found
-            made = string_field(found)
+            made = self.ctx.made(("field", value), path, string_field, found)
             if isinstance(found, str) and made != found:
                 self._parsed_text(path, found, json.dumps(made, ensure_ascii=False))
             return made
@@ -259,14 +278,14 @@ class Resolver:
                 if isinstance(found, Template):
                     out.append(found)
                 elif normalize:  # an item of one of args' arrays: its tokens
-                    made = tokens(found)
+                    made = self.ctx.made(("items", item), here, tokens, found)
                     if isinstance(found, str) and made != [found]:
                         self._parsed_text(here, found, ", ".join(json.dumps(t, ensure_ascii=False) for t in made))
                     out.extend(made)
                 else:
                     out.extend(flatten(found) if isinstance(found, list) else [found])
             elif normalize and isinstance(item, list):
-                out.extend(tokens(self.array(item, here, False)))
+                out.extend(_at(here, tokens, self.array(item, here, False)))
             else:
                 out.append(self.value(item, here, False))
         return out
@@ -307,18 +326,19 @@ class Resolver:
     def _spread_into_object(self, raw: Any, path: Path, pairs: bool, normalize: bool) -> dict | None:
         """What `__spread__` / `__pairs__` as a key merges in: its value first normalized as the job wrote it."""
         self.failed = False
-        value = self._marker_value(raw, path, "pairs" if pairs else "object")
+        value = self._marker_value(raw, path, "pairs" if pairs else "object", "object-field" if normalize else None)
         if isinstance(value, Template):
             return {value: ""} if value.whole is not None and not self.failed else None
-        if normalize:
-            value = string_field(value) if isinstance(raw, str) else tokens(value) if isinstance(raw, list) else value
+        if normalize and isinstance(raw, (str, list)):
+            value = _at(path, string_field if isinstance(raw, str) else tokens, value)
         return self._apply(value, raw, path, dict, pairs, False)
 
-    def _marker_value(self, raw: Any, path: Path, splice: str) -> Any:
-        """The marker's value with its literals resolved; a result stays a placeholder (a Template)."""
+    def _marker_value(self, raw: Any, path: Path, splice: str, cost: str | None = None) -> Any:
+        """The marker's value with its literals resolved; a result stays a placeholder (a Template). `cost`: how
+        the output limit counts it, when not as `splice` says (expansion.py)."""
         if isinstance(raw, str) and LITERAL.fullmatch(raw):
             try:
-                return self._lookup(LITERAL.fullmatch(raw).group(1), path, splice)
+                return self._lookup(LITERAL.fullmatch(raw).group(1), path, splice, cost)
             except Unresolved:
                 self.failed = True
                 return Template([raw])
@@ -337,7 +357,7 @@ class Resolver:
         return value
 
     def _apply(self, value: Any, raw: Any, path: Path, want: type, pairs: bool, chunked: bool) -> Any:
-        spliced, problem = spread_value(value, want, pairs, chunked)
+        spliced, problem = _at(path, spread_value, value, want, pairs, chunked)
         if problem is not None:
             label = "__pairs__" if pairs else "__spread__"
             written = raw if isinstance(raw, str) else json.dumps(raw, default=str)[:80]
@@ -371,20 +391,6 @@ def _note_lookalike(resolver: Resolver, text: str, path: Path) -> None:
                 resolver.op_id,
                 "NOS303",
             )
-
-
-def remove_if_empty(args: dict) -> dict:
-    """The node's last step (stanatizeArrays.ts): in each array field of args, the first
-    __remove-if-empty__ item goes, and the field too if nothing is left."""
-    out = {}
-    for key, value in args.items():
-        if isinstance(value, list) and REMOVE_IF_EMPTY in value:
-            value = list(value)
-            value.remove(REMOVE_IF_EMPTY)
-            if not value:
-                continue
-        out[key] = value
-    return out
 
 
 def resolve_args(args: dict, path: Path, ctx: LiteralContext, diags: Diagnostics, op_id: str) -> dict:

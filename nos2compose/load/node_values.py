@@ -7,7 +7,8 @@ arrays joined with spaces, objects `[object Object]`), an item of an array
 becomes tokens (JSON arrays spliced, nulls dropped, objects and numbers kept),
 then `__spread__` / `__pairs__` splice, then env values become strings. These
 rules hold for values known at convert time and for results `up` fills in, so
-both use this module.
+both use this module. JSON-looking text is parsed within bounds (json_text.py), and tokens and flatten
+walk a value without recursion (text inside text is parsed again at every level, as the node does).
 """
 
 from __future__ import annotations
@@ -15,30 +16,43 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .json_text import parse, parse_if_it_looks_like
 
-def json_if_it_looks_like(value: Any) -> Any:
-    """parseJsonIfLooksLike: text starting with [ or { (after spaces) parsed as JSON, kept as text if it fails."""
-    if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+json_if_it_looks_like = parse_if_it_looks_like  # parseJsonIfLooksLike (JsonBeyond past the bounds)
+REMOVE_IF_EMPTY = "__remove-if-empty__"
 
 
 def flatten(items: list) -> list:
+    """Nested arrays' items in order (without recursion)."""
     out: list = []
-    for item in items:
-        out.extend(flatten(item) if isinstance(item, list) else [item])
+    stack = [iter(items)]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, list):
+                stack.append(iter(item))
+                break
+            out.append(item)
+        else:
+            stack.pop()
     return out
 
 
 def tokens(value: Any) -> list:
-    """valueToArrayTokens: a value as the items of an array (JSON text parsed, arrays flattened, nulls dropped)."""
-    value = json_if_it_looks_like(value)
-    if isinstance(value, list):
-        return [t for item in value for t in tokens(item)]
-    return [] if value is None else [value]
+    """valueToArrayTokens: a value as the items of an array (JSON text parsed, arrays flattened, nulls dropped;
+    an item that is JSON-looking text is parsed in turn, as the node's recursion does)."""
+    out: list = []
+    stack = [iter((value,))]
+    while stack:
+        for item in stack[-1]:
+            item = json_if_it_looks_like(item)
+            if isinstance(item, list):
+                stack.append(iter(item))
+                break
+            if item is not None:
+                out.append(item)
+        else:
+            stack.pop()
+    return out
 
 
 def js_string(value: Any) -> str:
@@ -87,12 +101,12 @@ def spread_value(raw: Any, want: type, pairs: bool, chunked: bool) -> tuple[Any,
     value = raw
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = parse(value)
         except ValueError:  # JavaScript's words end the same way
             return None, f"{label} is not valid JSON: {json.dumps(value[:40], ensure_ascii=False)} is not valid JSON"
     elif chunked and want is list and not pairs and isinstance(value, list) and all(isinstance(s, str) for s in value):
         try:
-            value = json.loads("".join(value))
+            value = parse("".join(value))
         except ValueError as exc:
             return None, f"{label} chunked array is not valid JSON: {exc.msg}"
     if pairs:
@@ -113,3 +127,17 @@ def spread_value(raw: Any, want: type, pairs: bool, chunked: bool) -> tuple[Any,
             return None, "__spread__ must be a JSON array"
         return [v for item in value for v in (item if isinstance(item, list) else [item])], None  # .flat()
     return (value, None) if isinstance(value, dict) else (None, "__spread__ must be a JSON object")
+
+
+def remove_if_empty(args: dict) -> dict:
+    """The node's last step (stanatizeArrays.ts): in each array field of args, the first
+    __remove-if-empty__ item goes, and the field too if nothing is left."""
+    out = {}
+    for key, value in args.items():
+        if isinstance(value, list) and REMOVE_IF_EMPTY in value:
+            value = list(value)
+            value.remove(REMOVE_IF_EMPTY)
+            if not value:
+                continue
+        out[key] = value
+    return out

@@ -225,7 +225,8 @@ def _command(
             "NOS306",
         )
         refuses.append(said)
-        value = [v if isinstance(v, str) else env_string(v) for v in value]
+        texts: dict[int, str] = {}  # by token: a value spliced again and again is made text once, not per use
+        value = [v if isinstance(v, str) else texts.get(id(v)) or texts.setdefault(id(v), env_string(v)) for v in value]
     value = sh.string_or_strings(value, (*apath, key), op_id)
     return None if value is None else as_command(value, shell)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..load.limits import BeyondLimit
 from ..load.node_values import as_text, env_string, json_if_it_looks_like, spread_value, string_field, tokens
 from ..model import Placeholder
 
@@ -19,7 +20,15 @@ class Unfilled(Exception):
 def value_of(placeholder: Placeholder, results: dict[str, dict]) -> Any:
     """The value of one placeholder from the results of the ops that have exited, with the node's rules
     (interpolateOperation.ts and transformCollections.ts): an exited op has every declared key, [] when
-    nothing matched; a regex that did not compile gives its error text."""
+    nothing matched; a regex that did not compile gives its error text. JSON-looking text past the bounds
+    (load/json_text.py) is Unfilled, with the reason."""
+    try:
+        return _value_of(placeholder, results)
+    except BeyondLimit as exc:
+        raise Unfilled(f"{placeholder.literal}: {exc.message}") from None
+
+
+def _value_of(placeholder: Placeholder, results: dict[str, dict]) -> Any:
     op, key, splice = placeholder.op, placeholder.key, placeholder.splice
     found = results.get(op, {}).get(key)
     if found is None:

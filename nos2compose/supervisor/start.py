@@ -181,7 +181,7 @@ class GroupStart:
         if not group.runtime:
             return [], env
         from ..compose.codec import used_variables
-        from ..compose.overrides import results_override
+        from ..compose.overrides import Overflow, results_override
         from .fill import Unfilled, value_of
 
         values: dict = {}
@@ -203,7 +203,14 @@ class GroupStart:
                 if isinstance(value, dict)
                 else value
             )
-        text = results_override(group.services, values)
+        try:
+            text = results_override(group.services, values)
+        except Overflow as problem:  # splices past the output limit: the ops using them fail, as unfilled ones do
+            spliced = {var for var, value in values.items() if not isinstance(value, str)}
+            for op in group.ops:
+                if op.id not in self.failures and used_variables(group.services.get(op.service)) & spliced:
+                    self.failures.fail(op.id, str(problem))
+            return [], env
         if text is None or self.options.workdir is None:
             return [], env
         path = Path(self.options.workdir) / f"results-{group.order:03d}.yaml"

@@ -13,6 +13,7 @@ prop_support.save_regression); test_regressions.py replays every file there.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -49,6 +50,17 @@ _profile = os.environ.get(prop_support.PROFILE_ENV, "ci")
 if _profile not in ("ci", "long"):
     raise pytest.UsageError(f"{prop_support.PROFILE_ENV}={_profile!r}: use ci (the default) or long")
 settings.load_profile(_profile)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Examples run and the slowest input of each property (hypothesis's own statistics give no inputs)."""
+    if not prop_support.timings:
+        return
+    terminalreporter.section("property examples: count, and the slowest input")
+    for prop, (count, seconds, slowest) in sorted(prop_support.timings.items()):
+        shown = json.dumps(slowest, ensure_ascii=True, default=str)
+        shown = shown if len(shown) <= 300 else f"{shown[:240]}… ({len(shown):,} characters)"
+        terminalreporter.write_line(f"{prop}: {count} examples; slowest {seconds:.1f} s: {shown}")
 
 
 def pytest_report_header(config):

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from helpers import run_cli as run_in_process
 from prop_mutations import build
+from prop_splices import check_fill, check_splices
 from prop_support import (
     CANARY_MARK,
     LONG,
@@ -25,6 +26,7 @@ from prop_support import (
     runtime_fill,
     temp_dir,
 )
+from prop_values import check_json_value
 
 from nos2compose.compose.render import render
 from nos2compose.compose.yaml_text import dump
@@ -343,4 +345,7 @@ CHECKS = {  # property name -> (check, markers its replay needs)
     "writer": (check_writer, ()),
     "mutation": (check_mutation, ()),
     "compile": (check_compile, ()),
+    "json_value": (check_json_value, ()),
+    "splices": (check_splices, ()),
+    "fill": (check_fill, ()),
 }

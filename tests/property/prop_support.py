@@ -137,6 +137,16 @@ def answered_cleanly(run: Run, file_name: str) -> str | None:
     return None
 
 
+def within_bounds(run: Run) -> str | None:
+    """None when a run kept the documented bounds on time and memory (docs/limits.md: 20 s, about 1 GiB; the run
+    is under RLIMIT_AS, so memory past it shows as the CLI's "ran out of memory"); else which it passed."""
+    if run.status is None or run.seconds > TIME_LIMIT:
+        return f"not answered within {TIME_LIMIT:.0f} s: {run!r}"
+    if run.peak > MEMORY_LIMIT or "ran out of memory" in run.err:
+        return f"past {MEMORY_LIMIT >> 20} MiB: {run!r}"
+    return None
+
+
 # -- Docker Compose ------------------------------------------------------------------------------
 
 # Set in the environment (and a .env file) of every `docker compose config`: none may appear in its output,
@@ -213,6 +223,7 @@ def runtime_fill(text: str) -> dict:
 # -- regressions ----------------------------------------------------------------------------------
 
 _last: dict[str, Any] = {}
+timings: dict[str, tuple[int, float, Any]] = {}  # property -> (examples run, the slowest's seconds, the slowest)
 
 
 def forget() -> None:
@@ -222,12 +233,18 @@ def forget() -> None:
 @contextmanager
 def recorded(prop: str, example: Any):
     """Run one example of property `prop`; when it fails, remember it (the last one hypothesis runs is the
-    minimal one), so conftest's report hook writes it to regressions/ when the test fails."""
+    minimal one), so conftest's report hook writes it to regressions/ when the test fails. Each is timed: the
+    session's summary names the slowest input of each property (conftest.py)."""
+    start = time.monotonic()
     try:
         yield
     except Exception as exc:
         _last.update(prop=prop, example=example, error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
+    finally:
+        count, slowest, slow = timings.get(prop, (0, -1.0, None))
+        took = time.monotonic() - start
+        timings[prop] = (count + 1, took, example) if took > slowest else (count + 1, slowest, slow)
 
 
 def take_recorded() -> dict | None:
@@ -269,4 +286,5 @@ __all__ = [
     "save_regression",
     "take_recorded",
     "temp_dir",
+    "within_bounds",
 ]

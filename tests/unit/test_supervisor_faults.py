@@ -232,3 +232,24 @@ def test_a_create_volume_op_is_pending_until_its_file_begins_then_completed():
     assert statuses_of([volume], [])[0].state == "pending"
     done = statuses_of([volume], [Container("writer", "running", "", 0, "")])[0]
     assert done.state == "completed" and done.exit_code == 0 and volume.containers == ()
+
+
+def test_results_spliced_past_the_output_limit_fail_the_ops_that_splice_them(monkeypatch):
+    """`up`'s override file is counted as it grows (issue 21): past the limit, the ops splicing results into
+    it fail with the reason, and the others of the group start."""
+    from nos2compose.model import Placeholder
+    from nos2compose.supervisor import loop
+
+    monkeypatch.setenv("NOS2COMPOSE_MAX_OUTPUT_BYTES", "100000")
+    monkeypatch.setattr(loop, "results_of", lambda engine, statuses: {"x": {"k": ["v" * 100] * 100}})
+    placeholder = Placeholder("x", "k", "items")
+    group = [op("user", "b"), op("other", "b")]
+    sup, engine, _, notes = make([("a", [op("x", "a")]), ("b", group)], {"x": TASK, "user": TASK, "other": TASK})
+    b = sup.plan.groups[1]._replace(
+        runtime={"N2C_X_K": placeholder}, services={"user": {"command": ["${N2C_X_K?x}"] * 50}, "other": {}}
+    )
+    sup.plan = sup.plan._replace(groups=(sup.plan.groups[0], b))
+    sup.up(UpOptions(detach=True))
+    (failed,) = [n for n in notes if n[1] == "failed"]
+    assert failed[0] == "user" and "override file come to more than 100,000 bytes of Compose" in failed[2]
+    assert "user" not in engine.started and "other" in engine.started

@@ -104,13 +104,20 @@ def substitute(text: str, value_of) -> str:
 
 
 def used_variables(value: Any) -> set[str]:
-    """The generated variables a document part uses, in its text and its mapping keys."""
+    """The generated variables a document part uses, in its text and its mapping keys (plain strings are
+    skipped without a set each: a list may hold millions)."""
     if isinstance(value, str):
         return set(references(value)) if "${" in value else set()
     if isinstance(value, list):
-        return set().union(*map(used_variables, value)) if value else set()
+        return set().union(*(used_variables(v) for v in value if not isinstance(v, str) or "${" in v))
     if isinstance(value, dict):
-        return set().union(*(used_variables(k) | used_variables(v) for k, v in value.items())) if value else set()
+        return set().union(
+            *(
+                used_variables(k) | used_variables(v)
+                for k, v in value.items()
+                if not isinstance(v, str) or "${" in v or "${" in str(k)
+            )
+        )
     return set()
 
 
