@@ -188,8 +188,8 @@ class DockerEngine:
         return _last_line(str(log[-1].get("Output") or "")) if log else ""
 
     def inspect_all(self) -> list[dict]:
-        """Id, start/finish times (ms since the epoch) and exit code of every container of the job, in two engine
-        calls."""
+        """Id, start/finish times (ms since the epoch), exit code and inspect State (with RestartCount) of every
+        container of the job, in two engine calls."""
         ids = [c.id for c in self.containers()]
         if not ids:
             return []
@@ -205,6 +205,7 @@ class DockerEngine:
                     "finished": _epoch_ms(state.get("FinishedAt")),
                     "exit_code": state.get("ExitCode"),  # ps says 0 for a container the runtime could not start
                     "stop_signal": (c.get("Config") or {}).get("StopSignal") or "SIGTERM",
+                    "state": {**state, "RestartCount": c.get("RestartCount", 0)},  # the node's diagnostics.state
                 }
             )
         return out
@@ -235,6 +236,10 @@ class DockerEngine:
     def stream_lines(self, container_id: str) -> list[tuple[str, str]]:
         """The container's whole log as (stream, entry) in log order, each entry with its newline (the node's)."""
         return logs.stream_lines(container_id)
+
+    def stamped_lines(self, container_id: str) -> list[tuple[str, str, str]]:
+        """As stream_lines, each entry with the RFC 3339 time Docker stamped on it."""
+        return logs.stamped_lines(container_id)
 
     def log_tail(self, service: str, lines: int | None) -> list[str]:
         """The last `lines` lines of the service's log (all with None); [] when there is none."""

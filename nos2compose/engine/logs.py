@@ -23,28 +23,31 @@ MAX_LINES = 100_000  # per stream: the log kept for results and the API is bound
 _STAMP = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d) ")
 
 
-def _order_key(line: bytes) -> tuple[bytes, int, bytes]:
-    """A sortable time from Docker's RFC 3339 stamp, whose fraction has its trailing zeros cut."""
+def _order_key(line: bytes) -> tuple[bytes, int, bytes, str]:
+    """A sortable time from Docker's RFC 3339 stamp (whose fraction has its trailing zeros cut), the entry after
+    it, and the stamp as Docker wrote it ('' when there is none)."""
     m = _STAMP.match(line)
     if not m:
-        return (b"", 0, line)
-    return (m.group(1), int((m.group(2) or b"0").ljust(9, b"0")), line[m.end() :])
+        return (b"", 0, line, "")
+    stamp = line[: m.end() - 1].decode("ascii")
+    return (m.group(1), int((m.group(2) or b"0").ljust(9, b"0")), line[m.end() :], stamp)
 
 
-def stream_lines(container_id: str) -> list[tuple[str, str]]:
-    """The container's whole log as (stream, entry) in log order; an entry keeps its newline, as on the node."""
+def stamped_lines(container_id: str) -> list[tuple[str, str, str]]:
+    """The container's whole log as (stream, entry, Docker's RFC 3339 stamp) in log order; an entry keeps its
+    newline, and its stamp is the time Docker stamped on it, as the node stores both."""
     try:
         proc = process.start(["docker", "logs", "--timestamps", container_id], stderr=True)
     except OSError:
         return []
-    found: dict[str, list[tuple[tuple, int, str]]] = {"stdout": [], "stderr": []}
+    found: dict[str, list[tuple[tuple, int, str, str]]] = {"stdout": [], "stderr": []}
 
     def read(stream: str, pipe) -> None:
         kept = found[stream]
         for seq, raw in enumerate(pipe):
             if seq < MAX_LINES:
-                day, nanos, text = _order_key(raw)
-                kept.append(((day, nanos), seq, text.decode("utf-8", "replace")))
+                day, nanos, text, stamp = _order_key(raw)
+                kept.append(((day, nanos), seq, text.decode("utf-8", "replace"), stamp))
 
     readers = [threading.Thread(target=read, args=(s, getattr(proc, s)), daemon=True) for s in found]
     for t in readers:
@@ -54,12 +57,17 @@ def stream_lines(container_id: str) -> list[tuple[str, str]]:
     if proc.wait() != 0:  # no such container (any more): no log
         return []
     merged = [
-        (when, 0 if stream == "stdout" else 1, seq, stream, text)
+        (when, 0 if stream == "stdout" else 1, seq, stream, text, stamp)
         for stream in found
-        for when, seq, text in found[stream]
+        for when, seq, text, stamp in found[stream]
     ]
     merged.sort(key=lambda row: row[:3])
-    return [(stream, text) for *_, stream, text in merged]
+    return [(stream, text, stamp) for *_, stream, text, stamp in merged]
+
+
+def stream_lines(container_id: str) -> list[tuple[str, str]]:
+    """The container's whole log as (stream, entry) in log order; an entry keeps its newline, as on the node."""
+    return [(stream, text) for stream, text, _ in stamped_lines(container_id)]
 
 
 class Followers:

@@ -94,13 +94,14 @@ class FakeEngine:
         return self.health
 
     def inspect_all(self):
-        """Start and finish times in ms, as the engine's: the script's fake seconds (finished once it exited)."""
+        """Start and finish times in ms, as the engine's: the script's fake seconds (finished once it exited), and the inspect State."""
         return [
             {
                 "service": c.service,
                 "id": c.id,
                 "started": round(self.started[c.service] * 1000),
                 "finished": round(since * 1000) if c.state in ("exited", "dead") else None,
+                "state": {"Status": c.state, "ExitCode": c.exit_code, "OOMKilled": False, "RestartCount": 0},
             }
             for c, since in self._rows()
         ]
@@ -132,7 +133,11 @@ class FakeEngine:
         self.calls.append(("stop_following",))
 
     def stream_lines(self, container_id):
-        return [("stdout", f"last words of {container_id.removeprefix('id-')}\n")]  # entries keep their newline
+        return [(stream, text) for stream, text, _ in self.stamped_lines(container_id)]
+
+    def stamped_lines(self, container_id):
+        """Entries keep their newline, and the time Docker stamped on them."""
+        return [("stdout", f"last words of {container_id.removeprefix('id-')}\n", "2026-01-02T03:04:05.123456789Z")]
 
     def log_tail(self, service, lines):
         return [f"last words of {service}"]

@@ -47,7 +47,14 @@ def test_the_command_lines_layer_goes_on_top_of_the_files_as_in_ruff():
     assert shown(file.then(Selection())) == shown(file) == {c for c in ALL_CODES if c.startswith("NOS1")} - {"NOS101"}
     assert shown(file.then(Selection(select=("NOS101",)))) == {"NOS101"}  # a select replaces the file's choice
     assert shown(file.then(Selection(extend=("NOS101",)))) == shown(file) | {"NOS101"}  # later beats ignore
-    assert shown(file.then(Selection(ignore=("NOS10",)))) == {"NOS110", "NOS111", "NOS112", "NOS113", "NOS114", "NOS115"}
+    assert shown(file.then(Selection(ignore=("NOS10",)))) == {
+        "NOS110",
+        "NOS111",
+        "NOS112",
+        "NOS113",
+        "NOS114",
+        "NOS115",
+    }
     assert shown(Selection(ignore=("NOS2",)).then(Selection(select=("NOS2",)))) == {"NOS201", "NOS202", "NOS203"}
 
 
