@@ -20,6 +20,8 @@ from ..compose import codec
 from . import logs, process
 from .protocol import Container, EngineError
 
+# bash where the image has it, else sh (the node's terminal and `nosana job ssh` open a login shell alike)
+SHELL = ["sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"]
 TRANSIENT = re.compile(r"timeout|timed out|TLS handshake|connection reset|temporary failure|i/o timeout|EOF", re.I)
 
 
@@ -46,6 +48,7 @@ class DockerEngine:
         self._docker = None
         self._host_name: str | None = None  # the engine's machine, as `docker info` names it
         self._followers = logs.Followers(project)
+        self._stats = None  # a StatsFeed, once stats are asked for
 
     @property
     def docker(self):
@@ -230,6 +233,11 @@ class DockerEngine:
         """The service's log lines from the start, following until its container stops (or stop_following)."""
         return self._followers.follow(service)
 
+    def follow_stamped(self, container_id: str, since: str | None = None) -> Iterator[tuple[str, str, str]]:
+        """The container's log entries (stream, entry, Docker's stamp) after `since` (a stamp), following until
+        it stops (or stop_following)."""
+        return self._followers.follow_stamped(container_id, since)
+
     def stop_following(self) -> None:
         self._followers.stop()
 
@@ -240,6 +248,30 @@ class DockerEngine:
     def stamped_lines(self, container_id: str) -> list[tuple[str, str, str]]:
         """As stream_lines, each entry with the RFC 3339 time Docker stamped on it."""
         return logs.stamped_lines(container_id)
+
+    def shell_tty(self, container_id: str, cols: int = 80, rows: int = 24, command: list[str] | None = None):
+        """An interactive shell (bash, else sh), or `command`, in the container, on a terminal of its own
+        (`docker exec -it` on a pseudo-terminal): a process.Tty to read, write and resize."""
+        return process.Tty(["docker", "exec", "-it", container_id, *(command or SHELL)], cols, rows)
+
+    def exec_attached(self, container_id: str, command: list[str] | None, tty: bool) -> int:
+        """`docker exec` on this process's own terminal: a shell (bash, else sh) with `command` None, else the
+        command; with a tty only when asked. The command's exit status."""
+        flags = ["-it"] if tty else ["-i"]
+        return process.attached(["docker", "exec", *flags, container_id, *(command or SHELL)])
+
+    def stats(self, container_ids: list[str]):
+        """The latest resource usage (engine.stats.Usage) of each running container of `container_ids`, from the
+        engine's own per-second statistics; streams of containers no longer asked for end."""
+        from .stats import StatsFeed
+
+        if self._stats is None:
+            self._stats = StatsFeed()
+        return self._stats.sample(list(container_ids))
+
+    def stop_stats(self) -> None:
+        if self._stats is not None:
+            self._stats.close()
 
     def log_tail(self, service: str, lines: int | None) -> list[str]:
         """The last `lines` lines of the service's log (all with None); [] when there is none."""

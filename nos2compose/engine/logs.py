@@ -33,6 +33,24 @@ def _order_key(line: bytes) -> tuple[bytes, int, bytes, str]:
     return (m.group(1), int((m.group(2) or b"0").ljust(9, b"0")), line[m.end() :], stamp)
 
 
+def stamp_key(stamp: str) -> tuple[bytes, int]:
+    """A sortable time from Docker's stamp ("2026-01-02T03:04:05.12Z": the fraction's trailing zeros cut)."""
+    day, nanos, _, _ = _order_key(stamp.encode() + b" ")
+    return (day, nanos)
+
+
+def stamp_ms(stamp: str) -> int:
+    """Docker's stamp as ms since the epoch; 0 when it is not one."""
+    from datetime import datetime, timezone
+
+    day, nanos = stamp_key(stamp)
+    try:
+        base = datetime.strptime(day.decode(), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return 0
+    return int(base.timestamp()) * 1000 + nanos // 1_000_000
+
+
 def stamped_lines(container_id: str) -> list[tuple[str, str, str]]:
     """The container's whole log as (stream, entry, Docker's RFC 3339 stamp) in log order; an entry keeps its
     newline, and its stamp is the time Docker stamped on it, as the node stores both."""
@@ -92,6 +110,39 @@ class Followers:
                     yield text.rstrip("\n").rstrip("\r")
                 elif text.strip():  # a last line without its newline; never an empty one made up at the end
                     yield text
+        finally:
+            process.end(proc)
+            with self._lock:
+                if proc in self._procs:
+                    self._procs.remove(proc)
+
+    def follow_stamped(self, container_id: str, since: str | None = None) -> Iterator[tuple[str, str, str]]:
+        """The container's entries (stream, entry with its newline, Docker's stamp) after the stamp `since`, as
+        they come, until the container stops or stop() is called (the node follows its logs this way)."""
+        import queue
+
+        command = ["docker", "logs", "--follow", "--timestamps", *(["--since", since] if since else []), container_id]
+        proc = process.start(command, stderr=True)
+        with self._lock:
+            self._procs.append(proc)
+        lines: queue.Queue = queue.Queue()
+
+        def read(stream: str, pipe) -> None:
+            for raw in pipe:
+                _, _, text, stamp = _order_key(raw)
+                lines.put((stream, text.decode("utf-8", "replace"), stamp))
+            lines.put(None)
+
+        for stream in ("stdout", "stderr"):
+            threading.Thread(target=read, args=(stream, getattr(proc, stream)), daemon=True).start()
+        try:
+            open_pipes = 2
+            while open_pipes:
+                item = lines.get()
+                if item is None:
+                    open_pipes -= 1
+                elif not since or stamp_key(item[2]) > stamp_key(since):  # --since keeps the line stamped then
+                    yield item
         finally:
             process.end(proc)
             with self._lock:
