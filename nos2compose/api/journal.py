@@ -15,6 +15,7 @@ import threading
 import time
 
 from ..engine.logs import stamp_key, stamp_ms
+from ..supervisor import record
 from ..supervisor.states import ENDED, FAILED, OpStatus, started
 from .view import JobView
 from .words import has_run
@@ -90,30 +91,38 @@ class Journal:
         self._place(events)
 
     def _op_events(self, s: OpStatus, detail: dict, index: int) -> list[tuple[int, dict]]:
+        """The op's new entries, in cause order: started, its lines, start-up success, completed (Docker may stamp
+        a short task's end a hair before its start, so no entry goes before what caused it)."""
         op, now = s.op, int(time.time() * 1000)
         out: list[tuple[int, dict]] = []
         begun = detail.get("started")
-        if has_run(s) and isinstance(begun, int) and self._once("start", op.id, begun):
+        ran = has_run(s) and isinstance(begun, int)
+        if ran and self._once("start", op.id, begun):
             out.append((begun, self._log(s, "info", f"Operation Started: {op.id}")))
             self._state("running-operation", s, index, begun)
-            out += self._read_lines(s)
-        if has_run(s) and isinstance(begun, int) and started(s) and self._once("up", op.id, begun):
-            out.append(
-                (max(begun, now if s.op.has_health_check else begun), self._log(s, "info", "Operation StartUp Success"))
-            )
+        if ran:
+            out += [(max(at, begun), entry) for at, entry in self._read_lines(s)]
+        if ran and started(s) and self._once("up", op.id, begun):
+            out.append((now if op.has_health_check else begun, self._log(s, "info", "Operation StartUp Success")))
         finished = detail.get("finished")
-        if has_run(s) and s.state in ENDED and self._once("end", op.id, finished or begun):
-            out += self._read_lines(s)
-            out.append((finished or now, self._log(s, "info", f"Operation Completed: {op.id}")))
+        if ran and s.state in ENDED and self._once("end", op.id, finished or begun):
+            last = max([begun, finished or now, *(at for at, _ in out)])
+            out.append((last, self._log(s, "info", f"Operation Completed: {op.id}")))
             word = "running-operation-success" if s.exit_code == 0 else "running-operation-failed"
-            self._state("stop-operation-success" if s.state == "stopped" else word, s, index, finished or now)
+            self._state("stop-operation-success" if s.state == "stopped" else word, s, index, last)
         if s.state == FAILED and not has_run(s) and self._once("failed", op.id, s.reason):
-            out.append((now, self._log(s, "error", "Operation Failed")))
-            out.append((now, self._log(s, "error", s.reason)))
-            self._state("running-operation-failed", s, index, now)
+            at = self._failed_at(op.id) or now
+            out.append((at, self._log(s, "error", "Operation Failed")))
+            out.append((at, self._log(s, "error", s.reason)))
+            self._state("running-operation-failed", s, index, at)
         if s.container_state in ("running", "restarting") and s.container_id not in self._following:
             self._follow(s)
         return out
+
+    def _failed_at(self, op_id: str) -> int | None:
+        """When the supervisor failed the op (the state record's time), if it did."""
+        note = ((record.read(self.view.plan.project) or {}).get("ops") or {}).get(op_id) or {}
+        return note.get("at") if isinstance(note.get("at"), int) else None
 
     def _once(self, *mark) -> bool:
         if mark in self._marks:
