@@ -161,7 +161,18 @@ class FlowReports:
             "uptime": uptime.strftime("%Y-%m-%dT%H:%M:%S.") + f"{uptime.microsecond // 1000:03d}Z",
             "state": "RUNNING_JOB" if running else "OTHER",
             "info": self._machine,
+            "resources": self._resources(),
         }
+
+    def _resources(self) -> dict:
+        """The published document's `resources` (newer nodes list the images and resource volumes they hold):
+        the job's images, and the shared resource caches on this engine."""
+        images = sorted({image for op in self.plan.ops for image in op.images})
+        try:
+            volumes = list(self.engine.caches())
+        except Exception:  # the engine went away: the images still answer
+            volumes = []
+        return {"images": images, "volumes": volumes}
 
     # -- reports -------------------------------------------------------------------------
 

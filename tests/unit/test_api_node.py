@@ -287,8 +287,10 @@ def test_info_frame():
 def test_node_info_shape():
     node, _ = two_groups()
     info = node.reports.node_info()
-    assert list(info) == ["node", "uptime", "state", "info"]
+    assert list(info) == ["node", "uptime", "state", "info", "resources"]
     assert info["state"] == "RUNNING_JOB" and info["uptime"].endswith("Z")
+    # the published document's resources: the job's images (none in this plan) and the engine's caches
+    assert info["resources"] == {"images": [], "volumes": []}
     assert set(info["info"]) == {
         "version",
         "country",
