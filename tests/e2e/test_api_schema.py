@@ -66,6 +66,8 @@ def api_schema(engine, tmp_path_factory):
             for param in operation.get("parameters", []):
                 if param["name"] == "job":
                     param["schema"] = {"type": "string", "enum": [name, "not-this-job"]}
+                elif param["in"] == "query":  # stats' interval, start and end: generated as documented
+                    continue
                 else:
                     param["schema"] = {"anyOf": [{"enum": choices[param["name"]]}, {"type": "string"}]}
     schema = schemathesis.openapi.from_dict(raw)
