@@ -80,8 +80,17 @@ def page_routes(guard: Guard, node: LocalNode) -> list[Route]:
     """The status page, its data, and the OpenAPI document of all routes."""
     page = (HERE / "page.html").read_text(encoding="utf-8")
     openapi = (HERE / "openapi.json").read_text(encoding="utf-8")
+    xterm = HERE / "static" / "xterm"  # xterm.js from npm, shipped in the package: the page needs no CDN
+    vendored = {"xterm.js": "text/javascript", "xterm.css": "text/css", "LICENSE": "text/plain"}
+
+    def asset(name: str):
+        if name not in vendored:
+            return text("Not Found", 404)
+        return Response((xterm / name).read_bytes(), media_type=vendored[name], headers={"Cache-Control": "max-age=3600"})
+
     return [
         Route("/", guard(lambda: HTMLResponse(page), job_route=False)),
+        Route("/static/xterm/{name}", guard(asset, job_route=False)),
         Route("/openapi.json", guard(lambda: Response(openapi, media_type="application/json"), job_route=False)),
         Route("/local/status", guard(lambda: JSONResponse(node.reports.local_status()), job_route=False)),
     ]

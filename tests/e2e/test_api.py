@@ -452,3 +452,34 @@ def test_job_definition_never_shows_credentials():
     text = json.dumps(_masked(job))
     assert not any(secret in text for secret in ("p4ss", "tok", "AK", "SK"))
     assert '"username": "u"' in text and '"REGION": "eu"' in text
+
+
+@pytest.mark.browser
+def test_status_page_live_usage_logs_and_a_terminal_in_a_real_browser(server):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, name, token = server
+    with client(token) as http:  # the worker may have been stopped by another test: run it again
+        http.post(f"{base}/job/{name}/group/serve/operation/worker/restart")
+        wait_status(http, base, name, "worker", "running")
+    browser = _chrome()
+    try:
+        browser.get(f"{base}/?token={token}")
+        wait = WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException])
+        row = 'tr[data-op="worker"]'
+        # CPU and memory from the stats stream, the log from the WebSocket's /flog, both live
+        wait.until(lambda b: b.find_element(By.CSS_SELECTOR, f"{row} .cpu").text.endswith("%"))
+        assert b"iB" in browser.find_element(By.CSS_SELECTOR, f"{row} .memory").text.encode()
+        wait.until(lambda b: "working" in b.find_element(By.CSS_SELECTOR, f"{row} pre").text)
+        browser.find_element(By.CSS_SELECTOR, f'{row} button[data-action="terminal"]').click()
+        wait.until(lambda b: b.find_element(By.ID, "terminal-status").text == "connected")
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#terminal .xterm-rows"))
+        keys = browser.find_element(By.CSS_SELECTOR, "#terminal .xterm-helper-textarea")
+        keys.send_keys("echo n2c-$((6*7))\n")
+        wait.until(lambda b: "n2c-42" in b.find_element(By.CSS_SELECTOR, "#terminal .xterm-rows").text)
+        keys.send_keys("exit 7\n")
+        wait.until(lambda b: b.find_element(By.ID, "terminal-status").text == "exited (7)")
+    finally:
+        browser.quit()
