@@ -86,7 +86,9 @@ def page_routes(guard: Guard, node: LocalNode) -> list[Route]:
     def asset(name: str):
         if name not in vendored:
             return text("Not Found", 404)
-        return Response((xterm / name).read_bytes(), media_type=vendored[name], headers={"Cache-Control": "max-age=3600"})
+        return Response(
+            (xterm / name).read_bytes(), media_type=vendored[name], headers={"Cache-Control": "max-age=3600"}
+        )
 
     return [
         Route("/", guard(lambda: HTMLResponse(page), job_route=False)),
