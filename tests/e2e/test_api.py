@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -169,7 +170,9 @@ def test_statuses_in_the_node_words(server, running_job):
         # Docker's own clock: a task this short can report its end a hair before its start
         assert abs(prepare["endTime"] - prepare["startTime"]) < 60_000
         # each entry as the node keeps it: a chunk of the stream, its newline included
-        assert {"type": "stdout", "log": "prepared\n", "timestamp": ""} in prepare["logs"]
+        [entry] = prepare["logs"]
+        assert (entry["type"], entry["log"]) == ("stdout", "prepared\n")
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$", entry["timestamp"])  # Docker's stamp
         assert (web["status"], web["endTime"], web["exitCode"]) == ("running", None, None)
         urls = results["secrets"][name]
         [(key, endpoint)] = urls.items()
