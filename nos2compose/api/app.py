@@ -45,11 +45,13 @@ def create_app(
     sampler runs while the app does (from its start: the first sample within 2 s)."""
     from contextlib import asynccontextmanager
 
+    from .journal import Journal
     from .sockets import socket_routes
 
     guard = Guard(node.plan.project, token, bound_host)
     stopping = threading.Event()  # set when the server is asked to exit: open streams end
     sampler = sampler or Sampler(node)
+    journal = Journal(node)  # the WebSocket's task log, read back from the engine when a client first asks
     routes = [
         *page_routes(guard, node),
         *node_routes(guard, node),
@@ -57,17 +59,21 @@ def create_app(
         *task_routes(guard, node),
         *stats_routes(guard, node, sampler, stream_limit, stopping),
         *ssh_routes(guard, node),
-        *socket_routes(guard, node, stopping),
+        *socket_routes(guard, node, journal, stopping),
     ]
 
     @asynccontextmanager
     async def lifespan(_app):
+        import asyncio
+
         sampler.start()
         try:
             yield
-        finally:
+        finally:  # the engine's stats streams and log followers end with the server
             stopping.set()
             sampler.stop()
+            journal.stop()
+            await asyncio.to_thread(node.engine.stop_stats)
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.bound_host = bound_host

@@ -24,8 +24,7 @@ from .terminal import run_terminal
 POLL = 0.2  # seconds between looks for new entries while a stream is open
 
 
-def socket_routes(guard: Guard, node: LocalNode, stopping: threading.Event) -> list[WebSocketRoute]:
-    journal = Journal(node)
+def socket_routes(guard: Guard, node: LocalNode, journal: Journal, stopping: threading.Event) -> list[WebSocketRoute]:
 
     async def endpoint(ws: WebSocket) -> None:
         await ws.accept()

@@ -48,6 +48,9 @@ class DockerEngine:
         self._docker = None
         self._host_name: str | None = None  # the engine's machine, as `docker info` names it
         self._followers = logs.Followers(project)
+        import atexit
+
+        atexit.register(self._followers.stop)  # a `logs --follow` left alone outlives this process
         self._stats = None  # a StatsFeed, once stats are asked for
 
     @property
@@ -266,7 +269,10 @@ class DockerEngine:
         from .stats import StatsFeed
 
         if self._stats is None:
+            import atexit
+
             self._stats = StatsFeed()
+            atexit.register(self._stats.close)  # its dial-stdio processes would outlive this one
         return self._stats.sample(list(container_ids))
 
     def stop_stats(self) -> None:

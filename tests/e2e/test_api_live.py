@@ -45,6 +45,8 @@ def live_job(engine, tmp_path_factory):
     assert up.returncode == 1, up.stdout + up.stderr  # crash and gone failed, as they should
     token = uuid.uuid4().hex
     proc, base = serving(str(path), token)
+    with _http(token) as http:  # sampled from the server's start: the first sample within 2 s of its answering
+        _first_sample(http, f"{base}/job/{name}/stats", time.time())
     yield name, str(path), base, token
     proc.terminate()
     proc.wait(timeout=10)
@@ -53,6 +55,14 @@ def live_job(engine, tmp_path_factory):
 
 def _http(token):
     return httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+def _first_sample(http, url: str, answering: float) -> dict:
+    while not (samples := http.get(url).json()):
+        assert time.time() - answering < 2.0, "no stats sample within 2 s of the server answering"
+        time.sleep(0.05)
+    assert samples[0]["timestamp"] <= answering * 1000 + 2000
+    return samples[0]
 
 
 def test_flow_state_has_errors_diagnostics_state_and_timestamps(live_job):
