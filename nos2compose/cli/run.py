@@ -185,7 +185,9 @@ def ps(job, name, as_json):
     try:
         current = statuses(found, engine)
         results = results_of(engine, current)
-        details = {d["service"]: d for d in engine.inspect_all()} if as_json else {}
+        # diagnostics.state: the inspect State of containers that have ended (no engine call while none has)
+        ended = as_json and any(s.container_id and s.exited for s in current)
+        details = {d["service"]: d for d in engine.inspect_all()} if ended else {}
     except Exception as exc:  # the engine failed mid-way: one line, never a traceback
         raise Failure(f"cannot read the job's containers: {exc}", ENGINE_PROBLEM) from None
     if as_json:
