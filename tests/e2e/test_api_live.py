@@ -200,6 +200,9 @@ def test_terminal_into_an_op(live_job):
         time.sleep(0.5)
         ws.send(json.dumps({"type": "stdin", "data": "stty size\n"}))
         _terminal_until(ws, b"43 132")  # a real tty, resized through the engine
+        ws.send(json.dumps({"type": "stdin", "data": "top -n 1; echo top-$?\n"}))
+        shown = _terminal_until(ws, b"top-0")  # a full-screen program draws on it
+        assert b"PID" in shown and b"\x1b[" in shown
         ws.send(json.dumps({"type": "stdin", "data": "exit 5\n"}))
         while isinstance(frame := ws.recv(timeout=20), bytes):
             pass
