@@ -50,9 +50,9 @@ class Guard:
     def refused_socket(self, header: object, host: str, origin: str | None) -> str | None:
         """Why a WebSocket may not pass: a foreign Host or Origin (a browser always sends Origin), or the
         handshake's `header` without the token; None when it may."""
-        for name in (host.split("]")[0] + "]" if host.startswith("[") else host.rsplit(":", 1)[0],):
-            if name and name not in set(LOCAL_NAMES) | {self.bound_host}:
-                return f"host {name} is not served here"
+        name = host.split("]")[0] + "]" if host.startswith("[") else host.rsplit(":", 1)[0]
+        if name and name not in set(LOCAL_NAMES) | {self.bound_host}:
+            return f"host {name} is not served here"
         if origin is not None:
             from urllib.parse import urlsplit
 

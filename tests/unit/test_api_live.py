@@ -200,6 +200,17 @@ def test_refusals_close_with_the_nodes_codes(app):
             assert closed.value.code == code, first
 
 
+def test_a_page_elsewhere_cannot_open_the_socket(app):
+    from starlette.websockets import WebSocketDisconnect
+
+    client, _, _ = app
+    with client.websocket_connect("/", headers={"origin": "http://evil.example"}) as conn:
+        conn.send_text(json.dumps({"path": "/terminal", "header": "", "body": {"jobAddress": "p"}}))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            conn.receive_text()
+        assert closed.value.code == 3000 and "cross-origin" in closed.value.reason
+
+
 def test_the_token_goes_in_the_handshakes_header():
     import warnings
 
