@@ -378,6 +378,10 @@ def test_up_api_serves_while_up_runs_in_the_foreground(engine, tmp_path):
                 pass
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.3)
+        # up --api samples the ops' resource usage as serve does
+        while not httpx.get(f"http://127.0.0.1:{port}/job/{name}/stats", timeout=5).json():
+            assert time.monotonic() < deadline, "no stats sample from up --api"
+            time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 130
     finally:
