@@ -58,10 +58,10 @@ def _http(token):
 
 
 def _first_sample(http, url: str, answering: float) -> dict:
-    while not (samples := http.get(url).json()):
-        assert time.time() - answering < 2.0, "no stats sample within 2 s of the server answering"
+    while not (samples := http.get(url).json()):  # the sample's own time is what must be within 2 s
+        assert time.time() - answering < 5.0, "no stats sample within 5 s of the server answering"
         time.sleep(0.05)
-    assert samples[0]["timestamp"] <= answering * 1000 + 2000
+    assert samples[0]["timestamp"] <= answering * 1000 + 2000, samples[0]["timestamp"] / 1000 - answering
     return samples[0]
 
 
