@@ -11,3 +11,7 @@ shlex.shlex("").whitespace_split  # noqa: B018  set on the lexer in importer/htt
 from nos2compose.compose import codec  # noqa: E402
 
 codec.__getattr__  # noqa: B018  a module's __getattr__: Python calls it for a name the package loads lazily
+
+from nos2compose.engine.stats import _Connection  # noqa: E402
+
+_Connection.connect  # noqa: B018  http.client calls it before a request; the socket is already connected

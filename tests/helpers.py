@@ -82,3 +82,38 @@ def job(*ops, **top) -> dict:
 def run_op(op_id: str, **args) -> dict:
     """A container/run op with image x and these args."""
     return {"type": "container/run", "id": op_id, "args": {"image": "x", **args}}
+
+
+def free_port() -> int:
+    """A port nothing listens on now, on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serving(path: str, token: str, *extra: str):
+    """`nos2compose serve JOB --port P` as a process, with the token; (process, base URL) once it answers."""
+    import time
+
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen(
+        CLI + ["serve", path, "--port", str(port), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "NOS2COMPOSE_API_TOKEN": token},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(base + "/openapi.json", timeout=1, headers={"Authorization": f"Bearer {token}"})
+            return proc, base
+        except httpx.TransportError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise AssertionError(proc.stdout.read().decode() if proc.stdout else "serve did not answer") from None
+            time.sleep(0.2)

@@ -22,10 +22,12 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .guard import Guard, failure, message, text
+from .guard import NO_JOB, Guard, failure, message, text
 from .machine import validation_errors
 from .masking import masked
 from .node import LocalNode
+from .ssh import JobKeys, KeyRefused
+from .stats import Sampler, stats_query
 
 HERE = Path(__file__).parent
 INFO_POLL = 1.0  # seconds between looks at the job while /info streams (the node's INTERVAL_MS)
@@ -33,20 +35,50 @@ KEEP_ALIVE = 15.0  # seconds between the stream's keep-alive comments, as on the
 
 
 def create_app(
-    node: LocalNode, token: str | None = None, bound_host: str = "127.0.0.1", stream_limit: float | None = None
+    node: LocalNode,
+    token: str | None = None,
+    bound_host: str = "127.0.0.1",
+    stream_limit: float | None = None,
+    sampler: Sampler | None = None,
 ) -> Starlette:
-    """The app; `stream_limit` ends each /info stream after that many seconds (None: when the job ends)."""
+    """The app; `stream_limit` ends each stream after that many seconds (None: when the job ends). Its stats
+    sampler runs while the app does (from its start: the first sample within 2 s)."""
+    from contextlib import asynccontextmanager
+
+    from .journal import Journal
+    from .sockets import socket_routes
+
     guard = Guard(node.plan.project, token, bound_host)
-    stopping = threading.Event()  # set when the server is asked to exit: open /info streams end
+    stopping = threading.Event()  # set when the server is asked to exit: open streams end
+    sampler = sampler or Sampler(node)
+    journal = Journal(node)  # the WebSocket's task log, read back from the engine when a client first asks
     routes = [
         *page_routes(guard, node),
         *node_routes(guard, node),
         *flow_routes(guard, node, stream_limit, stopping),
         *task_routes(guard, node),
+        *stats_routes(guard, node, sampler, stream_limit, stopping),
+        *ssh_routes(guard, node),
+        *socket_routes(guard, node, journal, stopping),
     ]
-    app = Starlette(routes=routes)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        import asyncio
+
+        sampler.start()
+        try:
+            yield
+        finally:  # the engine's stats streams and log followers end with the server
+            stopping.set()
+            sampler.stop()
+            journal.stop()
+            await asyncio.to_thread(node.engine.stop_stats)
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.bound_host = bound_host
     app.state.stopping = stopping
+    app.state.sampler = sampler
     return app
 
 
@@ -54,8 +86,19 @@ def page_routes(guard: Guard, node: LocalNode) -> list[Route]:
     """The status page, its data, and the OpenAPI document of all routes."""
     page = (HERE / "page.html").read_text(encoding="utf-8")
     openapi = (HERE / "openapi.json").read_text(encoding="utf-8")
+    xterm = HERE / "static" / "xterm"  # xterm.js from npm, shipped in the package: the page needs no CDN
+    vendored = {"xterm.js": "text/javascript", "xterm.css": "text/css", "LICENSE": "text/plain"}
+
+    def asset(name: str):
+        if name not in vendored:
+            return text("Not Found", 404)
+        return Response(
+            (xterm / name).read_bytes(), media_type=vendored[name], headers={"Cache-Control": "max-age=3600"}
+        )
+
     return [
         Route("/", guard(lambda: HTMLResponse(page), job_route=False)),
+        Route("/static/xterm/{name}", guard(asset, job_route=False)),
         Route("/openapi.json", guard(lambda: Response(openapi, media_type="application/json"), job_route=False)),
         Route("/local/status", guard(lambda: JSONResponse(node.reports.local_status()), job_route=False)),
     ]
@@ -150,6 +193,82 @@ def task_routes(guard: Guard, node: LocalNode) -> list[Route]:
         Route("/job/{job}/group/{group}/stop", guard(stop_group), methods=post),
         Route("/job/{job}/stop", guard(stop_job), methods=post),
     ]
+
+
+def stats_routes(
+    guard: Guard, node: LocalNode, sampler: Sampler, limit: float | None, stopping: threading.Event
+) -> list[Route]:
+    """Each op's CPU, memory, disk and network (the node's TaskStat), in a window or as a stream."""
+
+    def window(query):
+        asked = stats_query(query)
+        if isinstance(asked, str):
+            return JSONResponse({"error": asked}, status_code=400)
+        interval, start, end = asked
+        return JSONResponse(sampler.window(start, end, interval))
+
+    def stream(query):
+        asked = stats_query({"interval": query.get("interval")})
+        if isinstance(asked, str):
+            return JSONResponse({"error": asked}, status_code=400)
+        return StreamingResponse(
+            _stat_frames(node, sampler, asked[0], limit, stopping),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    return [
+        Route("/job/{job}/stats", guard(window, unknown=NO_JOB, query=True)),
+        Route("/job/{job}/stats/stream", guard(stream, unknown=NO_JOB, query=True)),
+    ]
+
+
+def ssh_routes(guard: Guard, node: LocalNode) -> list[Route]:
+    """The SSH keys granted to the job (kept in its state record; no SSH server runs locally)."""
+    keys = JobKeys(node.plan.project)
+
+    def answer(act, status: int = 200):
+        def handler(body):
+            try:
+                done = act(body)
+            except KeyRefused as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+            if done is None:
+                return JSONResponse({"error": "No such SSH key for this job"}, status_code=404)
+            return JSONResponse(done, status_code=status)
+
+        return handler
+
+    return [
+        Route(
+            "/job/{job}/ssh/authorize",
+            guard(answer(keys.authorize, 201), unknown=NO_JOB, with_body=True),
+            methods=["POST"],
+        ),
+        Route(
+            "/job/{job}/ssh/keys",
+            guard(
+                {"GET": lambda body: JSONResponse(keys.listed()), "DELETE": answer(keys.revoke)},
+                unknown=NO_JOB,
+                with_body=True,
+            ),
+            methods=["GET", "DELETE"],
+        ),
+    ]
+
+
+def _stat_frames(node: LocalNode, sampler: Sampler, interval: int, limit: float | None, stopping: threading.Event):
+    """Server-sent events: the latest sample of each op (TaskStat[]) every `interval` seconds, until the flow
+    has ended (or the server is stopping, or `limit` seconds have passed)."""
+    began = time.monotonic()
+    while True:
+        yield f"data: {json.dumps(sampler.latest(), separators=(',', ':'))}\n\n"
+        try:
+            over = node.ended(node.statuses())
+        except Exception:  # the engine went away: end the stream
+            return
+        if over or (limit is not None and time.monotonic() - began >= limit) or stopping.wait(interval):
+            return
 
 
 def _info_frames(node: LocalNode, limit: float | None, stopping: threading.Event):

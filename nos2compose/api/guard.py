@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 INVALID_JOB = (400, "invalid job id")
+NO_JOB = (404, {"error": "No running job with that address"})  # the newer routes answer JSON (NodeError)
 
 
 def text(body: str, status: int = 200) -> PlainTextResponse:
@@ -46,19 +47,37 @@ class Guard:
             )
         return None
 
-    def authorized(self, header: str, request: Request | None = None) -> bool:
+    def refused_socket(self, header: object, host: str, origin: str | None) -> str | None:
+        """Why a WebSocket may not pass: a foreign Host or Origin (a browser always sends Origin), or the
+        handshake's `header` without the token; None when it may."""
+        name = host.split("]")[0] + "]" if host.startswith("[") else host.rsplit(":", 1)[0]
+        if name and name not in set(LOCAL_NAMES) | {self.bound_host}:
+            return f"host {name} is not served here"
+        if origin is not None:
+            from urllib.parse import urlsplit
+
+            if (urlsplit(origin).hostname or "") not in set(LOCAL_NAMES) | {"::1", self.bound_host}:
+                return "cross-origin requests are refused"
+        if self.token is not None and not self.authorized(header if isinstance(header, str) else "", None, True):
+            return "missing or wrong token in the handshake's header"
+        return None
+
+    def authorized(self, header: str, request: Request | None = None, bare: bool = False) -> bool:
         """Whether `Authorization: Bearer TOKEN` (or the page's ?token=) carries the token."""
         if self.token is None:
             return True
         if header.lower().startswith("bearer "):
             given = header[7:]
+        elif bare:  # a WebSocket handshake's header: the token, with or without `Bearer `
+            given = header
         else:
             given = request.query_params.get("token", "") if request is not None else ""
         return hmac.compare_digest(given.encode(), self.token.encode())
 
-    def __call__(self, handler, job_route: bool = True, unknown=INVALID_JOB, with_body: bool = False):
+    def __call__(self, handler, job_route: bool = True, unknown=INVALID_JOB, with_body: bool = False, query=False):
         """The endpoint for `handler` (or, for a path with several methods, {method: handler}). `unknown` is the
-        route's answer to an id that is not this job's."""
+        route's answer to an id that is not this job's (status, text or a JSON body); `query` hands the handler
+        the query parameters."""
 
         async def endpoint(request: Request) -> Response:
             run = handler.get(request.method, handler.get("GET")) if isinstance(handler, dict) else handler
@@ -67,8 +86,11 @@ class Guard:
                 return refused
             params = request.path_params
             if job_route and params.get("job") != self.project:
-                return text(unknown[1], unknown[0])
+                status, said = unknown
+                return JSONResponse(said, status_code=status) if isinstance(said, dict) else text(said, status)
             kwargs = {k: v for k, v in params.items() if k != "job"}
+            if query:
+                kwargs["query"] = request.query_params
             if with_body:
                 body = await _body(request)
                 if isinstance(body, Response):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ..supervisor import record
-from ..supervisor.states import ENDED, FAILED, HEALTHY, PENDING, OpStatus
+from ..supervisor.states import ENDED, FAILED, HEALTHY, PENDING, OpStatus, ended_state, errors_of
 from .machine import expose_id, machine_info
 from .view import JobView
 from .words import EXPIRED_REASON, LOG_LINES, MAX_LOGS, flow_status, has_run
@@ -73,14 +73,13 @@ class FlowReports:
         reason: dict = {"hostShutDown": False, "jobStopped": False, "jobExpired": False}
         if expired and ran:
             reason.update(jobExpired=True, reason=EXPIRED_REASON)
-        lines: list[tuple[str, str]] = []
+        stamped: list[tuple[str, str, str]] = []
         if s.container_id and ran and (with_logs or (s.op.results and s.exited)):
-            lines = self.engine.stream_lines(s.container_id)
-        logs = []
-        if with_logs:
-            logs = [{"type": stream, "log": text, "timestamp": ""} for stream, text in lines[-MAX_LOGS:]]
-            if s.state == FAILED and not ran and s.reason:
-                logs.append({"type": "nodeerr", "log": s.reason, "timestamp": ""})
+            stamped = self.engine.stamped_lines(s.container_id)
+        diagnostics: dict = {"reason": reason}
+        state = ended_state(s, detail)
+        if state is not None:
+            diagnostics["state"] = state
         out = {
             "operationId": s.op.id,
             "group": s.op.group,
@@ -89,14 +88,14 @@ class FlowReports:
             "startTime": start,
             "endTime": end,
             "exitCode": exit_code,
-            "logs": logs,
-            "errors": [],
-            "diagnostics": {"reason": reason},
+            "logs": _logs(s, stamped, ran) if with_logs else [],
+            "errors": errors_of(s, note),
+            "diagnostics": diagnostics,
         }
         if s.op.results and s.exited and ran:  # the node sets results when the op exits
             from ..results import extract
 
-            out["results"] = extract(s.op.results, lines)
+            out["results"] = extract(s.op.results, [(stream, text) for stream, text, _ in stamped])
         return out
 
     def _flow(self, statuses: list[OpStatus], with_logs: bool) -> dict:
@@ -162,7 +161,18 @@ class FlowReports:
             "uptime": uptime.strftime("%Y-%m-%dT%H:%M:%S.") + f"{uptime.microsecond // 1000:03d}Z",
             "state": "RUNNING_JOB" if running else "OTHER",
             "info": self._machine,
+            "resources": self._resources(),
         }
+
+    def _resources(self) -> dict:
+        """The published document's `resources` (newer nodes list the images and resource volumes they hold):
+        the job's images, and the shared resource caches on this engine."""
+        images = sorted({image for op in self.plan.ops for image in op.images})
+        try:
+            volumes = list(self.engine.caches())
+        except Exception:  # the engine went away: the images still answer
+            volumes = []
+        return {"images": images, "volumes": volumes}
 
     # -- reports -------------------------------------------------------------------------
 
@@ -192,4 +202,11 @@ class FlowReports:
         }
 
 
-# -- validation --------------------------------------------------------------------------
+def _logs(s: OpStatus, stamped: list[tuple[str, str, str]], ran: bool) -> list[dict]:
+    """The op's log entries as the node keeps them: each with the RFC 3339 time Docker stamped on its line (the
+    node follows logs with timestamps), the last MAX_LOGS; a failure before it ran is one `nodeerr` entry, which
+    on the node carries no time."""
+    logs = [{"type": stream, "log": text, "timestamp": at} for stream, text, at in stamped[-MAX_LOGS:]]
+    if s.state == FAILED and not ran and s.reason:
+        logs.append({"type": "nodeerr", "log": s.reason, "timestamp": ""})
+    return logs

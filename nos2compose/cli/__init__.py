@@ -1,5 +1,5 @@
 """The `nos2compose` command: thin over the compiler (convert, validate, schema), the runtime's use cases
-(up, ps, logs, stop, restart, down, serve, cache) and the importer (import).
+(up, ps, logs, stop, restart, down, shell, serve, cache) and the importer (import).
 
 Commands are loaded when they are run (or listed by --help), and each loads heavy libraries inside
 itself, so `ps` never pays for the compiler and `convert` never for the engine or the web server.
@@ -23,6 +23,7 @@ COMMANDS = {  # name -> module:attribute, in the order --help lists them
     "stop": "nos2compose.cli.run:stop",
     "restart": "nos2compose.cli.run:restart",
     "down": "nos2compose.cli.run:down",
+    "shell": "nos2compose.cli.shell:shell",
     "serve": "nos2compose.cli.serve:serve",
     "cache": "nos2compose.cli.cache:cache",
 }

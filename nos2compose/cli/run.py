@@ -185,29 +185,36 @@ def ps(job, name, as_json):
     try:
         current = statuses(found, engine)
         results = results_of(engine, current)
+        # diagnostics.state: the inspect State of containers that have ended (no engine call while none has)
+        ended = as_json and any(s.container_id and s.exited for s in current)
+        details = {d["service"]: d for d in engine.inspect_all()} if ended else {}
     except Exception as exc:  # the engine failed mid-way: one line, never a traceback
         raise Failure(f"cannot read the job's containers: {exc}", ENGINE_PROBLEM) from None
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    s.op.id: {
-                        "status": s.state,
-                        "group": s.op.group,
-                        "health": s.health or None,
-                        "exit_code": s.exit_code,
-                        "urls": s.urls(),
-                        "reason": s.reason or None,
-                        "results": results.get(s.op.id, {}),
-                    }
-                    for s in current
-                },
-                indent=2,
-            )
-        )
+        click.echo(json.dumps(_ps_json(current, results, details, found.record.get("ops") or {}), indent=2))
         return
     for line in status_table(current, results):
         click.echo(line)
+
+
+def _ps_json(current, results: dict, details: dict, notes: dict) -> dict:
+    """`ps --json`: each op's state, with what the node's flow state keeps of it (errors[], diagnostics.state)."""
+    from ..supervisor.states import ended_state, errors_of
+
+    return {
+        s.op.id: {
+            "status": s.state,
+            "group": s.op.group,
+            "health": s.health or None,
+            "exit_code": s.exit_code,
+            "urls": s.urls(),
+            "reason": s.reason or None,
+            "results": results.get(s.op.id, {}),
+            "errors": errors_of(s, notes.get(s.op.id)),
+            "diagnostics": {"state": ended_state(s, details.get(s.op.service))},
+        }
+        for s in current
+    }
 
 
 @click.command(

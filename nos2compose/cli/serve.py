@@ -72,10 +72,14 @@ def serve(job, name, port, host, token):
 
     \b
     Routes (the node's shapes and status codes; <job> is the project name `ps` shows):
-      GET  /job/<job>/ops, /ops/<op>, /group/current, /group/<group>, /results, /job-definition
+      GET  /job/<job>/ops, /ops/<op>, /group/current, /group/<group>, /results, /info, /job-definition
+      GET  /job/<job>/stats?interval&start&end, /stats/stream, /ssh/keys
       POST /job/<job>/group/<group>/operation/<op>/stop|restart, /group/<group>/stop|restart, /stop
+      POST /job/<job>/ssh/authorize; DELETE /job/<job>/ssh/keys
+      WebSocket / : /log, /flog, /status, /terminal (docs/websocket.md)
     An unknown job answers 400 `invalid job id`; restarts outside the active group are refused.
-    The status page at / lists every op and has stop/restart buttons. /openapi.json describes it all.
+    The status page at / lists every op with live CPU, memory and logs, stop/restart buttons and a
+    terminal. /openapi.json describes it all. No SSH server runs: `nos2compose shell` is the way in.
     Exit status: 0 after Ctrl-C; 1 when the port is taken, the engine cannot be reached or no such job runs.
     """
     from .jobs import attached

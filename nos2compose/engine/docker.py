@@ -20,6 +20,8 @@ from ..compose import codec
 from . import logs, process
 from .protocol import Container, EngineError
 
+# bash where the image has it, else sh (the node's terminal and `nosana job ssh` open a login shell alike)
+SHELL = ["sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"]
 TRANSIENT = re.compile(r"timeout|timed out|TLS handshake|connection reset|temporary failure|i/o timeout|EOF", re.I)
 
 
@@ -46,6 +48,10 @@ class DockerEngine:
         self._docker = None
         self._host_name: str | None = None  # the engine's machine, as `docker info` names it
         self._followers = logs.Followers(project)
+        import atexit
+
+        atexit.register(self._followers.stop)  # a `logs --follow` left alone outlives this process
+        self._stats = None  # a StatsFeed, once stats are asked for
 
     @property
     def docker(self):
@@ -188,8 +194,8 @@ class DockerEngine:
         return _last_line(str(log[-1].get("Output") or "")) if log else ""
 
     def inspect_all(self) -> list[dict]:
-        """Id, start/finish times (ms since the epoch) and exit code of every container of the job, in two engine
-        calls."""
+        """Id, start/finish times (ms since the epoch), exit code and inspect State (with RestartCount) of every
+        container of the job, in two engine calls."""
         ids = [c.id for c in self.containers()]
         if not ids:
             return []
@@ -205,6 +211,7 @@ class DockerEngine:
                     "finished": _epoch_ms(state.get("FinishedAt")),
                     "exit_code": state.get("ExitCode"),  # ps says 0 for a container the runtime could not start
                     "stop_signal": (c.get("Config") or {}).get("StopSignal") or "SIGTERM",
+                    "state": {**state, "RestartCount": c.get("RestartCount", 0)},  # the node's diagnostics.state
                 }
             )
         return out
@@ -229,12 +236,48 @@ class DockerEngine:
         """The service's log lines from the start, following until its container stops (or stop_following)."""
         return self._followers.follow(service)
 
+    def follow_stamped(self, container_id: str, since: str | None = None) -> Iterator[tuple[str, str, str]]:
+        """The container's log entries (stream, entry, Docker's stamp) after `since` (a stamp), following until
+        it stops (or stop_following)."""
+        return self._followers.follow_stamped(container_id, since)
+
     def stop_following(self) -> None:
         self._followers.stop()
 
     def stream_lines(self, container_id: str) -> list[tuple[str, str]]:
         """The container's whole log as (stream, entry) in log order, each entry with its newline (the node's)."""
         return logs.stream_lines(container_id)
+
+    def stamped_lines(self, container_id: str) -> list[tuple[str, str, str]]:
+        """As stream_lines, each entry with the RFC 3339 time Docker stamped on it."""
+        return logs.stamped_lines(container_id)
+
+    def shell_tty(self, container_id: str, cols: int = 80, rows: int = 24, command: list[str] | None = None):
+        """An interactive shell (bash, else sh), or `command`, in the container, on a terminal of its own
+        (`docker exec -it` on a pseudo-terminal): a process.Tty to read, write and resize."""
+        return process.Tty(["docker", "exec", "-it", container_id, *(command or SHELL)], cols, rows)
+
+    def exec_attached(self, container_id: str, command: list[str] | None, tty: bool) -> int:
+        """`docker exec` on this process's own terminal: a shell (bash, else sh) with `command` None, else the
+        command; with a tty only when asked. The command's exit status."""
+        flags = ["-it"] if tty else ["-i"]
+        return process.attached(["docker", "exec", *flags, container_id, *(command or SHELL)])
+
+    def stats(self, container_ids: list[str]):
+        """The latest resource usage (engine.stats.Usage) of each running container of `container_ids`, from the
+        engine's own per-second statistics; streams of containers no longer asked for end."""
+        from .stats import StatsFeed
+
+        if self._stats is None:
+            import atexit
+
+            self._stats = StatsFeed()
+            atexit.register(self._stats.close)  # its dial-stdio processes would outlive this one
+        return self._stats.sample(list(container_ids))
+
+    def stop_stats(self) -> None:
+        if self._stats is not None:
+            self._stats.close()
 
     def log_tail(self, service: str, lines: int | None) -> list[str]:
         """The last `lines` lines of the service's log (all with None); [] when there is none."""

@@ -62,3 +62,87 @@ def finished(proc: subprocess.Popen, timeout: float) -> int | None:
 
 
 TimedOut = subprocess.TimeoutExpired
+
+
+def dial(command: list[str]):
+    """A command whose standard input and output are one end of a socket pair (`docker system dial-stdio`: a
+    connection to the engine's API, wherever the docker CLI is pointed); returns (process, our end)."""
+    import socket
+
+    ours, theirs = socket.socketpair()
+    try:
+        proc = subprocess.Popen(command, stdin=theirs, stdout=theirs, stderr=subprocess.DEVNULL)
+    finally:
+        theirs.close()
+    return proc, ours
+
+
+def hang_up(proc: subprocess.Popen, sock) -> None:
+    """End a dial(): closing our end ends `docker system dial-stdio` (it ignores SIGTERM while it copies)."""
+    import socket
+
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+    end(proc, grace=1)
+
+
+def attached(command: list[str]) -> int:
+    """A command run on this process's own terminal (standard input, output and error), to its end; its status."""
+    return subprocess.call(command)
+
+
+class Tty:
+    """A command on a pseudo-terminal of its own (a real tty: full-screen programs work, and it can be resized).
+    Read its output from `fd`; write keystrokes to it."""
+
+    def __init__(self, command: list[str], cols: int = 80, rows: int = 24):
+        import pty
+
+        self.fd, child = pty.openpty()
+        self._size(child, cols, rows)
+        try:
+            self.proc = subprocess.Popen(command, stdin=child, stdout=child, stderr=child, start_new_session=True)
+        except OSError:
+            os.close(self.fd)
+            raise
+        finally:
+            os.close(child)
+
+    @staticmethod
+    def _size(fd: int, cols: int, rows: int) -> None:
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", max(1, rows), max(1, cols), 0, 0))
+
+    def resize(self, cols: int, rows: int) -> None:
+        """A new size: the terminal's, then SIGWINCH, which `docker exec` passes on to the engine."""
+        import signal
+
+        self._size(self.fd, cols, rows)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGWINCH)
+
+    def write(self, data: bytes) -> None:
+        while data:
+            data = data[os.write(self.fd, data) :]
+
+    def read(self, size: int = 65536) -> bytes:
+        """What the command wrote since ('' once it has ended)."""
+        try:
+            return os.read(self.fd, size)
+        except OSError:  # EIO: the other side closed
+            return b""
+
+    def close(self) -> int | None:
+        """End the command (when it still runs) and the terminal; its exit status."""
+        end(self.proc, grace=2)
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+        return self.proc.returncode

@@ -19,7 +19,7 @@ from .images import check_images
 from .preflight import check_ports
 from .progress import LoopbackNotes, Progress
 from .report import early_exit_warning, follow_logs, results_of, status_table
-from .start import LOG_TAIL, POLL, Failures, GroupStart, StartOptions
+from .start import LOG_TAIL, POLL, RUNTIME_ERROR, Failures, GroupStart, StartOptions
 from .states import (
     COMPLETED,
     ENDED,
@@ -79,7 +79,7 @@ class Supervisor:
         if self.progress is not None:
             self.say = self.progress.say
         self.loopback = LoopbackNotes(self.say, self._probe_answer)
-        self.note = note or (lambda op_id, state, reason, exit_code=None: None)  # writes the job's state record
+        self.note = note or (lambda op_id, state, reason, exit_code=None, error=None: None)  # the state record
         self.notes = notes or dict  # reads what the record says of ops (a stop asked for through the API)
         self.logins = list(logins or [])  # RegistryLogin from the job's `authentication`, in memory only
         self.secrets = dict(secrets or {})  # resource credentials, handed to Compose as environment only
@@ -104,14 +104,16 @@ class Supervisor:
             return self.engine.health_log(probe.id) if probe is not None and probe.id else ""
         return self.engine.health_log(status.container_id)
 
-    def _noted(self, op_id: str, state: str, reason: str, exit_code: int | None = None) -> None:
+    def _noted(
+        self, op_id: str, state: str, reason: str, exit_code: int | None = None, error: dict | None = None
+    ) -> None:
         """A failure the supervisor decided (0 as exit code for a literal it cannot resolve, as the node):
-        what it last saw no longer holds, and the state record keeps it."""
+        what it last saw no longer holds, and the state record keeps it with the node's error event."""
         self.seen = None
-        self.note(op_id, state, reason, exit_code)
+        self.note(op_id, state, reason, exit_code, error)
 
-    def _fail(self, op_id: str, reason: str, exit_code: int | None = None) -> None:
-        self.failures.fail(op_id, reason, exit_code)
+    def _fail(self, op_id: str, reason: str, exit_code: int | None = None, **error) -> None:
+        self.failures.fail(op_id, reason, exit_code, **error)
 
     # -- looking -------------------------------------------------------------------------
 
@@ -256,10 +258,11 @@ class Supervisor:
                 if op.id in self.failures:  # a literal it needs has no value
                     ok = False
                 elif op.unresolved:  # as on the node: fails before it starts, with the node's words, exit code 0
-                    self._fail(op.id, "; ".join(op.unresolved), exit_code=0)
+                    self._fail(op.id, "; ".join(op.unresolved), exit_code=0, event=None)
                     ok = False
                 elif op.engine_refuses:  # the node's Docker refuses its container: exit code 2, nothing runs
-                    self._fail(op.id, "; ".join(op.engine_refuses), exit_code=2)
+                    # the engine refuses the node's create body with a 400
+                    self._fail(op.id, "; ".join(op.engine_refuses), exit_code=2, event=RUNTIME_ERROR, code=400)
                     ok = False
                 elif bad:  # on a node it would wait forever for a startup success that never comes
                     self._fail(op.id, f"not started: its dependency {', '.join(bad)} failed")

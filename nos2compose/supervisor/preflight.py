@@ -107,3 +107,21 @@ def _version(text: str) -> tuple[int, ...]:
     if not re.fullmatch(r"[0-9]+(?:\.[0-9]+){0,2}", text.strip()):
         return ()
     return (*(int(part) for part in text.strip().split(".")), 0, 0)[:3]
+
+
+_CONFLICT = re.compile(r"is already in use|Conflict\.", re.I)
+
+
+def engine_status(said: str) -> int | None:
+    """The HTTP status the engine's API answers for the failure its words describe (what the node reads from
+    dockerode's "(HTTP code N)"): 404 for an image or repository it does not find, 401 for a registry that wants
+    a login, 409 for a name in use, 500 for any other answer of the engine; None when the engine did not answer."""
+    if _NOT_FOUND.search(said) and not _NOT_REACHABLE.search(said):
+        return 404
+    if re.search(r"unauthorized|authentication required", said, re.I):
+        return 401
+    if _CONFLICT.search(said):
+        return 409
+    if re.search(r"Error response from daemon|daemon", said, re.I):
+        return 500
+    return None

@@ -103,9 +103,16 @@ def begin(project: str, plan: RunPlan, job_definition: dict | None) -> None:
 
 
 def note(
-    project: str, op_id: str, state: str | None, reason: str = "", container: str = "", exit_code: int | None = None
+    project: str,
+    op_id: str,
+    state: str | None,
+    reason: str = "",
+    container: str = "",
+    exit_code: int | None = None,
+    error: dict | None = None,
 ) -> None:
-    """Record that an op failed before it had a container, or was stopped on request; None clears it.
+    """Record that an op failed before it had a container (with the node's error event {event, message, code?}
+    where the node records one), or was stopped on request; None clears it.
 
     Best effort: where the state directory cannot be written, the engine alone answers later."""
 
@@ -120,6 +127,7 @@ def note(
                 "container": container,
                 "exit_code": exit_code,
                 "at": int(time.time() * 1000),
+                **({"error": error} if error else {}),
             }
 
     try:

@@ -14,25 +14,43 @@ from typing import NamedTuple
 
 from ..engine.protocol import Engine
 from ..run_plan import PlannedGroup, PlannedOp
-from .preflight import NO_IMAGE, pull_problem
+from .preflight import NO_IMAGE, engine_status, pull_problem
 
 POLL = 0.2  # seconds between looks at the engine while a fetch runs
 LOG_TAIL = 10  # log lines shown with a failure
 
 
+# the node's events for an op that failed (its errors[]): eventType on the engine's errors, else operation-error
+PULL_ERROR, RESOURCE_ERROR, RUNTIME_ERROR, OPERATION_ERROR = (
+    "image-pull-error",
+    "resource-error",
+    "container-runtime-error",
+    "operation-error",
+)
+
+
+def node_error(event: str, message: str, code: int | None = None) -> dict:
+    """One entry of the node's errors[]: {event, message, code?}; `code` is the engine's HTTP status, as the node
+    reads it from the engine's answer ("HTTP code 404")."""
+    return {"event": event, "message": message, **({"code": code} if code else {})}
+
+
 class Failures:
     """Ops the supervisor itself failed (they never ran, or never got ready), with the exit code the node
-    reports for such a failure where it has one; each is passed on to `note` (the job's state record)."""
+    reports for such a failure where it has one, and the node's error event (None where the node records
+    none, as for an unresolved literal); each is passed on to `note` (the job's state record)."""
 
-    def __init__(self, note: Callable[[str, str, str, int | None], None]):
+    def __init__(self, note: Callable[..., None]):
         self.note = note
         self.reasons: dict[str, str] = {}
         self.codes: dict[str, int | None] = {}
 
-    def fail(self, op_id: str, reason: str, exit_code: int | None = None) -> None:
+    def fail(
+        self, op_id: str, reason: str, exit_code: int | None = None, event: str | None = OPERATION_ERROR, code=None
+    ) -> None:
         self.reasons[op_id] = reason
         self.codes[op_id] = exit_code
-        self.note(op_id, "failed", reason, exit_code)
+        self.note(op_id, "failed", reason, exit_code, node_error(event, reason, code) if event else None)
 
     def __contains__(self, op_id: str) -> bool:
         return op_id in self.reasons
@@ -80,7 +98,7 @@ class GroupStart:
                     self._logged_in.add(key)
                     self.say(f"{op.group}  {op.id}: logged in to {login.server or 'Docker Hub'} as {login.username}")
                 except Exception as exc:  # EngineError: says which server and user, never the password
-                    self.failures.fail(op.id, str(exc))
+                    self.failures.fail(op.id, str(exc), event=PULL_ERROR, code=401)
                     ok = False
             if ok:
                 ready.append(op)
@@ -101,13 +119,19 @@ class GroupStart:
                 continue
             known = next((i for i in need if i in self.options.unavailable), None)
             if known is not None:  # the pre-flight tried already: no second wait for the same answer
-                self.failures.fail(op.id, pull_problem(known, self.options.unavailable[known]), exit_code=2)
+                said = self.options.unavailable[known]
+                self.failures.fail(
+                    op.id, pull_problem(known, said), exit_code=2, event=PULL_ERROR, code=engine_status(said)
+                )
                 continue
             self.say(f"{op.group}  {op.id}: pulling {', '.join(need)}")
             try:
                 self.engine.pull(files, list(op.containers), env)
             except Exception as exc:  # EngineError: the engine's own words
-                self.failures.fail(op.id, pull_problem(need[0], str(exc)), exit_code=2)
+                said = str(exc)
+                self.failures.fail(
+                    op.id, pull_problem(need[0], said), exit_code=2, event=PULL_ERROR, code=engine_status(said)
+                )
                 continue
             missing -= set(need)
             ready.append(op)
@@ -125,7 +149,7 @@ class GroupStart:
             self.engine.up(files, self.options.pull, services, env)
         except Exception as exc:
             for op in fetching:
-                self.failures.fail(op.id, f"fetching its resources failed: {exc}")
+                self.failures.fail(op.id, f"fetching its resources failed: {exc}", event=RESOURCE_ERROR)
             return [op for op in ops if not op.fetch]
         while True:
             rows = {c.service: c for c in self.engine.containers() if c.service in services}
@@ -139,7 +163,7 @@ class GroupStart:
             if not bad:
                 ready.append(op)
                 continue
-            self.failures.fail(op.id, f"fetching its resources failed ({', '.join(bad)})")
+            self.failures.fail(op.id, f"fetching its resources failed ({', '.join(bad)})", event=RESOURCE_ERROR)
             for name in bad:
                 for line in self.engine.log_tail(name, LOG_TAIL):
                     self.say(f"  {name} | {line}")
@@ -168,10 +192,18 @@ class GroupStart:
         """An image the engine does not have is the node's pull error (exit code 2); else Compose's words, with
         the exit code of a container the runtime could not start (127: no such executable), as the node has it."""
         if NO_IMAGE.search(said):
-            self.failures.fail(op.id, pull_problem(op.image, said), exit_code=2)
+            self.failures.fail(
+                op.id, pull_problem(op.image, said), exit_code=2, event=PULL_ERROR, code=engine_status(said)
+            )
             return
         codes = [d.get("exit_code") for d in self.engine.inspect_all() if d.get("service") == op.service]
-        self.failures.fail(op.id, said, exit_code=next((c for c in codes if isinstance(c, int) and c), None))
+        self.failures.fail(
+            op.id,
+            said,
+            exit_code=next((c for c in codes if isinstance(c, int) and c), None),
+            event=RUNTIME_ERROR,
+            code=engine_status(said),
+        )
 
     def fill(self, group: PlannedGroup, results: dict[str, dict]) -> tuple[list[Path], dict[str, str]]:
         """What the group's files need to start: override files (splices of results of earlier ops) and the
@@ -191,7 +223,7 @@ class GroupStart:
             except Unfilled as problem:
                 for op in group.ops:
                     if var in used_variables(group.services.get(op.service)) and op.id not in self.failures:
-                        self.failures.fail(op.id, str(problem))
+                        self.failures.fail(op.id, str(problem), event=None)  # the node logs it, no error event
                 env[var] = "0"  # keeps the file loadable; the op using it is not started
         for var, value in values.items():
             # a list is spliced by the override; the group file itself must still load (Compose reads ports

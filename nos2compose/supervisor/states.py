@@ -183,3 +183,25 @@ def with_record(statuses: list[OpStatus], notes: dict) -> list[OpStatus]:
             )
         out.append(s)
     return out
+
+
+def errors_of(status: OpStatus, note: dict | None) -> list[dict]:
+    """The node's errors[] for the op: the error event the state record keeps for a failure the supervisor
+    decided (a pull, a start the engine refused, a fetch), while that failure is what the op shows."""
+    note = note if isinstance(note, dict) else {}
+    error = note.get("error")
+    if status.state != FAILED or note.get("state") != FAILED or not isinstance(error, dict):
+        return []
+    if status.container_state not in ("", "created"):  # it ran after all: the engine's word holds
+        return []
+    return [error]
+
+
+def ended_state(status: OpStatus, detail: dict | None) -> dict | None:
+    """The node's diagnostics.state: the container's inspect State with its RestartCount, once it has ended."""
+    state = (detail or {}).get("state")
+    if status.state not in ENDED or not status.container_id or not isinstance(state, dict):
+        return None
+    if status.container_state in ("", "created"):  # it never ran
+        return None
+    return state

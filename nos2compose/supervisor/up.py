@@ -47,8 +47,8 @@ def run_up(
         say,
         logins=opened.logins,
         secrets=opened.secrets,
-        note=lambda op_id, state, reason, exit_code=None: record.note(
-            plan.project, op_id, state, reason, exit_code=exit_code
+        note=lambda op_id, state, reason, exit_code=None, error=None: record.note(
+            plan.project, op_id, state, reason, exit_code=exit_code, error=error
         ),
         notes=lambda: (record.read(plan.project) or {}).get("ops") or {},
         progress=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -169,7 +170,9 @@ def test_statuses_in_the_node_words(server, running_job):
         # Docker's own clock: a task this short can report its end a hair before its start
         assert abs(prepare["endTime"] - prepare["startTime"]) < 60_000
         # each entry as the node keeps it: a chunk of the stream, its newline included
-        assert {"type": "stdout", "log": "prepared\n", "timestamp": ""} in prepare["logs"]
+        [entry] = prepare["logs"]
+        assert (entry["type"], entry["log"]) == ("stdout", "prepared\n")
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$", entry["timestamp"])  # Docker's stamp
         assert (web["status"], web["endTime"], web["exitCode"]) == ("running", None, None)
         urls = results["secrets"][name]
         [(key, endpoint)] = urls.items()
@@ -375,6 +378,10 @@ def test_up_api_serves_while_up_runs_in_the_foreground(engine, tmp_path):
                 pass
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.3)
+        # up --api samples the ops' resource usage as serve does
+        while not httpx.get(f"http://127.0.0.1:{port}/job/{name}/stats", timeout=5).json():
+            assert time.monotonic() < deadline, "no stats sample from up --api"
+            time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 130
     finally:
@@ -452,3 +459,34 @@ def test_job_definition_never_shows_credentials():
     text = json.dumps(_masked(job))
     assert not any(secret in text for secret in ("p4ss", "tok", "AK", "SK"))
     assert '"username": "u"' in text and '"REGION": "eu"' in text
+
+
+@pytest.mark.browser
+def test_status_page_live_usage_logs_and_a_terminal_in_a_real_browser(server):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, name, token = server
+    with client(token) as http:  # the worker may have been stopped by another test: run it again
+        http.post(f"{base}/job/{name}/group/serve/operation/worker/restart")
+        wait_status(http, base, name, "worker", "running")
+    browser = _chrome()
+    try:
+        browser.get(f"{base}/?token={token}")
+        wait = WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException])
+        row = 'tr[data-op="worker"]'
+        # CPU and memory from the stats stream, the log from the WebSocket's /flog, both live
+        wait.until(lambda b: b.find_element(By.CSS_SELECTOR, f"{row} .cpu").text.endswith("%"))
+        assert b"iB" in browser.find_element(By.CSS_SELECTOR, f"{row} .memory").text.encode()
+        wait.until(lambda b: "working" in b.find_element(By.CSS_SELECTOR, f"{row} pre").text)
+        browser.find_element(By.CSS_SELECTOR, f'{row} button[data-action="terminal"]').click()
+        wait.until(lambda b: b.find_element(By.ID, "terminal-status").text == "connected")
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#terminal .xterm-rows"))
+        keys = browser.find_element(By.CSS_SELECTOR, "#terminal .xterm-helper-textarea")
+        keys.send_keys("echo n2c-$((6*7))\n")
+        wait.until(lambda b: "n2c-42" in b.find_element(By.CSS_SELECTOR, "#terminal .xterm-rows").text)
+        keys.send_keys("exit 7\n")
+        wait.until(lambda b: b.find_element(By.ID, "terminal-status").text == "exited (7)")
+    finally:
+        browser.quit()

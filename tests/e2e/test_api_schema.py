@@ -66,8 +66,12 @@ def api_schema(engine, tmp_path_factory):
             for param in operation.get("parameters", []):
                 if param["name"] == "job":
                     param["schema"] = {"type": "string", "enum": [name, "not-this-job"]}
+                elif param["in"] == "query":  # stats' interval, start and end: generated as documented
+                    continue
                 else:
-                    param["schema"] = {"anyOf": [{"enum": choices[param["name"]]}, {"type": "string"}]}
+                    # any string (schemathesis' negative phase reads an anyOf of an enum and a string as a
+                    # rule its strings break); the job's own ids as examples, so success paths are reached
+                    param["schema"] = {"type": "string", "examples": choices[param["name"]]}
     schema = schemathesis.openapi.from_dict(raw)
     schema.app = app
     yield schema

@@ -94,13 +94,14 @@ class FakeEngine:
         return self.health
 
     def inspect_all(self):
-        """Start and finish times in ms, as the engine's: the script's fake seconds (finished once it exited)."""
+        """Start and finish times in ms, as the engine's: the script's fake seconds (finished once it exited), and the inspect State."""
         return [
             {
                 "service": c.service,
                 "id": c.id,
                 "started": round(self.started[c.service] * 1000),
                 "finished": round(since * 1000) if c.state in ("exited", "dead") else None,
+                "state": {"Status": c.state, "ExitCode": c.exit_code, "OOMKilled": False, "RestartCount": 0},
             }
             for c, since in self._rows()
         ]
@@ -132,7 +133,41 @@ class FakeEngine:
         self.calls.append(("stop_following",))
 
     def stream_lines(self, container_id):
-        return [("stdout", f"last words of {container_id.removeprefix('id-')}\n")]  # entries keep their newline
+        return [(stream, text) for stream, text, _ in self.stamped_lines(container_id)]
+
+    def stamped_lines(self, container_id):
+        """Entries keep their newline, and the time Docker stamped on them."""
+        return [("stdout", f"last words of {container_id.removeprefix('id-')}\n", "2026-01-02T03:04:05.123456789Z")]
+
+    def stats(self, container_ids):
+        """Each running container's usage: CPU and memory grow with fake time, so samples tell apart."""
+        from nos2compose.engine.stats import Usage
+
+        running = {c.id for c in self.containers() if c.state == "running"}
+        self.calls.append(("stats", tuple(container_ids)))
+        return {
+            i: Usage(10.0 + self.now, 1000 + int(self.now), 4000, 25.0, 1, 2, 3, 4)
+            for i in container_ids
+            if i in running
+        }
+
+    def shell_tty(self, container_id, cols=80, rows=24, command=None):
+        """A real terminal, with a local sh standing in for the container's shell."""
+        from nos2compose.engine.process import Tty
+
+        self.calls.append(("shell_tty", container_id, cols, rows))
+        return Tty(command or ["sh"], cols, rows)
+
+    def exec_attached(self, container_id, command, tty):
+        self.calls.append(("exec_attached", container_id, tuple(command or ()), tty))
+        return 0
+
+    def follow_stamped(self, container_id, since=None):
+        """Whatever is logged after `since`; a fake container's log does not grow."""
+        return iter([line for line in self.stamped_lines(container_id) if since is None or line[2] > since])
+
+    def stop_stats(self):
+        self.calls.append(("stop_stats",))
 
     def log_tail(self, service, lines):
         return [f"last words of {service}"]

@@ -201,7 +201,13 @@ def test_flow_state_while_it_runs():
         "diagnostics",
     ]
     assert (prepare["status"], prepare["exitCode"], prepare["providerId"]) == ("success", 0, "id-prepare")
-    assert prepare["logs"] == [{"type": "stdout", "log": "last words of prepare\n", "timestamp": ""}]
+    # each entry with the time Docker stamped on its line, as the node stores it (RFC 3339)
+    stamp = "2026-01-02T03:04:05.123456789Z"
+    assert prepare["logs"] == [{"type": "stdout", "log": "last words of prepare\n", "timestamp": stamp}]
+    assert prepare["errors"] == []
+    # once its container has ended: the inspect State with RestartCount, as the node's diagnostics.state
+    assert prepare["diagnostics"]["state"] == {"Status": "exited", "ExitCode": 0, "OOMKilled": False, "RestartCount": 0}
+    assert "state" not in web["diagnostics"]  # still running
     assert "results" not in prepare  # it declares none
     assert (web["status"], web["endTime"], web["exitCode"]) == ("running", None, None)
     key = expose_id("p", 1, 80)  # the node's id: the op's index in the definition, its port, the flow id
@@ -238,6 +244,18 @@ def test_an_op_that_could_not_run_reads_failed_with_a_node_error():
     assert (two["status"], two["exitCode"]) == ("failed", 0)
     assert two["startTime"] == two["endTime"] and two["endTime"] > 0
     assert two["logs"] == [{"type": "nodeerr", "log": 'Unresolved literal: "%%ops.x.host%%"', "timestamp": ""}]
+    assert two["errors"] == [] and "state" not in two["diagnostics"]  # the node records no event for it
+
+
+def test_a_failure_with_an_event_is_in_the_ops_errors():
+    node, _ = make([("a", [op("one", "a"), op("two", "a")])], {"one": RUN, "two": RUN}, started=["one"])
+    error = {"event": "image-pull-error", "message": "image x:1: not found (No such image: x:1); ...", "code": 404}
+    record.note("p", "two", record.FAILED, error["message"], exit_code=2, error=error)
+    flow = node.reports.results()
+    two = flow["opStates"][1]
+    assert (two["status"], two["exitCode"], two["errors"]) == ("failed", 2, [error])
+    assert flow["opStates"][0]["errors"] == []
+    assert node.reports.info()["opStates"][1]["errors"] == [error]  # /info carries it too
 
 
 def test_a_create_volume_op_is_done_once_its_group_has_begun():
@@ -269,8 +287,10 @@ def test_info_frame():
 def test_node_info_shape():
     node, _ = two_groups()
     info = node.reports.node_info()
-    assert list(info) == ["node", "uptime", "state", "info"]
+    assert list(info) == ["node", "uptime", "state", "info", "resources"]
     assert info["state"] == "RUNNING_JOB" and info["uptime"].endswith("Z")
+    # the published document's resources: the job's images (none in this plan) and the engine's caches
+    assert info["resources"] == {"images": [], "volumes": []}
     assert set(info["info"]) == {
         "version",
         "country",

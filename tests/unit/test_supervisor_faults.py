@@ -14,7 +14,7 @@ from nos2compose.engine.protocol import Container
 from nos2compose.run_plan import PlannedGroup, PlannedOp
 from nos2compose.run_plan import RunPlan as Plan
 from nos2compose.supervisor.loop import Supervisor, UpOptions
-from nos2compose.supervisor.preflight import PortInUse, pull_problem
+from nos2compose.supervisor.preflight import PortInUse, engine_status, pull_problem
 from nos2compose.supervisor.progress import Progress
 from nos2compose.supervisor.states import OpStatus
 
@@ -45,8 +45,11 @@ def make(groups, scripts, **engine_kw):
     def sleep(seconds):
         engine.now += seconds
 
-    def note(op_id, state, reason, exit_code=None):
+    engine.noted_errors = {}  # op id -> the node's error event the supervisor recorded for it
+
+    def note(op_id, state, reason, exit_code=None, error=None):
         notes.append((op_id, state, reason, exit_code))
+        engine.noted_errors[op_id] = error
 
     sup = Supervisor(plan, engine, lines.append, clock=lambda: engine.now, sleep=sleep, note=note)
     return sup, engine, lines, notes
@@ -69,6 +72,24 @@ def test_a_pull_that_fails_fails_only_its_op_naming_the_image_and_why():
     assert lines[0].startswith("warning: image img/gone of op gone cannot be had (") and "rest of the job" in lines[0]
     (gone,) = [s for s in sup.statuses() if s.op.id == "gone"]
     assert gone.state == "failed" and gone.exit_code == 2 and not gone.present
+    # the node's errors[] entry: its event, the message, and the engine's HTTP status (a lookup failure: 500)
+    assert engine.noted_errors["gone"] == {"event": "image-pull-error", "message": failed[2], "code": 500}
+
+
+def test_a_missing_image_is_the_nodes_pull_error_with_the_engines_404():
+    sup, engine, _, _ = make([("a", [op("gone", "a")])], {"gone": TASK}, no_image={"gone"})
+    sup.up(UpOptions(detach=True, pull="never"))
+    error = engine.noted_errors["gone"]
+    assert (error["event"], error["code"]) == ("image-pull-error", 404) and "gone-image" in error["message"]
+
+
+def test_engine_statuses_from_its_words():
+    assert engine_status("Error response from daemon: No such image: a:1") == 404
+    assert engine_status("pull access denied for a, repository does not exist or may require 'docker login'") == 404
+    assert engine_status("unauthorized: authentication required") == 401
+    assert engine_status('Error response from daemon: Conflict. The container name "/x" is already in use') == 409
+    assert engine_status("Error response from daemon: OCI runtime create failed: exec: no such file") == 500
+    assert engine_status("docker compose up failed (exit status 1)") is None
 
 
 def test_abort_on_failure_refuses_up_front_an_image_that_cannot_be_had():
@@ -123,17 +144,19 @@ def test_an_unresolved_literal_fails_its_op_before_it_starts_with_the_nodes_word
     )
     sup.up(UpOptions(detach=True))
     assert ("user", "failed", message, 0) in notes
+    assert engine.noted_errors["user"] is None  # the node logs it (nodeerr) and records no error event
     assert "user" not in engine.started and "other" in engine.started
 
 
 def test_a_health_check_timeout_names_the_probes_last_answer():
     answer = "GET http://127.0.0.1:80/missing: got 404, want 200"
-    sup, _, _, notes = make(
+    sup, engine, _, notes = make(
         [("a", [op("web", "a", check=True)])], {"web": [(0, "running", "starting", 0)]}, health=answer
     )
     assert sup.up(UpOptions(detach=True, timeout=8)) == 1
     (reason,) = [n[2] for n in notes if n[0] == "web" and n[1] == "failed"]
     assert reason == f"its health check did not pass within 8 s (--timeout); the last probe said: {answer}"
+    assert engine.noted_errors["web"] == {"event": "operation-error", "message": reason}  # no engine answer: no code
 
 
 LOOPBACK_NOTE = (
