@@ -28,6 +28,7 @@ from prop_support import (
 )
 from prop_values import check_json_value
 
+from nos2compose.compose.node_defaults import ENVIRONMENT as NODE_ENVIRONMENT
 from nos2compose.compose.render import render
 from nos2compose.compose.yaml_text import dump
 
@@ -74,7 +75,9 @@ def expected_services(job: dict, name: str) -> dict[str, dict]:
         work_dir = r(args["work_dir"]) if "work_dir" in args else g.get("work_dir")
         if work_dir:  # Compose drops an empty working_dir: the same as none
             want["working_dir"] = work_dir
-        want["environment"] = {**g.get("env", {}), **{k: r(v) for k, v in args.get("env", {}).items()}}
+        # the node's (Podman's) own environment first; the job's wins, as on a node
+        own = {**g.get("env", {}), **{k: r(v) for k, v in args.get("env", {}).items()}}
+        want["environment"] = {**NODE_ENVIRONMENT, **own}
         want["environment"]["NOSANA_ID"] = name
         if "aliases" in args:  # nos2compose's documented reading: split at commas, trimmed, no empties
             raw = args["aliases"]
