@@ -234,14 +234,18 @@ def logs(job, ops, name, follow, tail):
     import threading
 
     from ..supervisor.report import follow_logs
+    from ..supervisor.session import statuses
 
     found, engine = attached(job, name, required=False)
     if found is None:
         return
     chosen = [op for op in (chosen_ops(found.plan, ops, None) if ops else found.plan.ops) if not op.volume]
     if follow:
+        ids = {op.id for op in chosen}
+        current = [s for s in statuses(found, engine) if s.op.id in ids]
+        current.sort(key=lambda s: [op.id for op in chosen].index(s.op.id))
         try:
-            for t in follow_logs(engine, chosen, say, threading.Lock()):
+            for t in follow_logs(engine, current, say, threading.Lock(), tail):
                 t.join()
         except KeyboardInterrupt:
             engine.stop_following()

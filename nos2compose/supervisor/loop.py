@@ -337,7 +337,7 @@ class Supervisor:
     def follow(self) -> int:
         """Print every op's log, prefixed by its op id, until every op has exited; 0 if all completed."""
         lock = threading.Lock()
-        threads = follow_logs(self.engine, self.plan.ops, self.say, lock)
+        threads = follow_logs(self.engine, [s for s in self.statuses() if not s.op.volume], self.say, lock)
         try:
             while True:
                 statuses = self.statuses()

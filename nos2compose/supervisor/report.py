@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 
 from .states import OpStatus
 
-COMPOSE_NOTICE = re.compile(r"^\S+-\d+ exited with code \d+$")
 EXITED_EARLY = "NOS110"  # the catalogue's code (lint/catalogue.py): a service whose command returns
 
 
-def follow_logs(engine, ops, say: Callable[[str], None], lock: threading.Lock) -> list[threading.Thread]:
-    """One thread per op printing its log lines as `op-id | line`; each ends when its container stops."""
+def follow_logs(
+    engine, statuses: list[OpStatus], say: Callable[[str], None], lock: threading.Lock, tail: int | None = None
+) -> list[threading.Thread]:
+    """Each op's log as `op-id | line`: what is there already first, op after op in the job's order (the
+    last `tail` lines of each, with `tail`), then the lines that come, as they come, from a thread per op
+    that ends when its container stops. Ops without a container have nothing to follow."""
+    followed = []
+    with lock:
+        for s in statuses:
+            if not s.container_id:
+                continue
+            lines = engine.stamped_lines(s.container_id)
+            for _, text, _ in lines[-tail:] if tail is not None else lines:
+                say(f"{s.op.id} | {text.rstrip(chr(10)).rstrip(chr(13))}")
+            followed.append((s.op.id, s.container_id, lines[-1][2] if lines else None))
 
-    def pump(op):
+    def pump(op_id: str, container_id: str, since: str | None) -> None:
         try:
-            for line in engine.follow_logs(op.service):
-                if COMPOSE_NOTICE.match(line):  # Compose's own "… exited with code N", not the op's output
-                    continue
+            for _, text, _ in engine.follow_stamped(container_id, since):
                 with lock:
-                    say(f"{op.id} | {line}")
+                    say(f"{op_id} | {text.rstrip(chr(10)).rstrip(chr(13))}")
         except Exception:  # the container went away: its log ends
             return
 
-    threads = [threading.Thread(target=pump, args=(op,), daemon=True) for op in ops]
+    threads = [threading.Thread(target=pump, args=row, daemon=True) for row in followed]
     for t in threads:
         t.start()
     return threads

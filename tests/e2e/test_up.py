@@ -132,6 +132,22 @@ def _wait_for(proc_out_path, text, limit=60):
     return False
 
 
+def test_the_foreground_replays_each_ops_log_in_the_jobs_order_then_follows(job):
+    """What the ops printed before up began to follow comes op after op, in the job's order; then the rest."""
+    path = job(
+        run_op("first", "one", "echo first-1; echo first-2"),
+        run_op("second", "two", "echo second-1; sleep 6; echo second-2"),  # still running when up follows
+        run_op("third", "two", "echo third-1"),
+    )
+    up = nos2compose("up", path, "--pull", "never", timeout=120)
+    assert up.returncode == 0, up.stdout + up.stderr
+    lines = [line for line in up.stdout.splitlines() if " | " in line]
+    assert [line for line in lines if line.startswith("first |")] == ["first | first-1", "first | first-2"]
+    at = {line: n for n, line in enumerate(lines)}
+    assert at["first | first-2"] < at["second | second-1"] < at["third | third-1"] < at["second | second-2"], lines
+    assert len(lines) == len(set(lines)) == 5, lines  # each line once
+
+
 def test_ctrl_c_stops_every_container_and_down_removes_everything(job, tmp_path):
     path = job(
         {"type": "container/create-volume", "id": "vol", "args": {"name": "data"}},
