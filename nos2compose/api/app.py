@@ -48,7 +48,7 @@ def create_app(
     from .journal import Journal
     from .sockets import socket_routes
 
-    guard = Guard(node.plan.project, token, bound_host)
+    guard = Guard(node.plan.project, token, bound_host, node.present)
     stopping = threading.Event()  # set when the server is asked to exit: open streams end
     sampler = sampler or Sampler(node)
     journal = Journal(node)  # the WebSocket's task log, read back from the engine when a client first asks

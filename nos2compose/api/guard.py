@@ -33,8 +33,9 @@ def failure(body: str) -> JSONResponse:
 class Guard:
     """Wraps a handler into a Starlette endpoint behind the checks; `project` is the job id routes answer for."""
 
-    def __init__(self, project: str, token: str | None, bound_host: str):
+    def __init__(self, project: str, token: str | None, bound_host: str, present=None):
         self.project, self.token, self.bound_host = project, token, bound_host
+        self.present = present or (lambda: True)  # whether the engine still has the job (gone after `down`)
 
     def refusal(self, request: Request) -> Response | None:
         """The answer to a request that may not pass (foreign origin or host, missing or wrong token), else None."""
@@ -85,8 +86,8 @@ class Guard:
             if refused is not None:
                 return refused
             params = request.path_params
-            if job_route and params.get("job") != self.project:
-                status, said = unknown
+            if job_route and (params.get("job") != self.project or not await run_in_threadpool(self.present)):
+                status, said = unknown  # as the node answers for a job it does not run (also once `down` ran)
                 return JSONResponse(said, status_code=status) if isinstance(said, dict) else text(said, status)
             kwargs = {k: v for k, v in params.items() if k != "job"}
             if query:

@@ -36,6 +36,10 @@ class JobView:
         notes = (record.read(self.plan.project) or {}).get("ops") or {}
         return with_record(statuses_of(self.plan.ops, self.engine.containers()), notes)
 
+    def present(self) -> bool:
+        """Whether the job is still there: its state record (`down` removes it) or a container of it."""
+        return record.read(self.plan.project) is not None or bool(self.engine.containers())
+
     def has_ended(self, s: OpStatus) -> bool:
         return s.state in ENDED or (s.state == PENDING and s.op.id in self.expired)
 

@@ -490,3 +490,34 @@ def test_status_page_live_usage_logs_and_a_terminal_in_a_real_browser(server):
         wait.until(lambda b: b.find_element(By.ID, "terminal-status").text == "exited (7)")
     finally:
         browser.quit()
+
+
+def test_after_down_serve_answers_as_the_node_does_for_a_job_it_does_not_run(engine, tmp_path):
+    """A job the engine no longer has is not a job that waits: `invalid job id`, not `pending` for every op."""
+    name = f"n2c-gone-{uuid.uuid4().hex[:8]}"
+    path = tmp_path / f"{name}.json"
+    op = {"type": "container/run", "id": "worker", "args": {"image": IMAGE, "cmd": "while true; do sleep 1; done"}}
+    path.write_text(json.dumps({"version": "0.1", "type": "container", "ops": [op]}))
+    assert subprocess.run(CLI + ["up", str(path), "-d", "--pull", "never"], capture_output=True).returncode == 0
+    port = free_port()
+    proc = subprocess.Popen(
+        CLI + ["serve", str(path), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/job/{name}/ops"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                first = httpx.get(url, timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.3)
+        assert first.status_code == 200 and first.json() == {"worker": "running"}
+        assert subprocess.run(CLI + ["down", str(path), "-t", "0"], capture_output=True).returncode == 0
+        gone = httpx.get(url, timeout=5)
+        assert (gone.status_code, gone.text) == (400, "invalid job id")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        subprocess.run(["docker", "compose", "-p", name, "down", "-t", "0"], capture_output=True)
