@@ -327,6 +327,11 @@ def test_status_page_in_a_real_browser(server):
         assert browser.find_element(By.ID, "job").text == name
         web = browser.find_element(By.CSS_SELECTOR, 'tr[data-op="web"]')
         assert "healthy" in web.text and "http://127.0.0.1:" in web.text
+        # the node's rules on the buttons: `prepare` (group setup, ended) cannot be restarted, nor stopped
+        for action in ("restart", "stop"):
+            button = browser.find_element(By.CSS_SELECTOR, f'tr[data-op="prepare"] button[data-action="{action}"]')
+            assert not button.is_enabled(), action
+        assert browser.find_element(By.CSS_SELECTOR, 'tr[data-op="worker"] button[data-action="restart"]').is_enabled()
         browser.find_element(By.CSS_SELECTOR, 'tr[data-op="worker"] button[data-action="stop"]').click()
         from selenium.common.exceptions import StaleElementReferenceException
 
