@@ -30,14 +30,28 @@ def port_taken(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def check_ports(ops, ours: set[int]) -> None:
-    """Raise PortInUse for the first published host port of `ops` that is taken by anything but this job."""
+    """Raise PortInUse for the first published host port of `ops` that is taken by anything but this job; the
+    advice names a host port that is free now, so it works as printed."""
+    wanted = {host for op in ops for host, _ in op.ports} | ours
     for op in ops:
         for host, container in op.ports:
             if host not in ours and port_taken(host):
+                spare = free_port(host, wanted)
                 raise PortInUse(
                     f"port {host} on 127.0.0.1 is already in use, so op {op.id} cannot publish its port {container} "
-                    f"there; free it, or publish it elsewhere with --publish {op.id}:{container}=HOSTPORT"
+                    f"there; free it, or publish it elsewhere: --publish {op.id}:{container}={spare} (free now)"
                 )
+
+
+def free_port(near: int, avoid: set[int]) -> int:
+    """A host port free on 127.0.0.1 now, near `near` (10,000 above it, then upwards), that no op asks for."""
+    start = near + 10_000 if near + 10_000 <= 65535 else 20_000
+    for port in range(start, 65536):
+        if port not in avoid and not port_taken(port):
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:  # any: the kernel's choice
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 _NOT_FOUND = re.compile(r"not found|manifest unknown|repository does not exist|No such image|does not exist", re.I)

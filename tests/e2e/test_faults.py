@@ -67,10 +67,11 @@ def test_a_taken_host_port_is_one_line_and_exit_1_and_nothing_hangs(job):
         assert time.monotonic() - started < 30
     assert up.returncode == 1, up.stdout + up.stderr
     errors = [line for line in up.stderr.splitlines() if line.startswith("error:")]
-    assert errors == [
-        f"error: port {port} on 127.0.0.1 is already in use, so op web cannot publish its port {port} "
-        f"there; free it, or publish it elsewhere with --publish web:{port}=HOSTPORT"
-    ]
+    assert len(errors) == 1 and re.fullmatch(
+        rf"error: port {port} on 127\.0\.0\.1 is already in use, so op web cannot publish its port {port} "
+        rf"there; free it, or publish it elsewhere: --publish web:{port}=\d+ \(free now\)",
+        errors[0],
+    ), errors
     assert "Error response from daemon" not in up.stdout + up.stderr and f"127.0.0.1:{port}" not in up.stdout
     remapped = nos2compose("up", path, "-d", "--pull", "never", "--publish", f"web:{port}=0")
     assert remapped.returncode == 2 and "OP:PORT=HOSTPORT" in remapped.stderr  # 0 is no port
@@ -90,16 +91,14 @@ def test_a_taken_port_of_a_later_group_stops_up_before_anything_runs(job):
         path = write([first, later])
         up = nos2compose("up", path, "-d", "--pull", "never", timeout=60)
         assert up.returncode == 1, up.stdout + up.stderr
-        assert [line for line in up.stderr.splitlines() if line.startswith("error:")] == [
-            f"error: port {port} on 127.0.0.1 is already in use, so op web cannot publish its port {port} "
-            f"there; free it, or publish it elsewhere with --publish web:{port}=HOSTPORT"
-        ]
+        (error,) = [line for line in up.stderr.splitlines() if line.startswith("error:")]
+        assert error.startswith(f"error: port {port} on 127.0.0.1 is already in use, so op web cannot publish")
         assert "starting" not in up.stdout
         assert docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={name}").stdout.strip() == ""
-        with socket.socket() as spare:  # the advice, as printed, with a port that is free
-            spare.bind(("127.0.0.1", 0))
-            free = spare.getsockname()[1]
-        again = nos2compose("up", path, "-d", "--pull", "never", "--publish", f"web:{port}={free}", timeout=120)
+        advice = re.search(r"--publish (web:\d+=(\d+)) \(free now\)", error)  # the advice, run as printed
+        assert advice, error
+        free = advice.group(2)
+        again = nos2compose("up", path, "-d", "--pull", "never", "--publish", advice.group(1), timeout=120)
         assert again.returncode == 0, again.stdout + again.stderr
         assert f"http://127.0.0.1:{free}" in again.stdout
 

@@ -131,7 +131,7 @@ def test_a_taken_host_port_stops_up_before_the_group_starts():
         with pytest.raises(
             PortInUse,
             match=f"port {taken} on 127.0.0.1 is already in use, so op web cannot publish "
-            f"its port 80 there; .* --publish web:80=HOSTPORT",
+            rf"its port 80 there; free it, or publish it elsewhere: --publish web:80=\d+ \(free now\)",
         ):
             sup.up(UpOptions(detach=True))
     assert engine.ups == [] and lines == []  # nothing started, nothing claimed
