@@ -108,7 +108,7 @@ def import_command(
     standard error, naming the service and the key.
     """
     from ..compose.project import ImportProblem
-    from ..engine.docker import ComposeConfig
+    from ..engine.compose_config import ComposeConfig
     from ..importer.project_files import expand_directories, import_files, project_dir, shorten
 
     try:

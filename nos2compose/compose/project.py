@@ -1,6 +1,6 @@
 """Reading a Compose project the way Compose reads it: `docker compose config --format json`.
 
-The engine boundary starts the process (engine/docker.py ComposeConfig, handed in as `run`); this decides
+The engine boundary starts the process (engine/compose_config.py ComposeConfig, handed in as `run`); this decides
 what to ask and reads the answer. Compose does all the reading: file discovery, `.env`, interpolation, extends,
 include, anchors, `!override`/`!reset`, profiles and validation. What comes back
 is Compose's own normalized model; nothing here parses Compose files by hand.
@@ -58,7 +58,7 @@ def compose_args(
 
 
 class ConfigAnswer(NamedTuple):
-    """What `docker compose … config` answered (the engine boundary runs it: engine/docker.py ComposeConfig)."""
+    """What `docker compose … config` answered (the engine boundary runs it: engine/compose_config.py ComposeConfig)."""
 
     status: int  # its exit status; -1: it could not run, -2: it did not finish in time (errors[0] says why)
     stdout: str
@@ -67,7 +67,8 @@ class ConfigAnswer(NamedTuple):
 
 
 class ConfigRunner(Protocol):
-    """Runs `docker ARGS` (a `compose … config`) with `stdin`; engine/docker.py ComposeConfig is the real one."""
+    """Runs `docker ARGS` (a `compose … config`) with `stdin`; engine/compose_config.py ComposeConfig is the real
+    one."""
 
     docker: str | None  # the docker command found, None when there is none
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..compose import codec
-from . import logs, process
+from . import logs, process, rows
 from .protocol import Container, EngineError
 
 # bash where the image has it, else sh (the node's terminal and `nosana job ssh` open a login shell alike)
@@ -155,10 +155,10 @@ class DockerEngine:
     def containers(self) -> list[Container]:
         """Every container of the project, in one `docker ps` (the docker CLI alone starts faster than Compose's
         plugin, and python-on-whales would inspect them one by one)."""
-        proc = process.run(_ps(self.project))
+        proc = process.run(rows.ps_command(self.project))
         if proc.returncode != 0:
             raise EngineError(f"cannot list the job's containers ({_last_line(proc.stderr) or 'docker ps failed'})")
-        return parse_ps(proc.stdout)
+        return rows.parse_ps(proc.stdout)
 
     def missing_images(self, images: list[str]) -> set[str]:
         """The images of `images` the engine does not have (one call)."""
@@ -207,8 +207,8 @@ class DockerEngine:
                 {
                     "service": ((c.get("Config") or {}).get("Labels") or {}).get(codec.SERVICE_LABEL),
                     "id": c.get("Id"),
-                    "started": _epoch_ms(state.get("StartedAt")),
-                    "finished": _epoch_ms(state.get("FinishedAt")),
+                    "started": rows.epoch_ms(state.get("StartedAt")),
+                    "finished": rows.epoch_ms(state.get("FinishedAt")),
                     "exit_code": state.get("ExitCode"),  # ps says 0 for a container the runtime could not start
                     "stop_signal": (c.get("Config") or {}).get("StopSignal") or "SIGTERM",
                     "state": {**state, "RestartCount": c.get("RestartCount", 0)},  # the node's diagnostics.state
@@ -299,137 +299,3 @@ def _compose(project: str | None, files: list[Path] | tuple = ()) -> list[str]:
     for f in files:
         command += ["--file", str(f)]
     return command
-
-
-# `docker ps` renders labels as "k=v,k=v", which cannot be split safely, so each label is asked for by
-# name, JSON-quoted, after the row: one line per container, fields apart by tabs (JSON never holds a raw tab).
-_PS_LABELS = (codec.SERVICE_LABEL, *codec.LABELS)
-PS_FORMAT = "{{json .}}" + "".join(f'\t{{{{json (.Label "{label}")}}}}' for label in _PS_LABELS)
-
-
-def _ps(project: str) -> list[str]:
-    """`docker ps` for the containers Compose made for the project (not one-off `compose run` ones)."""
-    return [
-        "docker",
-        "ps",
-        "--all",
-        "--no-trunc",
-        "--filter",
-        f"label={codec.PROJECT_LABEL}={project}",
-        "--filter",
-        f"label={codec.ONEOFF_LABEL}=False",
-        "--format",
-        PS_FORMAT,
-    ]
-
-
-_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
-_EXITED = re.compile(r"^Exited \((-?\d+)\)")
-_PUBLISHED = re.compile(r"(?:^|,\s*)(?:([\d.]+|\[[^\]]*\]):)?(\d+)(?:-(\d+))?->(\d+)(?:-\d+)?/\w+")
-
-
-def parse_ps(text: str) -> list[Container]:
-    """`docker ps --format PS_FORMAT` output as Container rows."""
-    rows = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        row, service, *labels = (json.loads(field) for field in line.split("\t"))
-        status = row.get("Status", "")
-        health = _HEALTH.search(status)
-        exited = _EXITED.match(status)
-        marks = codec.marks(labels)
-        rows.append(
-            Container(
-                service,
-                row.get("State", ""),
-                {"health: starting": "starting"}.get(health.group(1), health.group(1)) if health else "",
-                int(exited.group(1)) if exited else 0,
-                status,
-                marks.probe_for,
-                row.get("ID", ""),
-                _published(row.get("Ports", "")),
-                op=marks.op,
-                group=marks.group,
-                group_order=marks.group_order,
-                fetch_for=marks.fetch_for,
-            )
-        )
-    return rows
-
-
-def _published(ports: str) -> tuple[int, ...]:
-    """Host ports from docker ps's "127.0.0.1:8080->80/tcp, 127.0.0.1:9000-9001->9000-9001/tcp" (those on
-    127.0.0.1 or every address)."""
-    found = set()
-    for m in _PUBLISHED.finditer(ports or ""):
-        address, first, last = m.group(1), int(m.group(2)), m.group(3)
-        if address in (None, "127.0.0.1", "0.0.0.0"):
-            found.update(range(first, (int(last) if last else first) + 1))
-    return tuple(sorted(found))
-
-
-def _epoch_ms(stamp: str | None) -> int | None:
-    """Docker's RFC 3339 time (nanoseconds, Z) as ms since the epoch; None for its zero time."""
-    from datetime import datetime, timezone
-
-    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$", stamp or "")
-    if not m or m.group(1).startswith("0001-"):
-        return None
-    base = datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-    return int(base.timestamp() * 1000) + int((m.group(2) or "0")[:3].ljust(3, "0"))
-
-
-class ComposeConfig:
-    """`docker compose … config` for the Compose adapter (compose/project.py, and merging an override in
-    `up DIR`): Compose reads the files itself and needs no engine. `env` is the whole environment Compose
-    sees (interpolation, COMPOSE_* settings); None: this process's."""
-
-    def __init__(self, env: dict | None = None):
-        self.env = env
-        self.docker = shutil.which("docker", path=env.get("PATH") if env is not None else None)
-
-    def __call__(self, args: list[str], stdin: str | None = None, timeout: float = 120):
-        """Compose's answer to `docker ARGS`: (status, stdout, warnings, errors); status -1 when the command
-        could not run and -2 when it did not finish within `timeout` (errors[0] says why)."""
-        from ..compose.project import ConfigAnswer
-
-        try:
-            proc = process.run([self.docker or "docker", *args], timeout=timeout, env=self.env, stdin=stdin)
-        except process.TimedOut:
-            return ConfigAnswer(-2, "", [], [f"docker compose config did not finish within {timeout:g} s"])
-        except OSError as exc:
-            return ConfigAnswer(-1, "", [], [f"cannot run {self.docker}: {exc.strerror}"])
-        warnings, errors = split_stderr(proc.stderr)
-        return ConfigAnswer(proc.returncode, proc.stdout, warnings, errors)
-
-    def missing(self) -> str | None:
-        """Why `docker compose` is unavailable, or None when it answers."""
-        try:
-            proc = process.run([self.docker or "docker", "compose", "version"], timeout=30, env=self.env)
-        except (OSError, process.TimedOut) as exc:
-            return f"`docker compose version` failed ({exc})"
-        if proc.returncode == 0:
-            return None
-        said = (proc.stderr or proc.stdout).strip().splitlines()
-        return f"`docker compose version` says: {said[0]}" if said else "`docker compose version` failed"
-
-
-# logrus lines on Compose's stderr: time="..." level=warning msg="..."
-_LOGRUS = re.compile(r'^time="[^"]*" level=(\w+) msg="((?:[^"\\]|\\.)*)"')
-
-
-def split_stderr(stderr: str) -> tuple[list[str], list[str]]:
-    """(warning messages, other lines) from Compose's standard error."""
-    warnings, errors = [], []
-    for line in stderr.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        m = _LOGRUS.match(line)
-        if m is None:
-            errors.append(line)
-            continue
-        message = json.loads(f'"{m.group(2)}"')  # logrus quotes the message as a Go string
-        (warnings if m.group(1) in ("warning", "info") else errors).append(message)
-    return warnings, errors

@@ -45,7 +45,7 @@ def open_directory(directory: Path, project: str | None, warn=lambda line: None)
     from ..compose.codec import is_group_file, override_of
     from ..compose.plans import read_group_files
     from ..compose.project import ImportProblem, merged
-    from ..engine.docker import ComposeConfig
+    from ..engine.compose_config import ComposeConfig
 
     files = {p: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.y*ml")) if p.is_file()}
     groups = [(p, t) for p, t in files.items() if is_group_file(p, t)]

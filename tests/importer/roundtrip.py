@@ -45,7 +45,7 @@ def convert(job_file: Path, tmp: Path, *convert_args: str) -> dict[str, list[str
 
 def import_files(files: list[str]) -> tuple[dict, list[str]]:
     """`nos2compose import FILE...` as a library call (thread-safe: no chdir): (job, warning lines)."""
-    from nos2compose.engine.docker import ComposeConfig
+    from nos2compose.engine.compose_config import ComposeConfig
     from nos2compose.importer import job_from_project, load_project
     from nos2compose.importer.project_files import expand_directories as _expand_directories
 

@@ -11,8 +11,8 @@ from import_helpers import CASES_DIR, need_compose, pinned_env, run_import
 
 from nos2compose.cli.importing import import_command
 from nos2compose.compose.project import ImportProblem, compose_args, load_project
-from nos2compose.engine.docker import ComposeConfig
-from nos2compose.engine.docker import split_stderr as _split_stderr
+from nos2compose.engine.compose_config import ComposeConfig
+from nos2compose.engine.compose_config import split_stderr as _split_stderr
 
 SIMPLE = """\
 services:

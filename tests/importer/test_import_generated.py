@@ -17,7 +17,7 @@ from nos2compose.cli.importing import import_command
 from nos2compose.compose import codec
 from nos2compose.compose import contract as c
 from nos2compose.compose.codec import read_probe_test as probe_args
-from nos2compose.engine.docker import ComposeConfig
+from nos2compose.engine.compose_config import ComposeConfig
 from nos2compose.importer import job_from_project, load_project
 from nos2compose.importer.health import probe_checks
 

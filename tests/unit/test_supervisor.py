@@ -155,7 +155,7 @@ def test_dependents_start_after_startup_success_and_not_after_a_failure():
 
 
 def test_a_probe_sidecar_found_on_the_engine_gives_the_op_its_health():
-    from nos2compose.engine.docker import PS_FORMAT, parse_ps
+    from nos2compose.engine.rows import PS_FORMAT, parse_ps
     from nos2compose.supervisor.states import statuses_of
 
     api = op("api", "g", check=False, ports=[(80, 80)])
