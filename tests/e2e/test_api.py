@@ -14,7 +14,7 @@ import uuid
 
 import httpx
 import pytest
-from helpers import CLI, IN_CI, nos2compose
+from helpers import CLI, IN_CI, nos2compose, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -75,24 +75,8 @@ def running_job(engine, tmp_path_factory):
 def server(running_job):
     """`nos2compose serve JOB --token` as a real process; yields (base URL, job id, token)."""
     name, path, _ = running_job
-    port, token = free_port(), uuid.uuid4().hex
-    proc = subprocess.Popen(
-        CLI + ["serve", path, "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "NOS2COMPOSE_API_TOKEN": token},
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(base + "/openapi.json", timeout=1, headers={"Authorization": f"Bearer {token}"})
-            break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline and proc.poll() is None, (
-                proc.stdout.read().decode() if proc.poll() is not None else "timeout"
-            )
-            time.sleep(0.2)
+    token = uuid.uuid4().hex
+    proc, base = serving(path, token)
     yield base, name, token
     proc.terminate()
     proc.wait(timeout=10)
