@@ -71,6 +71,13 @@ class Result:
         assert self.job is not None and self.layout is not None
         return self._written(group_files)
 
+    def directory_files(self) -> list[tuple[str, str]]:
+        """What `convert -o` writes: the group files, then the scripts they mount from beside them."""
+        from .compose.files import directory_files
+
+        assert self.job is not None and self.layout is not None
+        return self._written(directory_files)
+
     def _written(self, write):
         """The writer counts the text as it grows and stops at the limit; the job's path of where it stopped."""
         try:
@@ -79,8 +86,8 @@ class Result:
             raise big.at(_job_path(self.job, self.layout, big.where)) from None
 
     def run_plan(self) -> tuple[RunPlan, list[tuple[str, str]]]:
-        """The typed plan the runtime runs, and the group files (name, text) it starts, to be written beside
-        each other (RunPlan.at gives the plan its directory)."""
+        """The typed plan the runtime runs, and the files (name, text) it starts, to be written beside each other
+        (RunPlan.at gives the plan its directory): the group files, then the scripts they mount."""
         from .compose.plans import compiled
 
         assert self.job is not None and self.layout is not None

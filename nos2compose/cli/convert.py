@@ -78,7 +78,7 @@ def convert(
     if out_dir is None:  # the text of the files: where a job that expands (literals) takes the most memory
         sys.stdout.write(written(doc, job, result.single_file))
         return
-    files = written(doc, job, result.group_files)
+    files = written(doc, job, result.directory_files)
     command = " ".join(["nos2compose", "convert", job, "-o", str(out_dir), *(["--name", name] if name else [])])
     if check:  # the diff goes to stderr when stdout carries a document
         from ..compose.output import check_dir  # -o only
@@ -88,8 +88,8 @@ def convert(
 
 
 def _write(out_dir: Path, files: list[tuple[str, str]], force: bool, command: str) -> None:
-    """Write the group files; a file edited by hand is left as it is, its diff printed, exit 1."""
-    from ..compose.output import EditedFiles, OutputError, diff, override_name, write_dir  # -o only
+    """Write the group files and their scripts; a file edited by hand is left as it is, its diff printed, exit 1."""
+    from ..compose.output import EditedFiles, OutputError, diff, keep_edit, write_dir  # -o only
 
     try:
         for line in write_dir(out_dir, files, force=force):
@@ -105,12 +105,7 @@ def _write(out_dir: Path, files: list[tuple[str, str]], force: bool, command: st
             )
             for line in diff(path, now, wanted):
                 click.echo(line, err=True)
-            click.echo(
-                f"  keep the edit: move it into {path.with_name(override_name(path.name))} (up and "
-                "docker compose -f FILE -f OVERRIDE apply it after the group file); "
-                f"drop it: `{command} --force`",
-                err=True,
-            )
+            click.echo(f"  {keep_edit(path)}; drop it: `{command} --force`", err=True)
         sys.exit(1)
 
 

@@ -20,8 +20,10 @@ from .jobs import attached, chosen_ops, engine_for
 from .options import health_options, probe_options
 
 
-def open_job(job: str, name: str | None, fmt: str | None, workdir: Path, extra: dict):
-    """The job `up` runs: compiled (diagnostics printed) or read from a directory of group files."""
+def open_job(job: str, name: str | None, fmt: str | None, extra: dict):
+    """The job `up` runs: compiled (diagnostics printed; its files written to the job's files directory, kept
+    until `down`) or read from a directory of group files."""
+    from ..supervisor.record import files_dir
     from ..supervisor.session import PlanError, open_compiled, open_directory
 
     try:
@@ -31,7 +33,8 @@ def open_job(job: str, name: str | None, fmt: str | None, workdir: Path, extra: 
         result, doc = compile_file(job, fmt, name, False, error_on_warning=False, to_run=True, extra=extra)
         if not result.job.run_ops:
             raise Failure(f"{job}: the job has no container/run ops, so there is nothing to run")
-        return written(doc, job, lambda: open_compiled(result, workdir, _masked_definition(doc)))
+        where = files_dir(result.job.name)
+        return written(doc, job, lambda: open_compiled(result, where, _masked_definition(doc)))
     except PlanError as exc:
         raise Failure(f"{job}: {exc}") from None
 
@@ -129,7 +132,7 @@ def up(job, name, detach, timeout, no_gpu, barrier, abort_on_failure, pull, fmt,
             "--api serves while `up` runs in the foreground; with -d, run `nos2compose serve` instead"
         )
     with tempfile.TemporaryDirectory(prefix="nos2compose-") as workdir:
-        opened = open_job(job, name, fmt, Path(workdir), probe_options(health))
+        opened = open_job(job, name, fmt, probe_options(health))
         engine = engine_for(opened.plan.project)
         options = UpOptions(
             detach=detach,

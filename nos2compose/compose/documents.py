@@ -14,7 +14,7 @@ from .. import scripts
 from ..model import Job, RunOp, Template, Variable
 from . import codec
 from . import contract as c
-from .healthcheck import healthcheck, probe_config, probe_parts
+from .healthcheck import healthcheck, probe_needs
 from .layout import Layout
 from .node_defaults import block, environment
 from .render import render
@@ -86,16 +86,14 @@ def _span(first: int, count: int) -> str:
 
 def probe_service(op: RunOp, layout: Layout, group_order: int) -> dict:
     """A sidecar that probes the op over the job's network, as a Nosana node does."""
-    config = probe_config(layout.probe_image)
     check = healthcheck(op, layout.timing, host=layout.services[op.id])
     assert check is not None
-    check["test"][2] = c.SCRIPT_PATHS[config]
     return {
         "image": layout.probe_image,
         "command": list(IDLE),
         "healthcheck": check,
         "depends_on": {layout.services[op.id]: {"condition": "service_started"}},
-        "configs": [codec.script_mount(config)],
+        "configs": [codec.script_mount(c.PROBE_CONFIG)],
         "labels": codec.probe_labels(op.id, op.group, group_order),
     }
 
@@ -117,7 +115,7 @@ def fetchers(op: RunOp, layout: Layout, group_order: int) -> dict:
         else:
             svc = {
                 "image": layout.fetch_image,
-                "command": ["python3", c.SCRIPT_PATHS[c.FETCH_CONFIG], r.kind.lower(), "/cache", r.spec],
+                "command": ["python3", c.SCRIPT_PATHS[c.FETCH_CONFIG], r.kind.lower(), "/cache", spec_argument(r.spec)],
             }
             if r.secrets:
                 svc["environment"] = {env: Variable(layout.secret_variables[(op.id, f.n, env)]) for env, _ in r.secrets}
@@ -151,23 +149,33 @@ def _volumes(ops: list[RunOp], layout: Layout) -> dict:
     return out
 
 
-def _configs(ops: list[RunOp], layout: Layout, services: dict) -> dict:
-    """The scripts the file's services mount, each carried once."""
+def spec_argument(spec: str) -> str:
+    """The fetcher's SPEC_JSON as indented JSON, one field a line: written as a literal block, it reads without
+    escapes and folds a resource's long file lists (JSON escapes every character a block cannot hold)."""
+    return json.dumps(json.loads(spec), indent=2, sort_keys=True)
+
+
+def script_text(config: str, parts: frozenset[str] = scripts.PROBE_PARTS, fallbacks: bool = True) -> str:
+    """The script a config carries; the probe with the sections given (every one by default)."""
+    if config == c.PROBE_CONFIG:
+        return scripts.probe(parts, fallbacks=fallbacks)
+    return scripts.text("fetch.py" if config == c.FETCH_CONFIG else "ollama_pull.sh")
+
+
+def _configs(ops: list[RunOp], layout: Layout, services: dict, inline: bool) -> dict:
+    """The scripts the file's services mount, each named once: as the files beside the group files (`file:`,
+    relative to the group file), or inline in the single file, the probe with only what its ops need."""
     used = {m["source"] for svc in services.values() for m in svc.get("configs", ())}
-    kinds = {c.PROBE_CONFIG: frozenset(), c.CURL_PROBE_CONFIG: frozenset()}
-    for op in ops:
-        config = probe_config(layout.probe_image) if op.id in layout.probes else c.PROBE_CONFIG
-        kinds[config] |= probe_parts(op, sidecar=op.id in layout.probes)
-    contents = {
-        c.PROBE_CONFIG: lambda: scripts.probe(kinds[c.PROBE_CONFIG]),
-        c.CURL_PROBE_CONFIG: lambda: scripts.probe(kinds[c.CURL_PROBE_CONFIG], fallbacks=False),
-        c.FETCH_CONFIG: lambda: scripts.text("fetch.py"),
-        c.OLLAMA_CONFIG: lambda: scripts.text("ollama_pull.sh"),
-    }
-    return {name: {"content": make()} for name, make in contents.items() if name in used}
+    names = [name for name in c.SCRIPT_FILES if name in used]
+    if not inline:
+        return {name: {"file": c.SCRIPT_FILES[name]} for name in names}
+    parts, fallbacks = probe_needs(ops, layout)
+    return {name: {"content": script_text(name, parts, fallbacks)} for name in names}
 
 
-def _document(job: Job, layout: Layout, ops: list[RunOp], meta: dict, barriers: dict[str, list[RunOp]]) -> dict:
+def _document(
+    job: Job, layout: Layout, ops: list[RunOp], meta: dict, barriers: dict[str, list[RunOp]], inline: bool
+) -> dict:
     order = {g: i for i, g in enumerate(layout.run_groups)}
     by_id = {o.id: o for o in job.run_ops}
     services: dict = {}
@@ -192,7 +200,7 @@ def _document(job: Job, layout: Layout, ops: list[RunOp], meta: dict, barriers: 
     volumes = _volumes(ops, layout)
     if volumes:
         doc["volumes"] = render(volumes, {})
-    configs = _configs(ops, layout, services)
+    configs = _configs(ops, layout, services, inline)
     if configs:
         doc["configs"] = render(configs, {})
     return doc
@@ -207,7 +215,7 @@ def job_document(job: Job, layout: Layout, source: str) -> dict:
         previous = ops
     volume_ops = [v for vs in layout.volume_ops.values() for v in vs]
     meta = codec.file_meta(job.name, source, groups=list(layout.run_groups), volume_ops=volume_ops)
-    return _document(job, layout, list(job.run_ops), meta, barriers)
+    return _document(job, layout, list(job.run_ops), meta, barriers, inline=True)
 
 
 def group_documents(job: Job, layout: Layout, source: str) -> list[tuple[str, dict]]:
@@ -215,5 +223,5 @@ def group_documents(job: Job, layout: Layout, source: str) -> list[tuple[str, di
     out = []
     for order, (group, ops) in enumerate(layout.members.items()):
         meta = codec.file_meta(job.name, source, group=group, order=order, volume_ops=layout.volume_ops.get(group, ()))
-        out.append((group, _document(job, layout, ops, meta, {})))
+        out.append((group, _document(job, layout, ops, meta, {}, inline=False)))
     return out

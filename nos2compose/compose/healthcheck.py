@@ -12,7 +12,8 @@ images with no shell at all), as the node does.
 The healthcheck reads as the check it makes: `sh /nos2compose/probe.sh --self=web
 http --method=GET --url=http://web:8080/… --expect-status=200`. Every value from
 the job reaches the probe only as an argument, never as shell text. The script
-itself is carried once per file, as a top-level `configs:` entry (contract.PROBE_CONFIG).
+itself is a top-level `configs:` entry (contract.PROBE_CONFIG): the file nos2compose-probe.sh beside the
+group files, or inline in the single file with only the sections its ops need (probe_needs).
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ import re
 
 from ..model import RunOp, WebSocketCheck
 from .codec import probe_args, probe_test
-from .contract import CURL_PROBE_CONFIG, PROBE_CONFIG
-from .layout import HealthTiming
+from .layout import HealthTiming, Layout
 
 KNOWN_CURL_IMAGE = re.compile(r"(^|/)curl([:@]|$)")
 
@@ -64,6 +64,15 @@ def healthcheck(
     return check
 
 
-def probe_config(image: str | None) -> str:
-    """Which probe config a service mounts: curl only in a sidecar image known to have curl."""
-    return CURL_PROBE_CONFIG if image is not None and KNOWN_CURL_IMAGE.search(image) else PROBE_CONFIG
+def probe_needs(ops: list[RunOp], layout: Layout) -> tuple[frozenset[str], bool]:
+    """The sections of scripts/probe.sh the ops' probes need, and whether they need its fallbacks (wget,
+    python3, bash): all but probes that run in a sidecar image known to have curl do."""
+    parts: frozenset[str] = frozenset()
+    fallbacks = False
+    for op in ops:
+        sidecar = op.id in layout.probes
+        needed = probe_parts(op, sidecar)
+        parts |= needed
+        has_curl = sidecar and KNOWN_CURL_IMAGE.search(layout.probe_image) is not None
+        fallbacks = fallbacks or (bool(needed) and not has_curl)
+    return parts, fallbacks

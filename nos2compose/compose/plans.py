@@ -16,7 +16,7 @@ from ..model import Job, RunOp
 from ..run_plan import PlanError, PlannedGroup, PlannedOp, RunPlan
 from . import codec
 from .documents import group_documents
-from .files import group_texts
+from .files import group_texts, script_files
 from .layout import Layout
 from .yaml_text import resolved
 
@@ -24,7 +24,8 @@ from .yaml_text import resolved
 
 
 def compiled(job: Job, layout: Layout, source: str, meta: dict | None = None) -> tuple[RunPlan, list[tuple[str, str]]]:
-    """The run plan of a checked job, and its group files (name, text) to write where the plan's files are."""
+    """The run plan of a checked job, and its files (name, text) to write where the plan's files are: the group
+    files, then the scripts they mount from beside them."""
     docs = group_documents(job, layout, source)
     by_id = {op.id: op for op in job.run_ops}
     groups = []
@@ -36,7 +37,7 @@ def compiled(job: Job, layout: Layout, source: str, meta: dict | None = None) ->
         runtime = {var: p for p, var in layout.variables.items() if var in used}
         volumes = tuple(_planned_volume(v.id, v.group, v.name, hosts) for v in layout.volume_ops.get(group, ()))
         groups.append(PlannedGroup(group, order, Path(layout.files[group]), ops, runtime, services, volumes))
-    return RunPlan(job.name, tuple(groups), meta or {}), group_texts(job, layout, source, docs)
+    return RunPlan(job.name, tuple(groups), meta or {}), group_texts(job, layout, source, docs) + script_files(docs)
 
 
 def _planned(op: RunOp, layout: Layout, by_id: dict[str, RunOp]) -> PlannedOp:
@@ -100,6 +101,26 @@ def read_group_files(files: list[tuple[Path, str]], meta: dict | None = None, ov
         for order, (path, doc, found) in enumerate(docs)
     ]
     return RunPlan(projects.pop(), tuple(groups), meta or {})
+
+
+def missing_files(files: list[tuple[Path, str]]) -> list[tuple[Path, str, str]]:
+    """(group file, config, file) for each file a group file's top-level configs name (`file:`, relative to the
+    group file: the scripts `convert -o` writes beside it) that is not there; Compose would stop at the first
+    container that mounts it."""
+    import yaml
+
+    out = []
+    for path, text in files:
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue  # read_group_files says what is wrong with it
+        configs = doc.get("configs") if isinstance(doc, dict) else None
+        for name, spec in (configs or {}).items() if isinstance(configs, dict) else ():
+            file = spec.get("file") if isinstance(spec, dict) else None
+            if isinstance(file, str) and not (path.parent / file).exists():
+                out.append((path, str(name), file))
+    return out
 
 
 def _read_group(order: int, path: Path, written: dict, meta: codec.FileMeta, override: tuple) -> PlannedGroup:

@@ -4,7 +4,8 @@
   for images without curl); `probe()` assembles only the parts a job needs.
 - fetch.py: fetches S3 and Hugging Face resources (an importable module with `main(argv)`).
 - ollama_pull.sh: pulls an Ollama model.
-A generated file carries each script it uses once, as a top-level `configs:` entry.
+Group files mount them from files of their own beside them (the whole probe: PROBE_PARTS); the single file
+carries each inline, once, as a top-level `configs:` entry (the probe with only the parts the job needs).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 _SECTION = re.compile(r"^# @(section|end) ([a-z]+)$")
 _EMBED = re.compile(r"^# @embed ([a-z_.]+)$")
+PROBE_PARTS = frozenset({"http", "websocket", "self"})  # every section of probe.sh but the fallbacks
 
 
 @cache

@@ -6,7 +6,8 @@ starts. Locally an init container does it by running
     python3 /nos2compose/fetch.py KIND DEST SPEC_JSON
 
 with KIND `s3` or `hf`, DEST the directory to fill (created), and SPEC_JSON the resource
-object from the job with its secrets removed. Secrets arrive only as environment variables:
+object from the job with its secrets removed (convert writes it indented, a field a line).
+Secrets arrive only as environment variables:
 N2C_S3_ACCESS_KEY_ID, N2C_S3_SECRET_ACCESS_KEY, N2C_S3_REGION (S3 `IAM`; requests are then
 signed with AWS Signature V4) and N2C_HF_TOKEN (HF `accessToken`, sent as a bearer token).
 N2C_S3_ENDPOINT (default https://s3.<region>.amazonaws.com) serves `s3://` urls and the
@@ -19,7 +20,8 @@ renamed. The script prints `fetched <path> (<n> bytes)` per file and a summary; 
 prints one line to stderr, never a secret, and exits 1.
 
 It uses the standard library only (Python >= 3.8): the fetch image needs nothing but python3.
-Generated files carry it once, as a top-level `configs:` entry mounted into the fetchers.
+Group files mount it from nos2compose-fetch.py beside them (top-level `configs:`); the single file
+carries it inline, once.
 """
 
 import datetime

@@ -14,8 +14,9 @@
 #
 # Job values arrive only as arguments, never as shell text. The request is made with
 # curl, else wget (busybox or GNU), else python3, else bash's /dev/tcp (websockets:
-# python3, bash or nc), so it runs in most images; nos2compose leaves out the parts a
-# job does not need. Once every check has passed, the service itself is asked again
+# python3, bash or nc), so it runs in most images (the single file nos2compose prints
+# carries only the parts its job needs; the file beside group files holds them all).
+# Once every check has passed, the service itself is asked again
 # only after N2C_PROBE_RECHECK seconds (30, the node's cadence), however often Docker
 # runs this; a failure is retried at Docker's next interval. A --startup-only check
 # (continuous: false) stops counting once every check has passed, until the container
@@ -175,7 +176,8 @@ NOS2COMPOSE_BASH
   elif have nc; then
     hostport=${1#ws://}
     hostport=${hostport%%/*}
-    printf 'GET / HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: bm9zMmNvbXBvc2UtcHJvYmU=\r\nSec-WebSocket-Version: 13\r\n\r\n' "$hostport" \
+    printf '%s\r\n' "GET / HTTP/1.1" "Host: $hostport" "Upgrade: websocket" "Connection: Upgrade" \
+      "Sec-WebSocket-Key: bm9zMmNvbXBvc2UtcHJvYmU=" "Sec-WebSocket-Version: 13" "" \
       | { cat; sleep 3; } | nc -w 3 "${hostport%:*}" "${hostport##*:}" 2>/dev/null | grep -F -q -e "$2"
   else
     echo "nos2compose probe: no python3, bash or nc for a websocket check; use --health-probe sidecar" >&2

@@ -6,7 +6,8 @@ hostport=${rest%%/*}
 path=/${rest#*/}
 [ "$rest" = "$hostport" ] && path=/
 exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}" || exit 1
-printf "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: bm9zMmNvbXBvc2UtcHJvYmU=\r\nSec-WebSocket-Version: 13\r\n\r\n" "$path" "$hostport" >&3
+printf '%s\r\n' "GET $path HTTP/1.1" "Host: $hostport" "Upgrade: websocket" "Connection: Upgrade" \
+  "Sec-WebSocket-Key: bm9zMmNvbXBvc2UtcHJvYmU=" "Sec-WebSocket-Version: 13" "" >&3
 IFS= read -r -t 5 -d "" reply <&3
 case "$reply" in *" 101 "*"$want"*) exit 0 ;; esac
 exit 1

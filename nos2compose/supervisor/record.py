@@ -11,7 +11,8 @@ One JSON file per project under the user's state directory
 (`$NOS2COMPOSE_STATE_DIR`, else `$XDG_STATE_HOME/nos2compose`, else
 `~/.local/state/nos2compose`), replaced atomically (write, fsync, rename) under an
 exclusive lock, so two commands at once never lose each other's changes. It never
-holds a credential: the job definition is stored masked.
+holds a credential: the job definition is stored masked. Beside it, `files/PROJECT/`
+holds the group files and scripts `up JOB` wrote (files_dir), which `down` removes too.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ def state_dir() -> Path:
 
 def path_of(project: str) -> Path:
     return state_dir() / f"{project}.json"
+
+
+def files_dir(project: str) -> Path:
+    """Where `up JOB` writes the job's group files and the scripts they mount: kept until `down`, since the engine
+    mounts a script from there again each time it restarts a container (`restart`, the API, a restart policy)."""
+    return state_dir() / "files" / project
 
 
 def read(project: str) -> dict | None:
@@ -80,12 +87,16 @@ def update(project: str, change: Callable[[dict], None]) -> dict:
 
 
 def remove(project: str) -> None:
+    """The record, and the files `up JOB` wrote for the project."""
+    import shutil
+
     with _locked(project):
         for path in (path_of(project), state_dir() / f"{project}.lock"):
             try:
                 path.unlink()
             except FileNotFoundError:
                 pass
+        shutil.rmtree(files_dir(project), ignore_errors=True)
 
 
 # -- what goes in it ------------------------------------------------------------------------

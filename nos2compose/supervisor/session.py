@@ -31,8 +31,14 @@ class Opened(NamedTuple):
 
 
 def open_compiled(result, write_to: Path, job_definition: dict | None) -> Opened:
-    """A compiled job: the compiler's run plan, its group files written to `write_to` for Compose to read."""
+    """A compiled job: the compiler's run plan, its group files and the scripts they mount written to `write_to`
+    (record.files_dir for `up`: an earlier run's files there are replaced) for Compose to read."""
     plan, files = result.run_plan()
+    write_to.mkdir(parents=True, exist_ok=True)
+    wanted = {name for name, _ in files}
+    for old in write_to.iterdir():
+        if old.name not in wanted and old.is_file():
+            old.unlink()
     for name, text in files:
         (write_to / name).write_text(text, encoding="utf-8")
     return Opened(plan.at(write_to), result.meta or {}, list(result.logins), result.secrets, job_definition)
@@ -43,7 +49,7 @@ def open_directory(directory: Path, project: str | None, warn=lambda line: None)
     applied as `docker compose -f NN-GROUP.yaml -f NN-GROUP.override.yaml` would; PlanError when there are
     none. Other YAML files there are not run, and `warn` names them."""
     from ..compose.codec import is_group_file, override_of
-    from ..compose.plans import read_group_files
+    from ..compose.plans import missing_files, read_group_files
     from ..compose.project import ImportProblem, merged
     from ..engine.compose_config import ComposeConfig
 
@@ -61,6 +67,11 @@ def open_directory(directory: Path, project: str | None, warn=lambda line: None)
     for path in files:
         if path not in dict(groups) and path not in {o for o, _ in overrides.values()}:
             warn(f"warning: {path} is neither a group file nor a group file's {OVERRIDE_SUFFIX}: `up` does not run it")
+    for path, name, file in missing_files(groups):
+        raise PlanError(
+            f"{path} mounts {file} (configs: {name}), which is not in {directory}: "
+            f"convert the job with -o {directory} again to write it"
+        )
     plan = read_group_files(groups, overrides=overrides)
     return Opened(plan._replace(project=project) if project else plan, {}, [], {}, None)
 

@@ -1,8 +1,9 @@
 """The by-hand recipe in each generated file's header, followed literally with plain `docker compose`.
 
 For every fixture under fixtures/convert/ that can run here, the group files are copied to a
-directory and run, in name order, by the commands their headers give (read back out of the header
-text), with the variables the headers name set to a harmless value; every service then is in the
+directory with the scripts they mount (files of their own beside them) and run, in name order, by the
+commands their headers give (read back out of the header text), with the variables the headers name
+set to a harmless value; every service then is in the
 state the recipe promises: `up -d --wait` services running, healthy where they have checks, `up`
 tasks exited 0, earlier groups' services still up. The single file runs by its own recipe with a
 compose.override.yaml beside it, which Compose must merge by itself.
@@ -142,11 +143,23 @@ def _check_output(case: str, project: str) -> None:
         assert all(line in log.splitlines() for line in wanted), (service, log)
 
 
+def _mounted_scripts(files) -> set[str]:
+    """The files the group files' top-level configs name: the scripts `convert -o` writes beside them."""
+    found = set()
+    for path in files:
+        for name, spec in (yaml.safe_load(path.read_text(encoding="utf-8")).get("configs") or {}).items():
+            assert set(spec) == {"file"}, f"{path.name}: configs {name} is not a file beside it: {spec}"
+            found.add(spec["file"])
+    return found
+
+
 @pytest.mark.parametrize("case", RUNNABLE)
 def test_each_group_file_runs_by_the_recipe_in_its_header(engine, case, tmp_path):
-    files = sorted((FIXTURES / case / "groups").glob("*.yaml"))
-    for path in files:
+    for path in sorted((FIXTURES / case / "groups").iterdir()):  # the group files and the scripts they mount
         (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    files = sorted(tmp_path.glob("*.yaml"))
+    scripts = {p.name for p in tmp_path.iterdir() if p.suffix != ".yaml"}
+    assert scripts and _mounted_scripts(files) == scripts  # the probe runs from nos2compose-probe.sh, as it is
     project = yaml.safe_load(files[0].read_text(encoding="utf-8"))["name"]
     _down(project)
     promised: dict[str, str] = {}
@@ -171,9 +184,17 @@ def test_each_group_file_runs_by_the_recipe_in_its_header(engine, case, tmp_path
             states = _states(project)
             assert {s: states.get(s) for s in promised} == promised, f"after {path.name}"
         _check_output(case, project)
+        assert set(_script_sources(project)) == {str(tmp_path / name) for name in scripts}  # mounted as they are
     finally:
         _down(project)
     assert _states(project) == {}
+
+
+def _script_sources(project: str) -> list[str]:
+    """The host files the project's containers mount under /nos2compose (the scripts nos2compose's helpers run)."""
+    ids = docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={project}").stdout.split()
+    found = json.loads(docker("inspect", *ids).stdout) if ids else []
+    return [m["Source"] for c in found for m in c["Mounts"] if m["Destination"].startswith("/nos2compose/")]
 
 
 @pytest.mark.parametrize("case", RUNNABLE)

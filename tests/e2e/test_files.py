@@ -1,17 +1,19 @@
 """The Compose files people keep, on a real engine: an override file beside a group file is applied by
 `up DIR` exactly as `docker compose -f FILE -f OVERRIDE` applies it, other YAML files there are named and
-not run, plain `docker compose` creates a job with resources, and a corpus job's outputs load with an empty
-environment unless the job carries credentials."""
+not run, plain `docker compose` creates a job with resources, the scripts `up JOB` mounts outlive it until
+`down`, and a corpus job's outputs load with an empty environment unless the job carries credentials."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+import time
 import uuid
+from pathlib import Path
 
 import pytest
-from helpers import CORPUS, docker, job, nos2compose, run_op
+from helpers import CORPUS, docker, free_port, job, nos2compose, run_op
 
 pytestmark = pytest.mark.e2e
 
@@ -92,6 +94,32 @@ def test_plain_docker_compose_creates_a_job_with_resources(project):
     assert create.returncode == 0, create.stderr
     volumes = docker("volume", "ls", "--filter", "label=io.nosana.cache=1", "--format", "{{.Name}}").stdout.split()
     assert sum(v.startswith("nos2compose-cache-") for v in volumes) >= 2
+
+
+def test_the_scripts_up_job_mounts_outlive_it_so_a_restarted_op_is_probed_again_until_down(project):
+    """A `configs: file:` is a bind mount the engine makes again at each restart: `up JOB` keeps its files in the
+    state directory (files/PROJECT/) until `down`, not in a directory gone once `up -d` returns."""
+    name, tmp = project
+    port = free_port()
+    check = {"type": "http", "path": "/status/200", "method": "GET", "expected_status": 200, "continuous": True}
+    web = run_op(
+        "web", image=BUSYBOX, cmd=["n2c-testserver", str(port)], expose=[{"port": port, "health_checks": [check]}]
+    )
+    path = _job_file(tmp, name, web)
+    up = nos2compose("up", str(path), "-d", "--pull", "never", "--timeout", "60")
+    assert up.returncode == 0, up.stdout + up.stderr
+    files = Path(os.environ["NOS2COMPOSE_STATE_DIR"]) / "files" / name
+    (container,) = json.loads(docker("inspect", f"{name}-web-1").stdout)
+    mounts = [m["Source"] for m in container["Mounts"] if m["Destination"] == "/nos2compose/probe.sh"]
+    assert mounts == [str(files / "nos2compose-probe.sh")] and (files / "nos2compose-probe.sh").is_file()
+    restart = nos2compose("restart", str(path), "--op", "web", "-t", "1")
+    assert restart.returncode == 0, restart.stderr
+    deadline = time.monotonic() + 60
+    while (status := json.loads(nos2compose("ps", str(path), "--json").stdout)["web"]["status"]) != "healthy":
+        assert time.monotonic() < deadline, status
+        time.sleep(1)
+    assert nos2compose("down", str(path), "-t", "1").returncode == 0
+    assert not files.exists()
 
 
 @pytest.mark.corpus

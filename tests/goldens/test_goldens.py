@@ -1,4 +1,5 @@
-"""Every fixture converts to its committed goldens byte for byte, and Compose accepts them.
+"""Every fixture converts to its committed goldens byte for byte (the single file; the group files and the
+scripts beside them), and Compose accepts them.
 
 Regenerate the goldens after an intended change with:
     NOS2COMPOSE_UPDATE_GOLDENS=1 python -m pytest tests/goldens
@@ -63,6 +64,27 @@ def test_group_files_golden(case, tmp_path):
         assert written == sorted(p.name for p in golden_dir.iterdir())
     for name in written:
         compare(golden_dir / name, (out / name).read_text(encoding="utf-8"))
+
+
+def test_the_group_files_mount_the_scripts_beside_them_and_only_those_are_there():
+    """Each script the group files mount (configs: file:, relative to the group file) is a file of its own in
+    groups/, compared byte for byte above; no other file is there, and the single file carries them inline."""
+    import yaml
+
+    written = 0
+    for case in CASES:
+        golden_dir = FIXTURES / case / "groups"
+        mounted = set()
+        for path in sorted(golden_dir.glob("*.yaml")):
+            for spec in (yaml.safe_load(path.read_text(encoding="utf-8")).get("configs") or {}).values():
+                assert set(spec) == {"file"} and "/" not in spec["file"], (path, spec)
+                mounted.add(spec["file"])
+        scripts = {p.name for p in golden_dir.iterdir() if p.suffix != ".yaml"}
+        assert scripts == mounted, case
+        single = yaml.safe_load((FIXTURES / case / "compose.yaml").read_text(encoding="utf-8"))
+        assert all(set(spec) == {"content"} for spec in (single.get("configs") or {}).values()), case
+        written += len(scripts)
+    assert written >= 10
 
 
 @pytest.mark.compose

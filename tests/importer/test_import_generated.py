@@ -377,3 +377,25 @@ def test_a_converted_fixture_comes_back_without_a_word_about_the_nodes_container
         back = run_import(*files, cwd=tmp_path)
         assert back.exit_code == 0 and back.stderr == "", back.stderr
         assert normal_form(json.loads(back.stdout), "volumes-aliases-restart") == original
+
+
+@pytest.mark.parametrize("case", ["resources", "health-checks", "health-sidecar"])
+def test_the_scripts_beside_the_group_files_or_fenced_in_the_single_file_are_machinery(tmp_path, case):
+    """The probe and fetcher scripts, as `configs: file:` beside the group files or `content:` at the end of the
+    single file: nos2compose's own, never a config of the job's (no warning names one), and the fetchers' specs
+    (indented JSON over several lines) come back as the resources they fetch."""
+    from helpers import FIXTURES, run_cli
+
+    need_compose()
+    source = FIXTURES / case / f"{case}.json"
+    args = (FIXTURES / case / "args").read_text().split() if (FIXTURES / case / "args").exists() else []
+    single = tmp_path / "compose.yaml"
+    single.write_text(run_cli("convert", str(source), *args).stdout)
+    assert run_cli("convert", str(source), "-o", str(tmp_path / "groups"), *args).exit_code == 0
+    assert "\nconfigs:\n" in single.read_text() and any(p.suffix != ".yaml" for p in (tmp_path / "groups").iterdir())
+    original = json.loads(source.read_text())
+    for files in ([str(single)], [str(tmp_path / "groups")]):
+        back = run_import(*files, cwd=tmp_path)
+        assert back.exit_code == 0 and "config" not in back.stderr, back.stderr
+        resources = {op["id"]: len(op["args"].get("resources", [])) for op in json.loads(back.stdout)["ops"]}
+        assert resources == {op["id"]: len(op["args"].get("resources", [])) for op in original["ops"]}

@@ -133,7 +133,7 @@ def run(kind, dest, spec, **env):
         k: v for k, v in os.environ.items() if not k.startswith(("N2C_", "HF_")) and not k.lower().endswith("_proxy")
     }
     clean.update(env)
-    cmd = [sys.executable, str(FETCH), kind, str(dest), json.dumps(spec)]
+    cmd = [sys.executable, str(FETCH), kind, str(dest), spec if isinstance(spec, str) else json.dumps(spec)]
     return subprocess.run(cmd, capture_output=True, text=True, env=clean, timeout=30)
 
 
@@ -350,6 +350,23 @@ def test_hf_files_and_revision_without_token(serve, tmp_path):
     r = run("hf", tmp_path, {**spec, "files": ["config.json"]}, HF_ENDPOINT=hf.url)  # spec changed
     assert r.returncode == 0 and "fetched config.json (2 bytes)" in r.stdout
     assert len(hf.requests) == 2
+
+
+def test_the_spec_as_convert_writes_it_over_several_lines_is_the_same_spec(serve, tmp_path):
+    """convert writes SPEC_JSON indented, a field a line (so no line of a file passes 200 characters): the
+    fetcher reads it as the same spec, and what it fetched is the cache of the one-line form too."""
+    from nos2compose.compose.documents import spec_argument
+
+    hf = serve(hf_app("http://127.0.0.1:9", redirected=()))
+    spec = {"files": ["split/vae/v.safetensors"], "repo": "org/model", "revision": "refs/pr/1", "type": "HF"}
+    folded = spec_argument(json.dumps(spec, sort_keys=True))
+    assert folded.count("\n") >= 5 and json.loads(folded) == spec
+    r = run("hf", tmp_path, folded, HF_ENDPOINT=hf.url)
+    assert r.returncode == 0, r.stderr
+    assert tree(tmp_path) == {"split/vae/v.safetensors": b"vae"}
+    r = run("hf", tmp_path, spec, HF_ENDPOINT=hf.url)
+    assert r.returncode == 0 and r.stdout.strip() == "cached: nothing to fetch"
+    assert len(hf.requests) == 1
 
 
 def test_hf_unknown_repo_fails(serve, tmp_path):

@@ -112,7 +112,7 @@ def test_running_out_of_memory_while_compiling_is_a_one_line_error(tmp_path, mon
     assert "NOS2COMPOSE_MAX_OUTPUT_BYTES" in line
 
 
-@pytest.mark.parametrize("method,args", [("single_file", []), ("group_files", ["-o", "out"])])
+@pytest.mark.parametrize("method,args", [("single_file", []), ("directory_files", ["-o", "out"])])
 def test_running_out_of_memory_while_writing_the_files_is_a_one_line_error(tmp_path, monkeypatch, method, args):
     _write(tmp_path, job(run_op("a")))
     monkeypatch.setattr(compiler.Result, method, _no_memory)

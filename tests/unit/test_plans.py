@@ -38,9 +38,12 @@ def test_the_compiled_plan_is_the_plan_read_back_from_its_files(case, tmp_path: 
     result = compile_job(data, Options(name=case, source=source, plan=_plan_options(case)))
     assert result.ok, [d.describe() for d in result.diagnostics.errors]
     compiled, files = result.run_plan()
-    assert [name for name, _ in files] == [name for name, _ in result.group_files()]
-    assert [text for _, text in files] == [text for _, text in result.group_files()]
-    read = read_group_files([(tmp_path / name, text) for name, text in files])
+    assert files == result.directory_files()  # what `up JOB` writes is what `convert -o` writes, stamps aside
+    groups = result.group_files()
+    assert files[: len(groups)] == groups
+    mounted = {name: spec for _, text in groups for name, spec in (yaml.safe_load(text).get("configs") or {}).items()}
+    assert sorted(name for name, _ in files[len(groups) :]) == sorted(spec["file"] for spec in mounted.values())
+    read = read_group_files([(tmp_path / name, text) for name, text in groups])
     compiled = compiled.at(tmp_path)
     assert read.project == compiled.project
     assert len(read.groups) == len(compiled.groups)
@@ -60,7 +63,7 @@ def test_a_hand_edit_shows_in_the_plan_read_back(tmp_path: Path):
     """The files are the truth for `up DIR`: a port moved by hand is the port the plan publishes."""
     data, source = _job("quickstart")
     result = compile_job(data, Options(name="quickstart", source=source))
-    _, files = result.run_plan()
+    files = result.group_files()
     edited = [
         (tmp_path / name, text.replace('"127.0.0.1:8080:8080"', '"127.0.0.1:18080:8080"')) for name, text in files
     ]
