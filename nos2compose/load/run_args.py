@@ -285,7 +285,26 @@ def _restart(sh: Shape, raw: Any, path: Path, op_id: str) -> str | None:
             return None
         if "restart_tries" in raw:
             tries = sh.integer(raw["restart_tries"], (*path, "restart_tries"), 0, 1_000_000, "a count", op_id)
-            return f"on-failure:{tries}" if tries else "on-failure"
+            if tries:
+                return f"on-failure:{tries}"
+        _without_limit(sh, path, "on-failure", op_id)
         return "on-failure"
     policy = sh.one_of(raw, path, RESTART_POLICIES, op_id)
+    if policy in ("always", "unless-stopped", "on-failure"):
+        _without_limit(sh, path, policy, op_id)
     return "unless-stopped" if policy == "always" else policy
+
+
+def _without_limit(sh: Shape, path: Path, policy: str, op_id: str) -> None:
+    """NOS911: a node ends an op that restarts without limit once its polls find it stopped (the Podman provider's
+    ContainerStateManager); Docker's restarts never look stopped, so locally it never ends (tests/fidelity)."""
+    when = "fails" if policy == "on-failure" else "exits"
+    sh.diags.warning(
+        path,
+        f"restart_policy {policy} (no limit) restarts the op each time its command {when}: a node (Podman) ends "
+        "the op once three of its polls, a second apart, find it stopped between two runs (after a few seconds "
+        "or more, with the last exit code), but Docker here keeps restarting it, so `nos2compose up` waits for it "
+        "until --timeout; give the op a command that keeps running, or on-failure with restart_tries",
+        op_id,
+        "NOS911",
+    )
