@@ -6,8 +6,10 @@ container providers: Docker, and Podman (the one production nodes run: PODMAN.md
 `nos2compose up JOB --barrier exit --pull never` (and the default barrier where it should agree),
 all at the same time; compare.py reduces them to the same shape and each test (one per job and
 provider) asserts full agreement, op by op: status, exit code, results, the op's own output by
-stream, and the order constraints. The first test of a job runs both providers and `up`; the
-second takes its result. docs/fidelity.md lists the behaviours and the divergences found.
+stream, the order constraints, and the flow state's own fields (flow_state.py: errors, diagnostics.reason
+and .state, log times). The first test of a job runs both providers and `up`; the second takes its result.
+Differences by design are asserted to still be there: BY_DESIGN (both providers, with the warning `up` prints)
+and compare.PENDING (one provider). docs/fidelity.md lists the behaviours and the divergences found.
 
 NOS2COMPOSE_FIDELITY_REPORT=FILE appends one JSON line per job and provider (ops, divergences, times) to FILE.
 NOS2COMPOSE_FIDELITY_CORPUS=all runs all 58 corpus templates instead of one per shape.
