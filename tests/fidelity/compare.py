@@ -223,12 +223,31 @@ def default_barrier_applies(job: dict) -> bool:
 # --- the node ----------------------------------------------------------------------------------------
 
 
+# Podman 4.3.1 under load: the node asks for the log of a container that has already exited, and Podman answers
+# 500 (`failed to obtain logs for Container '…': read /proc/N/cgroup: no such process`); the node stores that
+# answer as the op's output and loses its lines. The engine's race, not the job's: such a run is made again, once.
+PODMAN_LOG_RACE = "failed to obtain logs for Container"
+
+
+def _lost_logs(flow: dict) -> bool:
+    return any(
+        PODMAN_LOG_RACE in str(entry.get("log", ""))
+        for state in flow.get("opStates") or []
+        for entry in state.get("logs") or []
+        if isinstance(entry, dict)
+    )
+
+
 def node_run(job: dict, timeout: float = TIMEOUT, provider: str = "docker") -> JobRun:
     t0 = time.monotonic()
     flow = node_oracle.run_on_node(job, timeout=timeout, provider=provider)
+    retried = provider == "podman" and _lost_logs(flow)
+    if retried:
+        flow = node_oracle.run_on_node(job, timeout=timeout, provider=provider)
     wall = time.monotonic() - t0
     norm = node_oracle.normalize(flow, times=False)
     run = JobRun("node", provider=provider, wall=wall, raw={"normalized": norm, "console": flow.get("console")})
+    run.raw["retried"] = retried
     if flow.get("status") is None and not flow.get("opStates"):
         run.refused = "; ".join(flow.get("runErrors") or []) or "refused"
         return run
@@ -989,6 +1008,8 @@ def report(case: Case, div: list[Divergence], node: JobRun, locals_: list[JobRun
         + ", ".join(f"{r.side} {r.wall:.1f} s" for r in locals_)
     ]
     lines += [f"  {d}" for d in div]
+    if node.raw.get("retried"):
+        lines.append(f"  [node] run again: Podman lost an op's log ({PODMAN_LOG_RACE})")
     for r in locals_[:1]:
         lines += [f"  [{r.side}] {w}" for w in r.raw.get("warnings") or []]
     for r in locals_:

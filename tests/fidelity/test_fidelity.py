@@ -138,6 +138,7 @@ def _record(case, div, node, locals_) -> None:
         "agreeing_ops": 0 if job_level else sum(1 for o in ops if o not in bad),
         "divergences": [d._asdict() for d in div],
         "seconds": {"node": round(node.wall, 1), **{r.side: round(r.wall, 1) for r in locals_}},
+        "node_run_again": bool(node.raw.get("retried")),
     }
     with open(path, "a", encoding="utf-8") as out:
         out.write(json.dumps(row, default=str) + "\n")

@@ -83,3 +83,9 @@ def test_state_times_are_checked_for_consistency_only():
     assert flow_state.state_times(quick) == "ran"  # Docker stamps the start once the process runs
     wrong = {"StartedAt": "2026-01-02T03:04:09Z", "FinishedAt": "2026-01-02T03:04:05Z"}
     assert flow_state.state_times(wrong) == "FinishedAt 4000 ms before StartedAt"
+
+
+def test_a_podman_run_that_lost_an_ops_log_is_recognized():
+    lost = "(HTTP code 500) … failed to obtain logs for Container 'abc': read /proc/425/cgroup: no such process"
+    assert compare._lost_logs({"opStates": [{"logs": [{"type": "stderr", "log": lost}]}]})
+    assert not compare._lost_logs({"opStates": [{"logs": [{"type": "stdout", "log": "delta-run\n"}]}, {}]})
