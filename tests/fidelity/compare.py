@@ -927,7 +927,7 @@ def check(
     return out
 
 
-# --- what `up` does not give yet ------------------------------------------------------------------------
+# --- what differs by design, per provider -------------------------------------------------------------
 
 # Differences with `up` that one provider's node shows, per provider. Each entry's reason says whether it is by
 # design (docs/fidelity.md lists those, each with the warning that covers it) or still to do: for the Docker
