@@ -153,6 +153,12 @@ def test_restart_policy_becomes_composes_restart_as_the_podman_provider_passes_i
     assert all(d.path == (*ARGS, "restart_policy") and "until --timeout" in d.message for d in diags.items)
 
 
+def test_a_server_restarting_without_limit_gets_no_nos911():
+    # its command keeps running: the policy is for crashes, and a node and Docker both restart it
+    _, _, diags = run({"image": "x", "expose": 8080, "restart_policy": "always"})
+    assert [d.code for d in diags.items] == []
+
+
 def test_a_restart_policy_compose_does_not_know_is_an_error():
     _, _, diags = run({"image": "x", "restart_policy": {"policy": "always", "restart_tries": 2}})
     assert [d.path for d in diags.errors] == [(*ARGS, "restart_policy", "policy")]
