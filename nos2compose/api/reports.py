@@ -62,6 +62,9 @@ class FlowReports:
         ran = has_run(s)
         expired = s.op.id in self.view.expired and self.view.has_ended(s)
         start = detail.get("started") if ran else None
+        restarted = ((detail.get("state") or {}).get("RestartCount") or 0) > 0
+        if ran and restarted and isinstance(detail.get("created"), int):
+            start = detail["created"]  # the op began with its first run: Docker keeps only the last run's StartedAt
         end = detail.get("finished") if ran and s.state in ENDED else None
         status, exit_code = flow_status(s), s.exit_code
         if s.state == FAILED and not ran:  # it could not run: the record knows when

@@ -194,8 +194,8 @@ class DockerEngine:
         return _last_line(str(log[-1].get("Output") or "")) if log else ""
 
     def inspect_all(self) -> list[dict]:
-        """Id, start/finish times (ms since the epoch), exit code and inspect State (with RestartCount) of every
-        container of the job, in two engine calls."""
+        """Id, creation and start/finish times (ms since the epoch), exit code and inspect State (with RestartCount)
+        of every container of the job, in two engine calls."""
         ids = [c.id for c in self.containers()]
         if not ids:
             return []
@@ -207,6 +207,7 @@ class DockerEngine:
                 {
                     "service": ((c.get("Config") or {}).get("Labels") or {}).get(codec.SERVICE_LABEL),
                     "id": c.get("Id"),
+                    "created": rows.epoch_ms(c.get("Created")),  # a restarted container's StartedAt is its last run's
                     "started": rows.epoch_ms(state.get("StartedAt")),
                     "finished": rows.epoch_ms(state.get("FinishedAt")),
                     "exit_code": state.get("ExitCode"),  # ps says 0 for a container the runtime could not start

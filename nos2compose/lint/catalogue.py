@@ -176,6 +176,10 @@ NOS909 range-health-checks: health checks on a port range
 NOS910 unprintable-group-name: a group name holding a character that cannot be shown as it is
     Labels keep the name exactly; comments and messages show it escaped, and group file names replace it with '-'.
     A plain name avoids this.
+NOS911 restart-without-limit: a task (no ports) with a restart_policy without limit (always, unless-stopped, on-failure)
+    When its command keeps exiting, a node (its Podman provider) ends the op once three polls a second apart find it
+    stopped between two runs; Docker restarts it without end, so `nos2compose up` waits for it until --timeout. Give
+    on-failure with restart_tries, or no policy.
 """
 
 

@@ -110,6 +110,8 @@ def _around(sh: Shape, args: dict, raw_args: dict, apath: Path, op_id: str) -> d
     restart = (
         _restart(sh, args["restart_policy"], (*apath, "restart_policy"), op_id) if "restart_policy" in args else None
     )
+    if restart in ("unless-stopped", "on-failure") and not expose:  # a task: its command is meant to exit
+        _without_limit(sh, (*apath, "restart_policy"), args["restart_policy"], op_id)
     _sdk_rules(sh, raw_args, apath, op_id)
     if "private" in args and sh.boolean(args["private"], (*apath, "private"), op_id):
         sh.diags.warning(
@@ -285,7 +287,25 @@ def _restart(sh: Shape, raw: Any, path: Path, op_id: str) -> str | None:
             return None
         if "restart_tries" in raw:
             tries = sh.integer(raw["restart_tries"], (*path, "restart_tries"), 0, 1_000_000, "a count", op_id)
-            return f"on-failure:{tries}" if tries else "on-failure"
+            if tries:
+                return f"on-failure:{tries}"
         return "on-failure"
     policy = sh.one_of(raw, path, RESTART_POLICIES, op_id)
     return "unless-stopped" if policy == "always" else policy
+
+
+def _without_limit(sh: Shape, path: Path, raw: Any, op_id: str) -> None:
+    """NOS911, for a task (an op that exposes nothing: its command is meant to exit): a node ends an op that
+    restarts without limit once its polls find it stopped (the Podman provider's ContainerStateManager); Docker's
+    restarts never look stopped, so locally it never ends (tests/fidelity)."""
+    policy = "on-failure" if isinstance(raw, dict) else str(raw)
+    when = "fails" if policy == "on-failure" else "exits"
+    sh.diags.warning(
+        path,
+        f"restart_policy {policy} (no limit) restarts the op each time its command {when}: a node (Podman) ends "
+        "the op once three of its polls, a second apart, find it stopped between two runs (after a few seconds "
+        "or more, with the last exit code), but Docker here keeps restarting it, so `nos2compose up` waits for it "
+        "until --timeout; for a task, give on-failure with restart_tries, or no policy",
+        op_id,
+        "NOS911",
+    )

@@ -261,8 +261,8 @@ class Supervisor:
                     self._fail(op.id, "; ".join(op.unresolved), exit_code=0, event=None)
                     ok = False
                 elif op.engine_refuses:  # the node's Docker refuses its container: exit code 2, nothing runs
-                    # the engine refuses the node's create body with a 400
-                    self._fail(op.id, "; ".join(op.engine_refuses), exit_code=2, event=RUNTIME_ERROR, code=400)
+                    # the engine refuses the node's create body with a 500, which the node reads from its words
+                    self._fail(op.id, "; ".join(op.engine_refuses), exit_code=2, event=RUNTIME_ERROR, code=500)
                     ok = False
                 elif bad:  # on a node it would wait forever for a startup success that never comes
                     self._fail(op.id, f"not started: its dependency {', '.join(bad)} failed")

@@ -126,10 +126,22 @@ def _version(text: str) -> tuple[int, ...]:
 _CONFLICT = re.compile(r"is already in use|Conflict\.", re.I)
 
 
+# the runtime's words for a start the engine refuses as the container's own fault (moby's translateContainerdStartErr:
+# a missing or unrunnable program, a mount onto the wrong kind of path): an invalid parameter, HTTP 400
+_BAD_START = re.compile(
+    r"(OCI runtime|failed to create shim task).*(executable file not found|no such file or directory|"
+    r"permission denied|not a directory)",
+    re.I,
+)
+
+
 def engine_status(said: str) -> int | None:
     """The HTTP status the engine's API answers for the failure its words describe (what the node reads from
-    dockerode's "(HTTP code N)"): 404 for an image or repository it does not find, 401 for a registry that wants
-    a login, 409 for a name in use, 500 for any other answer of the engine; None when the engine did not answer."""
+    dockerode's "(HTTP code N)"): 400 for a container whose program cannot start, 404 for an image or repository
+    it does not find, 401 for a registry that wants a login, 409 for a name in use, 500 for any other answer of
+    the engine; None when the engine did not answer."""
+    if _BAD_START.search(said):
+        return 400
     if _NOT_FOUND.search(said) and not _NOT_REACHABLE.search(said):
         return 404
     if re.search(r"unauthorized|authentication required", said, re.I):

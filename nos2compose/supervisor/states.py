@@ -198,10 +198,10 @@ def errors_of(status: OpStatus, note: dict | None) -> list[dict]:
 
 
 def ended_state(status: OpStatus, detail: dict | None) -> dict | None:
-    """The node's diagnostics.state: the container's inspect State with its RestartCount, once it has ended."""
+    """The node's diagnostics.state: the container's inspect State with its RestartCount, once the op has ended. A
+    container the runtime could not start (left `created`) has one too: the node inspects every container it
+    removes (its ExitCode, 127 for a missing executable, and the runtime's Error)."""
     state = (detail or {}).get("state")
     if status.state not in ENDED or not status.container_id or not isinstance(state, dict):
-        return None
-    if status.container_state in ("", "created"):  # it never ran
         return None
     return state

@@ -29,6 +29,7 @@ class FakeEngine:
         self.groups: dict[str, str] = {}  # service -> the group file's stem it starts with
         self.images: dict[str, str] = {}  # service -> its image
         self.started: dict[str, float] = {}
+        self.restarts: dict[str, int] = {}  # service -> the engine's RestartCount (its runs began a second apart)
         self.ups: list[str] = []
         self.stopped_services: set[str] = set()
         self.stopped = False
@@ -99,9 +100,15 @@ class FakeEngine:
             {
                 "service": c.service,
                 "id": c.id,
+                "created": round(self.started[c.service] * 1000) - self.restarts.get(c.service, 0) * 1000,
                 "started": round(self.started[c.service] * 1000),
                 "finished": round(since * 1000) if c.state in ("exited", "dead") else None,
-                "state": {"Status": c.state, "ExitCode": c.exit_code, "OOMKilled": False, "RestartCount": 0},
+                "state": {
+                    "Status": c.state,
+                    "ExitCode": c.exit_code,
+                    "OOMKilled": False,
+                    "RestartCount": self.restarts.get(c.service, 0),
+                },
             }
             for c, since in self._rows()
         ]

@@ -181,6 +181,16 @@ def test_stop_job_ends_ops_that_had_not_begun():
     assert (two["status"], two["exitCode"], two["startTime"]) == ("success", 0, None) and two["endTime"] > 0
 
 
+def test_a_restarted_op_began_with_its_first_run():
+    node, engine = make([("a", [op("flaky", "a"), op("once", "a")])], {"flaky": DONE, "once": DONE})
+    engine.started.update(flaky=10.0, once=10.0)
+    engine.now = 20.0
+    engine.restarts["flaky"] = 2  # Docker keeps the last run's StartedAt; the container was made before the first
+    flaky, once = node.reports.results()["opStates"]
+    assert (flaky["startTime"], flaky["diagnostics"]["state"]["RestartCount"]) == (8_000, 2)
+    assert once["startTime"] == 10_000  # one run: its start
+
+
 def test_flow_state_while_it_runs():
     definition = {"ops": [{"id": "prepare"}, {"id": "web"}, {"id": "worker"}]}
     node, _ = two_groups(definition=definition)

@@ -283,7 +283,8 @@ def test_strict_only_rules_warn_by_default_and_fail_with_strict(tmp_path):
         "contains a space",
     ]:
         assert any(fragment in w for w in warnings), (fragment, lenient.stderr)
-    assert not any("restart_policy" in w for w in warnings), lenient.stderr
+    # no validator refuses it: its one warning is NOS911, a local difference, never an error with --strict
+    assert [w for w in warnings if "restart_policy" in w and "NOS911" not in w] == [], lenient.stderr
     strict = run(tmp_path, data, "--strict")
     assert strict.exit_code == 2
     assert len([line for line in strict.stderr.splitlines() if re.match(r"error: job.json:\d+:", line)]) == 6, (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nos2compose.engine.protocol import Container
 from nos2compose.run_plan import PlannedOp
-from nos2compose.supervisor.states import exited_early, op_status, ran_for, with_record
+from nos2compose.supervisor.states import ended_state, exited_early, op_status, ran_for, with_record
 
 OP = PlannedOp("web", "web", "g", False, ((80, 80),), False)
 
@@ -54,3 +54,13 @@ def test_only_a_service_that_exited_within_five_seconds_exited_early():
     killed = op_status(OP, Container("web", "exited", "", 137, "", id="c1"))
     (stopped,) = with_record([killed], {"web": {"state": "stopped", "container": "c1"}})  # through the API
     assert exited_early(killed, quick) == 1.2 and exited_early(stopped, quick) is None
+
+
+def test_diagnostics_state_once_the_op_has_ended_also_for_a_container_that_could_not_start():
+    state = {"Status": "created", "ExitCode": 127, "Error": "exec: x: executable file not found", "RestartCount": 0}
+    notes = {"web": {"state": "failed", "reason": "the runtime could not start it", "exit_code": 127}}
+    (refused,) = with_record([op_status(OP, Container("web", "created", "", 0, "", id="c1"))], notes)
+    assert ended_state(refused, {"state": state}) == state  # the node inspects every container it removes
+    running = op_status(OP, Container("web", "running", "", 0, "", id="c1"))
+    assert ended_state(running, {"state": {**state, "Status": "running"}}) is None  # not ended yet
+    assert ended_state(op_status(OP, None), {"state": state}) is None  # no container: the node has no state either

@@ -89,6 +89,11 @@ def test_engine_statuses_from_its_words():
     assert engine_status("unauthorized: authentication required") == 401
     assert engine_status('Error response from daemon: Conflict. The container name "/x" is already in use') == 409
     assert engine_status("Error response from daemon: OCI runtime create failed: exec: no such file") == 500
+    missing = (  # what Docker 20.10 answers 400 for (an invalid parameter), as the node's dockerode reports it
+        "Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable"
+        ' to start container process: exec: "echo hi": executable file not found in $PATH: unknown'
+    )
+    assert engine_status(missing) == 400
     assert engine_status("docker compose up failed (exit status 1)") is None
 
 

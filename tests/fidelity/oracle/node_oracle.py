@@ -167,6 +167,11 @@ class _Tokens:
         return map_text(value, self.text, keys=True)
 
 
+def tokens(flow: dict) -> _Tokens:
+    """The flow's tokens (see normalize), to normalize parts of it that normalize leaves out."""
+    return _Tokens(flow)
+
+
 def map_text(value: Any, change, keys: bool = False) -> Any:
     """`value` with `change` applied to every string inside it (to object keys too, with keys)."""
     if isinstance(value, str):
