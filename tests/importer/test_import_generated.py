@@ -11,7 +11,7 @@ import os
 
 import pytest
 from click.testing import CliRunner
-from import_helpers import need_compose, pinned_env, run_import
+from import_helpers import need_compose, pinned_env, run_import, strict_errors
 
 from nos2compose.cli.importing import import_command
 from nos2compose.compose import codec
@@ -38,7 +38,10 @@ def project(meta: dict, **services) -> dict:
 
 
 def run(p: dict):
+    """The job and its warnings; every job import writes passes `validate --strict`."""
     job, diags = job_from_project(p)
+    if job is not None:
+        assert strict_errors(job) == []
     return job, [(d.path, d.message) for d in diags.items]
 
 
