@@ -49,13 +49,23 @@ def _item(value: Any) -> Any:
     return str(value)
 
 
+def shell_string(cmd: Any) -> str | None:
+    """The cmd string a cmd list stands for: the node runs a string as `/bin/sh -c` and the string. None for any
+    other list, and where the string would mean something else: a literal that is the whole third item splices
+    a result's items there, but is one text in a string."""
+    from .load.literals import LITERAL
+
+    if isinstance(cmd, list) and len(cmd) == 3 and tuple(cmd[:2]) == SHELL and isinstance(cmd[2], str):
+        return None if LITERAL.fullmatch(cmd[2]) else cmd[2]
+    return None
+
+
 def _command(words: tuple | None, shell: bool) -> Any:
     if not words:
         return None
     items = [_item(w) for w in words]
-    if shell and len(items) == 3 and tuple(items[:2]) == SHELL and isinstance(items[2], str):
-        return items[2]  # the node runs a cmd string as `/bin/sh -c` and the string
-    return items
+    found = shell_string(items) if shell else None
+    return items if found is None else found
 
 
 def _check(check) -> dict:
@@ -173,16 +183,16 @@ def same_group_deps(op: RunOp, by_id: dict[str, RunOp]) -> list[str]:
 # -- the order import writes ops in ----------------------------------------------------------------
 
 
-def canonical_order(ops: list[dict]) -> list[str]:
+def canonical_order(ops: list[dict], run_groups: list[str]) -> list[str]:
     """Op ids in the order `import` writes them when the job's own order is not recorded: groups of nothing but
-    create-volume ops first (by name), then the other groups in the order their first op appears; in a group,
+    create-volume ops first (by name), then the groups that run something in their order; in a group,
     create-volume ops first; by id."""
-    groups = {}
-    for op in ops:
-        groups.setdefault(group_of(op), []).append(op)
-    runs = [g for g, members in groups.items() if any(m.get("type") != VOLUME for m in members)]
-    rank = {g: (0, g, 0) for g in groups if g not in runs} | {g: (1, "", n) for n, g in enumerate(runs)}
-    return [op["id"] for op in sorted(ops, key=lambda op: (rank[group_of(op)], op.get("type") != VOLUME, op["id"]))]
+    rank = {g: (1, "", n) for n, g in enumerate(run_groups)}
+
+    def key(op: dict) -> tuple:
+        return (rank.get(group_of(op), (0, group_of(op), 0)), op.get("type") != VOLUME, op["id"])
+
+    return [op["id"] for op in sorted(ops, key=key)]
 
 
 def group_of(op: dict) -> str:
@@ -221,7 +231,7 @@ def record(data: dict, job: Job, layout: Layout) -> Written:
     """What the files carry of the job's own words (`data` is the job as given, `job` as compiled)."""
     expected = expected_ops(job, layout)
     raw_ops = [op for op in data.get("ops") or [] if isinstance(op, dict) and op.get("id") in expected]
-    ordered = [op["id"] for op in raw_ops] == canonical_order(list(expected.values()))
+    ordered = [op["id"] for op in raw_ops] == canonical_order(list(expected.values()), list(layout.run_groups))
     ops = {}
     for index, raw in enumerate(raw_ops):
         words = differences(raw, expected[raw["id"]])
@@ -264,6 +274,10 @@ def held(op: RunOp | VolumeOp, key: str, by_id: dict[str, RunOp]) -> Any:
 
 
 def _held_words(words: tuple | None) -> Any:
+    """Each word, and whether a result splices into it in pieces (a file reads a result standing for text or for
+    items back alike)."""
     if words is None:
         return None
-    return tuple((str(w), w.whole.splice if isinstance(w, Template) and w.whole else "") for w in words)
+    return tuple(
+        (str(w), isinstance(w, Template) and bool(w.whole) and w.whole.splice.endswith("_chunked")) for w in words
+    )

@@ -19,12 +19,15 @@ import json
 import re
 from typing import Any
 
+from ..compose import contract
 from ..compose.codec import FileMeta
 from ..diagnostics import Diagnostics
 from ..model import Words
-from ..written import RUN, SHELL, TOP, VOLUME, canonical_order, group_of, held
+from ..written import RUN, TOP, VOLUME, canonical_order, group_of, held, shell_string
 
 FALLBACKS = ("image", "entrypoint", "work_dir", "env", "gpu")  # what `global` gives every op that has none
+# where import warns that a file cannot hold a key the job's words give back after all
+WITHDRAWN = {"args.entrypoint": ("entrypoint",), "results": (contract.EXTENSION, contract.RESULTS_KEY)}
 NAMED = re.compile(r"%%ops\.([^.%\s]+)\.(?:host|endpoint)")  # literals that name an op by its host name
 MISSING = object()
 
@@ -46,6 +49,14 @@ def restore(job: dict, meta: FileMeta, words: dict[str, Words], services: dict[s
     if None in models:  # the words no longer fit the file (a broken hand edit): the file alone
         return plain
     out, edited = _decide(candidate, plain, words, models, services)
+    diags.withdraw(
+        [
+            ("services", services[op_id], *WITHDRAWN[path])
+            for op_id, w in words.items()
+            for path in w.as_written
+            if path in WITHDRAWN and op_id in services and (op_id, path) not in edited
+        ]
+    )
     _keep_fallbacks(out, plain, words, edited)
     out["ops"] = _ordered(out["ops"], words)
     return _strict_form(out, plain, services, meta, diags)
@@ -64,9 +75,8 @@ def _plain(op: dict) -> dict:
     """Import's reading of an op convert wrote, in the forms convert's record compares with (written.py)."""
     op = copy.deepcopy(op)
     args = op.get("args") or {}
-    cmd = args.get("cmd")
-    if isinstance(cmd, list) and len(cmd) == 3 and tuple(cmd[:2]) == SHELL and isinstance(cmd[2], str):
-        args["cmd"] = cmd[2]  # the node runs a cmd string as /bin/sh -c and the string
+    if shell_string(args.get("cmd")) is not None:
+        args["cmd"] = shell_string(args["cmd"])
     if isinstance(args.get("expose"), list) and len(args["expose"]) == 1 and isinstance(args["expose"][0], int):
         args["expose"] = args["expose"][0]
     if op.get("execution") == {"group": op["id"]}:
@@ -79,16 +89,11 @@ def _candidate(op: dict, words: Words | None) -> dict:
     if words is None:
         return op
     op = copy.deepcopy(op)
-    for path, value in _paths(words.as_written):
+    for path, value in words.as_written.items():  # by key: args.cmd, results, execution, ...
         _put(op, path, copy.deepcopy(value))
     for path in words.not_written:
         _put(op, path, MISSING)
     return op
-
-
-def _paths(as_written: dict) -> list[tuple[str, Any]]:
-    """("args.cmd", value), ("results", value), ...: the keys words are kept or dropped by."""
-    return list(as_written.items())
 
 
 def _get(op: dict, path: str) -> Any:
@@ -136,17 +141,28 @@ def _decide(candidate: dict, plain: dict, words: dict[str, Words], models, servi
         if w is None:
             continue
         ours, theirs = kept_models.get(op["id"]), file_models.get(op["id"])
-        recorded = dict(_paths(w.as_written))
+        recorded = w.as_written
         for path in [*recorded, *w.not_written]:
             if ours is None or theirs is None or held(ours, path, kept_runs) != held(theirs, path, file_runs):
-                _put(op, path, _get(plain_op, path))  # edited: the file wins
-                edited.add((op["id"], path))
+                edited.add((op["id"], path))  # the file wins
+                found = _get(plain_op, path)
+                if path == "args.env" and ours is not None and theirs is not None:
+                    found = _env_edited(recorded.get(path), found, ours, theirs)
+                _put(op, path, found)
                 named.update(NAMED.findall(json.dumps(recorded.get(path))))
     hand_made = any(op["id"] not in words for op in out["ops"] if op.get("type") == RUN)
     for op in out["ops"]:
         if op["id"] in services and (hand_made or op["id"] in named):
             _add_alias(op, services[op["id"]])  # text names it by its service name, as Compose does
     return out, edited
+
+
+def _env_edited(recorded: Any, found: Any, ours, theirs) -> Any:
+    """An edited env, variable by variable: the job's words for each variable the file still holds as they say."""
+    if not isinstance(recorded, dict) or not isinstance(found, dict):
+        return found
+    kept, read = ({str(k): str(v) for k, v in model.env} for model in (ours, theirs))
+    return {k: recorded[k] if k in recorded and kept.get(k) == read.get(k) else v for k, v in found.items()}
 
 
 def _add_alias(op: dict, alias: str) -> None:
@@ -166,7 +182,7 @@ def _add_alias(op: dict, alias: str) -> None:
 
 def _keep_fallbacks(out: dict, plain: dict, words: dict[str, Words], edited: set[tuple[str, str]]) -> None:
     """`global` gives each op what it has none of: a fallback stays only while every op relies on it as the job
-    did (none was edited, none added by hand); otherwise every op gets its own value, as the file has it."""
+    did (none was edited, none added by hand); otherwise every op gets its own value."""
     fallbacks = out.get("global")
     if not isinstance(fallbacks, dict):
         return
@@ -174,38 +190,45 @@ def _keep_fallbacks(out: dict, plain: dict, words: dict[str, Words], edited: set
     for key in [k for k in FALLBACKS if k in fallbacks]:
         if all(op["id"] in words and (op["id"], f"args.{key}") not in edited for op in runs):
             continue
-        del fallbacks[key]
-        _explicit(out, plain, (key,))
+        _explicit(out, plain, {key: fallbacks.pop(key)}, set(words), edited)
+    if not fallbacks:
+        del out["global"]
 
 
-def _explicit(out: dict, plain: dict, keys: tuple[str, ...]) -> None:
-    """Each run op's own value of `keys`, as the file has it (a fallback of `global` is gone)."""
+def _explicit(out: dict, plain: dict, fallbacks: dict, ours: set[str], edited: set[tuple[str, str]]) -> None:
+    """Each run op's own value of what `fallbacks` (gone from `global`) gave it: the file's where the op had
+    none; for env, an op convert wrote keeps its own variables over the fallback's, as the node merges them."""
     by_id = {op["id"]: op for op in plain["ops"]}
     for op in out["ops"]:
-        if op.get("type") == RUN and op["id"] in by_id:
-            for key in keys:
-                _put(op, f"args.{key}", _get(by_id[op["id"]], f"args.{key}"))
+        if op.get("type") != RUN or op["id"] not in by_id:
+            continue
+        for key, value in fallbacks.items():
+            path, mine = f"args.{key}", _get(op, f"args.{key}")
+            if mine is MISSING or key == "gpu":  # an op's gpu: false never turned global's off
+                _put(op, path, _get(by_id[op["id"]], path))
+            elif key == "env" and op["id"] in ours and (op["id"], path) not in edited and isinstance(value, dict):
+                _put(op, path, {**value, **mine})
 
 
 def _ordered(ops: list[dict], words: dict[str, Words]) -> list[dict]:
-    """The job's order where recorded (ops added by hand after the op before them in the file), else import's;
-    never one that would run groups in another order."""
-    canonical = canonical_order(ops)
+    """The job's order where recorded (an op added by hand after the op before it in the file), else import's;
+    never one that would run the groups in another order."""
+    by_id = {op["id"]: op for op in ops}
+    run_groups = _run_groups(ops)
+    canonical = [by_id[i] for i in canonical_order(ops, run_groups)]
     if not any(w.index is not None for w in words.values()):
-        by_id = {op["id"]: op for op in ops}
-        return [by_id[i] for i in canonical]
+        return canonical
     keys, last = [], -1.0
     for op in ops:
         index = words[op["id"]].index if op["id"] in words else None
         last = float(index) if index is not None else last + 0.001
         keys.append(last)
     ordered = [op for _, op in sorted(zip(keys, ops, strict=True), key=lambda pair: pair[0])]
-    runs = [op for op in ordered if op.get("type") != VOLUME]
-    by_id = {op["id"]: op for op in ops}
-    import_runs = [by_id[i] for i in canonical if by_id[i].get("type") != VOLUME]
-    if list(dict.fromkeys(map(group_of, runs))) != list(dict.fromkeys(map(group_of, import_runs))):
-        return [by_id[i] for i in canonical]
-    return ordered
+    return ordered if _run_groups(ordered) == run_groups else canonical
+
+
+def _run_groups(ops: list[dict]) -> list[str]:
+    return list(dict.fromkeys(group_of(op) for op in ops if op.get("type") != VOLUME))
 
 
 def _strict_form(out: dict, plain: dict, services: dict[str, str], meta: FileMeta, diags: Diagnostics) -> dict:
@@ -221,11 +244,10 @@ def _strict_form(out: dict, plain: dict, services: dict[str, str], meta: FileMet
         for d in result.diagnostics.errors:
             refused.setdefault(_refused(out, d.path), d.message)
         for (op_id, key), message in refused.items():
-            where, what = _refuse(out, plain, op_id, key, services)
+            where, what, now = _refuse(out, plain, op_id, key, services)
+            why = message.removesuffix(" (Nosana's validator rejects this)")
             diags.warning(
-                where,
-                f"{what} as the job wrote it is a form Nosana's strict validator refuses ({message}): "
-                "written as the file has it",
+                where, f"{what} as the job wrote it is a form Nosana's strict validator refuses ({why}): {now}"
             )
     return plain
 
@@ -238,21 +260,32 @@ def _refused(job: dict, path: tuple) -> tuple[str | None, str]:
     op_id = job["ops"][path[1]]["id"]
     if len(path) >= 4 and path[2] == "args":
         return op_id, f"args.{path[3]}"
+    if path[2:] == ("args",):  # the one rule about args as a whole: an op's own image (not global.image)
+        return op_id, "args.image"
     return op_id, str(path[2]) if len(path) >= 3 and path[2] != "args" else ""
 
 
-def _refuse(out: dict, plain: dict, op_id: str | None, key: str, services: dict[str, str]) -> tuple[tuple, str]:
-    """Puts import's own reading in place of what the strict validator refuses; (path, what) for the warning."""
+def _refuse(out: dict, plain: dict, op_id: str | None, key: str, services: dict[str, str]) -> tuple[tuple, str, str]:
+    """Puts import's own reading in place of what the strict validator refuses; (path, what, what now) for the
+    warning."""
     if op_id is not None:
-        found = next(op for op in plain["ops"] if op["id"] == op_id)
+        found = _op(plain, op_id)
         at = next(i for i, op in enumerate(out["ops"]) if op["id"] == op_id)
+        value = _get(found, key) if key else found
         if key:
-            _put(out["ops"][at], key, copy.deepcopy(_get(found, key), {id(MISSING): MISSING}))
+            _put(out["ops"][at], key, copy.deepcopy(value, {id(MISSING): MISSING}))
         else:
             out["ops"][at] = copy.deepcopy(found)
-        return ("services", services.get(op_id, op_id)), f"{key or 'op'} of op {op_id}"
+        now = "left out" if value is MISSING else "written as the file has it"
+        return ("services", services.get(op_id, op_id)), f"{key or 'op'} of op {op_id}", now
     if key in TOP:
         out[key] = TOP[key]
-    elif out.pop(key, None) is not None and key == "global":
-        _explicit(out, plain, FALLBACKS)
-    return (), f"the job's {key}"
+        return (), f"the job's {key}", f"written as {TOP[key]!r}"
+    found = out.pop(key, None)
+    if key == "global" and isinstance(found, dict):
+        _explicit(out, plain, {k: v for k, v in found.items() if k in FALLBACKS}, set(services), set())
+    return (), f"the job's {key}", "left out"
+
+
+def _op(job: dict, op_id: str) -> dict:
+    return next(op for op in job["ops"] if op["id"] == op_id)

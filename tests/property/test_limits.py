@@ -163,7 +163,9 @@ def test_the_largest_input_accepted_is_answered_within_20_s(tmp_path, fmt):
     assert LIMIT - 100 < path.stat().st_size <= LIMIT
     run = run_cli("validate", path.name, cwd=tmp_path, timeout=20)
     assert answered_cleanly(run, path.name) is None, answered_cleanly(run, path.name)
-    assert run.status == 2 and re.search(r"^error: big\.\w+: \d+ errors$", run.err, re.M), run  # validate writes nothing
+    assert run.status == 2 and re.search(r"^error: big\.\w+: \d+ errors$", run.err, re.M), (
+        run
+    )  # validate writes nothing
 
 
 # -- diagnostics: at most 100 lines, then a count ---------------------------------------------------------

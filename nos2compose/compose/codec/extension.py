@@ -88,7 +88,8 @@ def written_values(as_written: dict) -> dict:
 
 
 def _changed_by_compose(value: Any) -> bool:
-    if isinstance(value, float) or value == []:
+    """Whether a value would not come back the same from YAML in an x- block (null, too, has no YAML here)."""
+    if value is None or isinstance(value, float) or value == []:
         return True
     if isinstance(value, list):
         return any(map(_changed_by_compose, value))
