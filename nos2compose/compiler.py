@@ -130,6 +130,10 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
         diags.error(("ops",), str(exc))
         return result
     _note_runtime_values(loaded.literals.first_use, result.layout, diags)
+    if options.to_run:  # the job's own words, for the files (import gives them back: written.py)
+        from .written import record
+
+        result.job = job._replace(written=record(data, job, result.layout))
     return result
 
 

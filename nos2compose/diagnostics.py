@@ -79,6 +79,12 @@ class Diagnostics:
         else:
             self.warning(path, f"{message}; {lenient}", op, code)
 
+    def withdraw(self, prefixes: list[Path]) -> None:
+        """Forgets the warnings at or under `prefixes`: a later pass found that what they said was lost is not."""
+        stale = [d for d in self.items if not d.is_error and any(d.path[: len(p)] == tuple(p) for p in prefixes)]
+        self.items = [d for d in self.items if d not in stale]
+        self.counts["warning"] -= len(stale)
+
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.items if d.is_error]

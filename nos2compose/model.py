@@ -160,10 +160,27 @@ class VolumeOp(NamedTuple):
 Op = RunOp | VolumeOp
 
 
+class Words(NamedTuple):
+    """The job's own words where the files say the same thing another way (written.py), so that `import`
+    gives the very job back: a string cmd, a global block, a literal, a bare port number."""
+
+    as_written: dict = {}  # noqa: RUF012 (never mutated)  key ("args.cmd", "meta") -> its value as the job wrote it
+    not_written: tuple[str, ...] = ()  # keys the job left out that the files spell ("args.image" from global.image)
+    index: int | None = None  # the op's place in the job's ops, when import would order them otherwise
+
+
+class Written(NamedTuple):
+    """What `convert` records of the job's own words: for its top level, and for each op by id."""
+
+    top: Words = Words()
+    ops: dict[str, Words] = {}  # noqa: RUF012 (never mutated)
+
+
 class Job(NamedTuple):
     name: str  # the Compose project name, also the local job id
     ops: tuple[Op, ...]
     groups: tuple[str, ...] = ()  # in order of first appearance
+    written: Written | None = None  # the job's own words, for the files convert writes (None: not recorded)
 
     @property
     def run_ops(self) -> tuple[RunOp, ...]:

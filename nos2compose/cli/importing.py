@@ -3,7 +3,7 @@
 Thin over importer/project_files.py (Compose loads the project, the pure mapping
 turns it into a job): this prints the warnings and writes the job.
 Exit status: 0 success (warnings allowed); 1 Docker Compose is missing; 2 bad
-input, or any warning with --strict.
+input, or any warning with --error-on-warning.
 """
 
 from __future__ import annotations
@@ -16,12 +16,17 @@ import click
 
 from .failure import BAD_INPUT, Failure
 
+# one line: --strict means Nosana's validators everywhere else, and what import writes always passes them
+DEPRECATED = (
+    "note: import --strict is now --error-on-warning (--strict means Nosana's strict validator elsewhere, "
+    "and the job import writes always passes it); --strict will go away"
+)
 EPILOG = """\b
 Examples:
   nos2compose import > job.json                  # compose.yaml (and .env) in this directory
   nos2compose import compose.yaml compose.gpu.yaml -o job.json
   nos2compose import -f stack.yaml --profile gpu --env-file prod.env
-  nos2compose import --strict -o job.json        # in CI: fail on anything the job cannot keep
+  nos2compose import --error-on-warning -o job.json  # in CI: fail on anything the job cannot keep
   nos2compose import --group-by single           # every service in one group
   nos2compose import compose/ -o job.json        # the group files `nos2compose convert -o compose/` wrote
 
@@ -30,10 +35,10 @@ Each service with an image becomes a container/run op named after it; published
 and exposed ports become `expose`, curl/wget healthchecks against localhost become
 http health checks, GPU requests become `gpu: true`, named volumes become
 create-volume ops. What a node cannot do (bind mounts, host ports, build:,
-capabilities, limits, ...) is a warning naming the service and key.
-A file `nos2compose convert` wrote comes back as the job it came from (groups,
-op ids, health checks, results, resources, run-time literals), with your edits.
-docs/import.md lists every key.
+capabilities, limits, ...) is a warning naming the service and key. The job
+always passes `nos2compose validate --strict` (Nosana's strict validator).
+The files `nos2compose convert` wrote come back as the very job they came from,
+with your edits. docs/import.md lists every key.
 """
 
 
@@ -86,10 +91,11 @@ docs/import.md lists every key.
     "service_completed_successfully needs an earlier one.",
 )
 @click.option(
-    "--strict",
+    "--error-on-warning",
     is_flag=True,
     help="Treat every warning as an error (exit 2): the job keeps everything or is not written.",
 )
+@click.option("--strict", "old_strict", is_flag=True, hidden=True, help="The old name of --error-on-warning.")
 def import_command(
     file_args: tuple[str, ...],
     file_opts: tuple[str, ...],
@@ -98,7 +104,8 @@ def import_command(
     profiles: tuple[str, ...],
     output: Path | None,
     group_by: str,
-    strict: bool,
+    error_on_warning: bool,
+    old_strict: bool,
 ) -> None:
     """Turn a Docker Compose project into a Nosana job definition.
 
@@ -111,6 +118,9 @@ def import_command(
     from ..engine.compose_config import ComposeConfig
     from ..importer.project_files import expand_directories, import_files, project_dir, shorten
 
+    if old_strict:
+        click.echo(DEPRECATED, err=True)
+    fatal = error_on_warning or old_strict
     try:
         files = expand_directories([*file_args, *file_opts])
     except ImportProblem as problem:
@@ -118,17 +128,17 @@ def import_command(
     base = project_dir(files, project_directory)
     try:
         found = import_files(
-            files, project_directory, list(env_files), list(profiles), ComposeConfig(), group_by, strict
+            files, project_directory, list(env_files), list(profiles), ComposeConfig(), group_by, fatal
         )
     except ImportProblem as problem:
         raise Failure(shorten(problem.message, base), problem.status) from None
-    severity = "error" if strict else "warning"
+    severity = "error" if fatal else "warning"
     for message in found.compose_warnings:
         click.echo(f"{severity}: docker compose: {shorten(message, base)}", err=True)
     for d in found.diagnostics.items:
         click.echo(f"{d.severity}: project {found.project_name}: {shorten(d.describe(), base)}", err=True)
     job = found.job
-    if job is None or (strict and found.compose_warnings):
+    if job is None or (fatal and found.compose_warnings):
         sys.exit(BAD_INPUT)
 
     text = json.dumps(job, indent=2, ensure_ascii=False) + "\n"

@@ -40,6 +40,11 @@ STOP_IF_DEPENDENT_STOPS_KEY = "stop_if_dependent_stops"
 ENVIRONMENT_FROM_KEY = "environment_from"  # ["${VAR}"]: objects merged into the environment at group start
 UNRESOLVED_KEY = "unresolved"  # [message]: literals the node cannot resolve; `up` fails the op before it starts
 ENGINE_REFUSES_KEY = "engine_refuses"  # [message]: Docker refuses the node's container for it; `up` fails it, exit 2
+# the job's own words (written.py), at the top level, per service and per create_volumes entry: import gives them back
+AS_WRITTEN_KEY = "as_written"  # {key: value}: what the job wrote where the file says it another way
+AS_JSON_KEY = "as_written_json"  # {key: JSON text}: the same, for values Compose would change ([] is null, 1.0 is 1)
+NOT_WRITTEN_KEY = "not_written"  # ["args.image"]: what the job left out that the file spells (from global)
+INDEX_KEY = "index"  # the op's place in the job's ops, when the job orders them otherwise than import would
 
 # -- the node's container (compose/node_defaults.py), declared once per file and merged by each op ----------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from .. import scripts
-from ..model import Job, RunOp, Template, Variable
+from ..model import Job, RunOp, Template, Variable, Words
 from . import codec
 from . import contract as c
 from .healthcheck import healthcheck, probe_needs
@@ -35,8 +35,9 @@ def barrier_condition(op: RunOp) -> str:
     return "service_completed_successfully"
 
 
-def service(op: RunOp, layout: Layout, group_order: int) -> dict:
-    """The op's service: the node's container (merged from the file's NODE_BLOCK), then the op's own keys."""
+def service(op: RunOp, layout: Layout, group_order: int, words: Words | None = None) -> dict:
+    """The op's service: the node's container (merged from the file's NODE_BLOCK), then the op's own keys;
+    `words`: the job's own words where the service says them another way (written.py)."""
     svc: dict = {MERGE: block(), "image": op.image}
     if op.entrypoint is not None:
         svc["entrypoint"] = list(op.entrypoint)
@@ -73,7 +74,7 @@ def service(op: RunOp, layout: Layout, group_order: int) -> dict:
         svc["networks"] = {"default": {"aliases": list(op.aliases)}}
     if op.restart is not None:
         svc["restart"] = op.restart
-    extra = codec.service_extension(op)
+    extra = {**codec.service_extension(op), **codec.words_block(words)}
     if extra:
         svc[c.EXTENSION] = extra
     svc["labels"] = codec.op_labels(op.id, op.group, group_order)
@@ -180,7 +181,7 @@ def _document(
     by_id = {o.id: o for o in job.run_ops}
     services: dict = {}
     for op in ops:
-        svc = service(op, layout, order[op.group])
+        svc = service(op, layout, order[op.group], job.written.ops.get(op.id) if job.written else None)
         deps = _depends_on(op, by_id, layout, barriers.get(op.group, []))
         if deps:
             # depends_on goes right after healthcheck, where readers look for ordering
@@ -214,7 +215,7 @@ def job_document(job: Job, layout: Layout, source: str) -> dict:
         barriers[group] = previous
         previous = ops
     volume_ops = [v for vs in layout.volume_ops.values() for v in vs]
-    meta = codec.file_meta(job.name, source, groups=list(layout.run_groups), volume_ops=volume_ops)
+    meta = codec.file_meta(job.name, source, groups=list(layout.run_groups), volume_ops=volume_ops, written=job.written)
     return _document(job, layout, list(job.run_ops), meta, barriers, inline=True)
 
 
@@ -222,6 +223,7 @@ def group_documents(job: Job, layout: Layout, source: str) -> list[tuple[str, di
     """One file per group that runs something: (group, document), in group order."""
     out = []
     for order, (group, ops) in enumerate(layout.members.items()):
-        meta = codec.file_meta(job.name, source, group=group, order=order, volume_ops=layout.volume_ops.get(group, ()))
+        volume_ops = layout.volume_ops.get(group, ())
+        meta = codec.file_meta(job.name, source, group=group, order=order, volume_ops=volume_ops, written=job.written)
         out.append((group, _document(job, layout, ops, meta, {}, inline=False)))
     return out

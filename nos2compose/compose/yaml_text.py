@@ -83,7 +83,8 @@ def scalar(value: Any) -> str:
 
 
 def _string(value: str) -> str:
-    if _PLAIN.fullmatch(value) and value.lower() not in _RESERVED and not value.startswith("//"):
+    # "-_5" would read as the number -5 (a sign, then digits with YAML 1.1's underscores)
+    if _PLAIN.fullmatch(value) and value.lower() not in _RESERVED and not value.startswith(("//", "-_")):
         return value
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-from ..compose import contract
+from ..compose import codec, contract
 from ..diagnostics import Diagnostics
+from ..model import Words
 from . import generated
 from .groups import collect_edges, plan_groups, plan_labelled_groups
 from .health import apply_healthcheck
@@ -20,13 +21,13 @@ TRIGGER = "cli"
 
 
 def job_from_project(
-    project: dict, group_by: str = "dependencies", strict: bool = False
+    project: dict, group_by: str = "dependencies", error_on_warning: bool = False
 ) -> tuple[dict | None, Diagnostics]:
     """The job for a project that `docker compose config --format json` printed, and what was lost on the way.
 
     group_by: "dependencies" (services tied by service_started/service_healthy share a
     group) or "single" (one group, except where service_completed_successfully forces
-    an earlier one). strict: every warning is an error, and no job is returned.
+    an earlier one). error_on_warning: every warning is an error, and no job is returned.
     """
     diags = Diagnostics()
     gen = generated.read(project)  # a file nos2compose convert wrote: its groups, results, run-time values
@@ -53,22 +54,37 @@ def job_from_project(
     if not ops:
         shown = ", ".join(f"{n} ({r})" for n, r in left_out.items()) or "the project has no services"
         diags.error(("services",), f"no service with an image: {shown}")
-        return _finish(None, diags, strict)
+        return _finish(None, diags, error_on_warning)
     apply_links(links, ops, left_out, diags)
 
     edges = collect_edges(services, ops, left_out, helpers, diags, roles.probes)
     if gen is not None and any(op.op_id is not None for op in ops.values()):  # groups as convert wrote them
         plan = plan_labelled_groups(list(ops), edges, ops, services, gen.groups, diags)
-        warn_what_a_file_cannot_hold(ops, diags)
+        if gen.words is None:  # a file of an older version, which records no meta
+            warn_what_a_file_cannot_hold(ops, diags)
     else:
         plan = plan_groups(list(ops), edges, ops, group_by, diags)  # groups, same-group depends_on
     if plan is None:
-        return _finish(None, diags, strict)
+        return _finish(None, diags, error_on_warning)
     groups, depends = plan
 
     volumes = project_volumes(project, ops, diags)  # create-volume ops, first group
     recorded = gen.volume_ops if gen is not None else {}  # convert's record of the job's create-volume ops
-    return _finish(assemble(ops, groups, depends, volumes, recorded), diags, strict)
+    job = assemble(ops, groups, depends, volumes, recorded)
+    if gen is not None:  # the job's own words, where the file says them another way
+        job = restore_words(job, project, ops, diags)
+    return _finish(job, diags, error_on_warning)
+
+
+def restore_words(job: dict, project: dict, ops: dict[str, DraftOp], diags: Diagnostics) -> dict:
+    """The very job a file convert wrote came from, with the edits made to the file (restore.py)."""
+    from .restore import restore
+
+    meta = codec.read_file_meta(project)  # after Compose's $$ are undone
+    services = {op.op_id: name for name, op in ops.items() if op.op_id is not None}
+    words = {op_id: codec.read_service_extension(project["services"][name]).words for op_id, name in services.items()}
+    words.update({op_id: meta.volume_words.get(op_id, Words()) for op_id in meta.volume_ops})
+    return restore(job, meta, words, services, diags)
 
 
 def apply_machinery(
@@ -210,8 +226,8 @@ def assemble(
     return {"version": "0.1", "type": "container", "meta": {"trigger": TRIGGER}, "ops": job_ops}
 
 
-def _finish(job: dict | None, diags: Diagnostics, strict: bool) -> tuple[dict | None, Diagnostics]:
-    if strict and diags.warnings:
+def _finish(job: dict | None, diags: Diagnostics, error_on_warning: bool) -> tuple[dict | None, Diagnostics]:
+    if error_on_warning and diags.warnings:
         escalated = Diagnostics(strict=True)
         for d in diags.items:
             escalated.error(d.path, d.message, d.op)

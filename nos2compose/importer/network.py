@@ -15,7 +15,7 @@ from .keys import is_default
 from .model import DraftOp, Exposed, ServiceContext, Spread
 
 LOCAL_ADDRESS = "127.0.0.1"
-MAX_RANGE = 100  # a longer expose range stays a range ("8000-9000"), which only @nosana/sdk accepts
+MAX_RANGE = 100  # a longer expose range is left out: Nosana's strict validator refuses ranges ("8000-9000")
 _EXPOSE = re.compile(r"^(\d+)(?:-(\d+))?(?:/(\w+))?$")
 _PUBLISH = "a node publishes each exposed container port through its own tunnel, at a URL of its own"
 
@@ -89,19 +89,19 @@ def expose(ctx: ServiceContext, value: list) -> None:
         if end - start + 1 > MAX_RANGE:
             ctx.warn(
                 ("expose", i),
-                f'expose {item}: kept as the range "{start}-{end}", which @nosana/sdk accepts '
-                "and Nosana's strict validator (@nosana/types) rejects",
+                f"expose {item}: left out; Nosana's strict validator (@nosana/types) rejects a range (only "
+                f"@nosana/sdk accepts it), and {end - start + 1} single ports are more than {MAX_RANGE}, each "
+                "published through a tunnel of its own: expose the ports the job needs one by one",
             )
-            ports_here: list[int | str] = [f"{start}-{end}"]
-        else:
-            ports_here = list(range(start, end + 1))
-            if end > start:
-                ctx.warn(
-                    ("expose", i),
-                    f"expose {item}: becomes {len(ports_here)} ports, since Nosana's strict "
-                    f"validator (@nosana/types) rejects ranges (@nosana/sdk would accept "
-                    f'"{start}-{end}")',
-                )
+            continue
+        ports_here = list(range(start, end + 1))
+        if end > start:
+            ctx.warn(
+                ("expose", i),
+                f"expose {item}: becomes {len(ports_here)} ports, since Nosana's strict "
+                f"validator (@nosana/types) rejects ranges (@nosana/sdk would accept "
+                f'"{start}-{end}")',
+            )
         if not ctx.op.expose:
             ctx.op.expose_key = "expose"
         added += [str(p) for p in ports_here if add_port(ctx.op, p)]

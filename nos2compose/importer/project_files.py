@@ -29,7 +29,7 @@ def import_files(
     profiles: list[str],
     run: ConfigRunner,
     group_by: str = "dependencies",
-    strict: bool = False,
+    error_on_warning: bool = False,
 ) -> Imported:
     """The job a Compose project stands for (`files` as expand_directories gives them). Raises ImportProblem
     when Compose cannot give a project."""
@@ -37,7 +37,7 @@ def import_files(
 
     compose_warnings: list[str] = []
     project = load_project(files, project_directory, env_files, profiles, run, on_warning=compose_warnings.append)
-    job, diags = job_from_project(project, group_by=group_by, strict=strict)
+    job, diags = job_from_project(project, group_by=group_by, error_on_warning=error_on_warning)
     return Imported(job, diags, compose_warnings, str(project.get("name", "?")))
 
 

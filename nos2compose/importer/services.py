@@ -73,7 +73,8 @@ def run_op(name: str, service: dict, diags: Diagnostics, links: list[tuple[str, 
     to it (its labels, probe script, 127.0.0.1 ports, NOSANA_ID) is left out without a warning.
     """
     op_id = codec.read_labels(codec.labels_of(service)).op or None
-    op = DraftOp(id=name, image=service["image"], aliases=[name], op_id=str(op_id) if op_id is not None else None)
+    # an op convert wrote gets its service name as an alias only where text names it so (restore.py)
+    op = DraftOp(id=name, image=service["image"], aliases=[] if op_id else [name], op_id=str(op_id) if op_id else None)
     ctx = ServiceContext(name, service, op, diags, links, ours=op_id is not None)
     for key in sorted(service, key=lambda k: (k != "ports", k)):  # published ports come first in expose
         if key in _ELSEWHERE:

@@ -97,11 +97,9 @@ def network_verdicts(jobs: list[dict]) -> list[dict]:
     return json.loads(proc.stdout)
 
 
-def compile_errors(job: dict) -> list[str]:
-    """What nos2compose's own compiler refuses in the job (strict mode), but for restart_policy: import keeps a
-    Compose `restart:` as @nosana/types allows, with a warning that @nosana/sdk refuses it. The one place that
-    calls it."""
+def strict_errors(job: dict) -> list[str]:
+    """What `nos2compose validate --strict` refuses in the job (Nosana's strict validator, reproduced)."""
     from nos2compose.compiler import Options, compile_job
 
-    result = compile_job(job, Options(name="x", strict=True))
-    return [d.describe() for d in result.diagnostics.errors if ".restart_policy " not in d.describe()]
+    result = compile_job(job, Options(name="x", strict=True, to_run=False))
+    return [d.describe() for d in result.diagnostics.errors]

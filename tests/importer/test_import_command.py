@@ -48,7 +48,7 @@ def test_help_teaches_with_examples():
         "Examples:",
         "nos2compose import > job.json",
         "--group-by",
-        "--strict",
+        "--error-on-warning",
         "--profile",
         "-f, --file",
         "docs/import.md",
@@ -97,19 +97,31 @@ def test_output_that_cannot_be_written_is_one_line(tmp_path):
     assert result.stderr.splitlines()[-1].startswith("error: sub/job.json: cannot write the job")
 
 
-def test_strict_turns_warnings_into_errors_and_writes_nothing(tmp_path):
+def test_error_on_warning_turns_warnings_into_errors_and_writes_nothing(tmp_path):
     need_compose()
     write(tmp_path, "compose.yaml", SIMPLE)
-    result = run_import("--strict", "-o", "job.json", cwd=tmp_path)
+    result = run_import("--error-on-warning", "-o", "job.json", cwd=tmp_path)
     assert result.exit_code == 2 and not (tmp_path / "job.json").exists()
     assert result.stderr.startswith(f"error: project {tmp_path.name}: $.services.web.ports: ")
 
 
-def test_strict_with_nothing_lost_succeeds(tmp_path):
+def test_error_on_warning_with_nothing_lost_succeeds(tmp_path):
     need_compose()
     write(tmp_path, "compose.yaml", "services:\n  job:\n    image: busybox\n    command: [echo, hi]\n")
-    result = run_import("--strict", cwd=tmp_path)
+    result = run_import("--error-on-warning", cwd=tmp_path)
     assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_the_old_strict_still_means_error_on_warning_and_says_so_in_one_line(tmp_path):
+    need_compose()
+    write(tmp_path, "compose.yaml", SIMPLE)
+    result = run_import("--strict", "-o", "job.json", cwd=tmp_path)
+    assert result.exit_code == 2 and not (tmp_path / "job.json").exists()
+    note, first_error, *_ = result.stderr.splitlines()
+    assert note.startswith("note: import --strict is now --error-on-warning")
+    assert first_error.startswith(f"error: project {tmp_path.name}: $.services.web.ports: ")
+    options = [line.split()[0] for line in run_import("--help", cwd=tmp_path).stdout.splitlines() if line[:4] == "  --"]
+    assert "--error-on-warning" in options and "--strict" not in options  # the old name works, unlisted
 
 
 def test_profiles_env_files_and_project_directory(tmp_path):
@@ -146,8 +158,8 @@ def test_composes_own_warnings_are_passed_on(tmp_path):
     assert result.stderr == (
         'warning: docker compose: The "UNSET_TAG" variable is not set. Defaulting to a blank string.\n'
     )
-    strict = run_import("--strict", cwd=tmp_path)
-    assert strict.exit_code == 2 and strict.stderr.startswith('error: docker compose: The "UNSET_TAG"')
+    fatal = run_import("--error-on-warning", cwd=tmp_path)
+    assert fatal.exit_code == 2 and fatal.stderr.startswith('error: docker compose: The "UNSET_TAG"')
 
 
 def test_shell_environment_is_composes_to_read(tmp_path):

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from import_helpers import CASES_DIR, compare, compile_errors, import_case, need_compose, network_verdicts
+from helpers import run_cli
+from import_helpers import CASES_DIR, compare, import_case, need_compose, network_verdicts
 
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir())
 
@@ -42,9 +43,13 @@ def test_every_imported_job_passes_nosanas_strict_validator():
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_every_imported_job_compiles_without_errors(case):
-    job = json.loads((CASES_DIR / case / "job.json").read_text())
-    assert compile_errors(job) == []
+def test_what_import_writes_passes_validate_strict(case, tmp_path):
+    need_compose()
+    result = import_case(CASES_DIR / case)
+    assert result.exit_code == 0, result.stderr
+    (tmp_path / "job.json").write_text(result.stdout, encoding="utf-8")
+    checked = run_cli("validate", "--strict", str(tmp_path / "job.json"))
+    assert checked.exit_code == 0, checked.output
 
 
 def test_same_bytes_every_run():

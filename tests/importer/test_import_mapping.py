@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from import_helpers import ROOT
+from import_helpers import ROOT, strict_errors
 
 from nos2compose.importer import job_from_project
 from nos2compose.importer import services as services_module
@@ -43,7 +43,10 @@ def dep(condition="service_started", **more) -> dict:
 
 
 def run(p: dict, **kw):
+    """The job and its warnings; every job import writes passes `validate --strict`."""
     job, diags = job_from_project(p, **kw)
+    if job is not None:
+        assert strict_errors(job) == []
     return job, [(d.path, d.message) for d in diags.items]
 
 
@@ -196,6 +199,10 @@ def test_text_a_node_would_resolve_as_a_literal_is_warned():
 )
 def test_restart_policies(value, policy):
     assert restart_policy(value) == policy
+    if policy is not None:  # each in a job `validate --strict` accepts (run checks it)
+        job, said = run(project(web=svc(restart=value)))
+        assert ops(job)["web"]["args"]["restart_policy"] == policy
+        assert not any("restart" in str(path) for path, _ in said)
 
 
 @pytest.mark.parametrize(
@@ -449,8 +456,8 @@ def test_named_volumes_become_create_volume_ops_in_the_first_group():
     assert (("volumes", "unused"), "volume unused is mounted by no op of the job: left out") in said
 
 
-def test_strict_makes_every_warning_an_error_and_gives_no_job():
-    job, diags = job_from_project(project(web=svc(privileged=True)), strict=True)
+def test_error_on_warning_makes_every_warning_an_error_and_gives_no_job():
+    job, diags = job_from_project(project(web=svc(privileged=True)), error_on_warning=True)
     assert job is None
     assert [(d.severity, d.path) for d in diags.items] == [("error", ("services", "web", "privileged"))]
 
@@ -465,12 +472,12 @@ def test_the_mapping_does_not_change_its_input():
 # ---- ports and names ----
 
 
-def test_expose_ranges_small_become_ports_large_stay_a_range():
+def test_expose_ranges_small_become_ports_large_are_left_out():
     job, said = run(project(a=svc(expose=["7000-7002", "20000-20200", "53/udp", "7001"])))
-    assert ops(job)["a"]["args"]["expose"] == [7000, 7001, 7002, "20000-20200"]
+    assert ops(job)["a"]["args"]["expose"] == [7000, 7001, 7002]  # the strict validator refuses a range
     messages = [m for _, m in said]
     assert any("becomes 3 ports" in m for m in messages)
-    assert any('kept as the range "20000-20200"' in m for m in messages)
+    assert any(m.startswith("expose 20000-20200: left out; Nosana's strict validator") for m in messages)
     assert any(m.startswith("expose 53/udp: left out") for m in messages)
 
 

@@ -120,3 +120,45 @@ def test_the_probes_loopback_note_is_read_by_its_port():
     assert codec.loopback_only_port(note) == 18731
     assert codec.loopback_only_port("GET http://web:80/ at 10.0.0.2: got no answer, want 200") is None
     assert codec.loopback_only_port("") is None
+
+
+def test_the_jobs_own_words_read_back_the_same_through_yaml():
+    """What Compose would change in YAML ([] is null, 1.0 is 1, an object's keys sorted) goes as JSON text."""
+    from nos2compose.compose.yaml_text import dump
+    from nos2compose.model import Words, Written
+
+    words = Words(
+        {
+            "args.cmd": "echo $HOME",
+            "args.volumes": [],
+            "args.env": {"B": "1", "A": "2"},
+            "args.aliases": ["a", "b"],
+            "meta": {"vram": 1.0},
+            "args.x": None,
+        },
+        ("args.image",),
+        3,
+    )
+    block = codec.words_block(words)
+    assert set(block[contract.AS_JSON_KEY]) == {"args.volumes", "args.env", "meta", "args.x"}
+    assert codec.read_words(yaml.safe_load(dump({"x": block}))["x"]) == words
+    assert codec.words_block(Words()) == {} and codec.words_block(None) == {}
+    top = Written(Words({"meta": {"trigger": "cli"}}), {"v": Words({"execution": {"group": "g"}})})
+    meta = codec.read_file_meta({contract.EXTENSION: codec.file_meta("j", "j.json", ["g"], written=top)})
+    assert meta.words == top.top
+    volume = codec.file_meta("j", "j.json", group="g", order=0, volume_ops=[_volume_op("v")], written=top)
+    assert codec.read_file_meta({contract.EXTENSION: volume}).volume_words == {"v": top.ops["v"]}
+    assert codec.read_file_meta({contract.EXTENSION: codec.file_meta("j", "j.json", ["g"])}).words is None
+
+
+def test_words_a_hand_edit_broke_are_left_out():
+    block = {contract.AS_WRITTEN_KEY: {"args.cmd": "x"}, contract.AS_JSON_KEY: {"args.env": "{not json", "k": 5}}
+    assert codec.read_words({**block, contract.INDEX_KEY: True, contract.NOT_WRITTEN_KEY: "args.image"}) == (
+        codec.read_words({contract.AS_WRITTEN_KEY: {"args.cmd": "x"}})
+    )
+
+
+def _volume_op(op_id: str):
+    from nos2compose.model import VolumeOp
+
+    return VolumeOp(op_id, 0, "g", "data")

@@ -41,6 +41,12 @@ def test_yaml_writer_quotes_what_yaml_would_misread():
         assert yaml.safe_load(dump({"v": tricky}))["v"] == tricky
 
 
+def test_yaml_writer_quotes_what_composes_reader_takes_for_a_number():
+    # Compose's YAML reader (YAML 1.1 rules) reads -_5 as -5, -_.5 as -0.5 and -_1e3 as -1000; PyYAML does not
+    for tricky in ["-_5", "-_.5", "-_1e3", "-_5_"]:
+        assert dump({"v": tricky}).strip() == f'v: "{tricky}"'
+
+
 def _shared_doc() -> dict:
     from nos2compose.compose.yaml_text import MERGE, Anchor
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ...model import SPLICES, Placeholder, RunOp, Template
+from ...model import SPLICES, Placeholder, RunOp, Template, Words, Written
 from ...results import ResultSpec
 from .. import contract as c
 
@@ -23,6 +23,8 @@ class FileMeta(NamedTuple):
     runtime: dict[str, Placeholder] = {}  # noqa: RUF012 (never mutated)  variable -> the result it stands for
     secrets: tuple[str, ...] = ()  # variables `up` fills with credentials
     volume_ops: dict[str, tuple[str, str]] = {}  # noqa: RUF012  create-volume op id -> (group, volume name)
+    words: Words | None = None  # the job's own words for its top level; None: the file records none (older files)
+    volume_words: dict[str, Words] = {}  # noqa: RUF012  create-volume op id -> its own words
 
     @property
     def variables(self) -> set[str]:
@@ -36,17 +38,92 @@ def file_meta(
     group: str | None = None,
     order: int | None = None,
     volume_ops=(),
+    written: Written | None = None,
 ) -> dict:
     """The top-level x-nos2compose of a file: the single file names its groups; a group file its group and order.
-    `volume_ops`: the create-volume ops (model.VolumeOp) the file stands for."""
+    `volume_ops`: the create-volume ops (model.VolumeOp) the file stands for; `written`: the job's own words
+    (its top level's here, each create-volume op's in its entry)."""
     meta: dict = {c.JOB_KEY: job}
     if groups is not None:
         meta.update({c.SOURCE_KEY: source, c.GROUPS_KEY: list(groups)})
     else:
         meta.update({c.GROUP_KEY: group, c.ORDER_KEY: order, c.SOURCE_KEY: source})
     if volume_ops:
-        meta[c.CREATE_VOLUMES_KEY] = {op.id: {"group": op.group, "name": op.name} for op in volume_ops}
+        meta[c.CREATE_VOLUMES_KEY] = {
+            op.id: {"group": op.group, "name": op.name, **words_block(written.ops.get(op.id) if written else None)}
+            for op in volume_ops
+        }
+    if written is not None:  # always, {} too: it says that the file records the job's words
+        meta.update(written_values(written.top.as_written))
+        if written.top.not_written:
+            meta[c.NOT_WRITTEN_KEY] = list(written.top.not_written)
     return meta
+
+
+def words_block(words: Words | None) -> dict:
+    """An op's own words as its x-nos2compose keys ({} when it has none)."""
+    if words is None:
+        return {}
+    out = {k: v for k, v in written_values(words.as_written).items() if v}
+    if words.not_written:
+        out[c.NOT_WRITTEN_KEY] = list(words.not_written)
+    if words.index is not None:
+        out[c.INDEX_KEY] = words.index
+    return out
+
+
+def written_values(as_written: dict) -> dict:
+    """{as_written: values as YAML, as_written_json: JSON text of the values Compose would change}: Compose reads
+    `[]` in an x- block as null and 1.0 as 1, and sorts an object's keys (which the node sends a body in)."""
+    import json
+
+    out: dict = {c.AS_WRITTEN_KEY: {k: v for k, v in as_written.items() if not _changed_by_compose(v)}}
+    texts = {k: json.dumps(v, ensure_ascii=False) for k, v in as_written.items() if _changed_by_compose(v)}
+    texts = {
+        k: json.dumps(as_written[k], ensure_ascii=False, indent=2) if len(t) > 100 else t for k, t in texts.items()
+    }
+    if texts:
+        out[c.AS_JSON_KEY] = texts
+    return out
+
+
+def _changed_by_compose(value: Any) -> bool:
+    """Whether a value would not come back the same from YAML in an x- block (null, too, has no YAML here)."""
+    if value is None or isinstance(value, float) or value == []:
+        return True
+    if isinstance(value, list):
+        return any(map(_changed_by_compose, value))
+    if isinstance(value, dict):
+        return list(value) != sorted(value) or any(map(_changed_by_compose, value.values()))
+    return False
+
+
+def _from_json(text: Any) -> tuple[bool, Any]:
+    import json
+
+    try:
+        return isinstance(text, str), json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return False, None
+
+
+def read_words(block: Any) -> Words:
+    """The job's own words in an x-nos2compose block (a hand edit may have broken any part of them: JSON text
+    that does not parse is left out)."""
+    if not isinstance(block, dict):
+        return Words()
+    as_written = block.get(c.AS_WRITTEN_KEY)
+    missing = block.get(c.NOT_WRITTEN_KEY)
+    index = block.get(c.INDEX_KEY)
+    texts = block.get(c.AS_JSON_KEY)
+    values = {str(k): v for k, v in as_written.items()} if isinstance(as_written, dict) else {}
+    parsed = {str(k): _from_json(v) for k, v in texts.items()} if isinstance(texts, dict) else {}
+    values.update({k: value for k, (ok, value) in parsed.items() if ok})
+    return Words(
+        values,
+        tuple(dict.fromkeys(str(k) for k in missing)) if isinstance(missing, list) else (),
+        index if isinstance(index, int) and not isinstance(index, bool) else None,
+    )
 
 
 def with_variables(meta: dict, runtime: dict[str, Placeholder], secrets: list[str]) -> dict:
@@ -74,6 +151,8 @@ def read_file_meta(doc: Any) -> FileMeta:
     secrets = meta.get(c.SECRETS_KEY) if isinstance(meta.get(c.SECRETS_KEY), list) else []
     volumes = meta.get(c.CREATE_VOLUMES_KEY) if isinstance(meta.get(c.CREATE_VOLUMES_KEY), dict) else {}
     return FileMeta(
+        words=read_words(meta) if isinstance(meta.get(c.AS_WRITTEN_KEY), dict) else None,
+        volume_words={str(op): read_words(v) for op, v in volumes.items() if isinstance(v, dict)},
         job=meta.get(c.JOB_KEY) if isinstance(meta.get(c.JOB_KEY), str) else None,
         source=meta.get(c.SOURCE_KEY) if isinstance(meta.get(c.SOURCE_KEY), str) else None,
         groups=groups or ((str(group),) if isinstance(group, str) else ()),
@@ -122,6 +201,7 @@ class ServiceExtras(NamedTuple):
     environment_from: tuple[str, ...] = ()  # "${VAR}" references of objects merged into the environment
     unresolved: tuple[str, ...] = ()  # the node's messages for literals it cannot resolve: fails at its start
     engine_refuses: tuple[str, ...] = ()  # Docker refuses the node's container for it: fails, exit code 2
+    words: Words = Words()  # the op's own words, where the file says them another way
 
 
 def service_extension(op: RunOp) -> dict:
@@ -161,6 +241,7 @@ def read_service_extension(service: Any) -> ServiceExtras:
         environment_from=_texts(ext.get(c.ENVIRONMENT_FROM_KEY)),
         unresolved=_texts(ext.get(c.UNRESOLVED_KEY)),
         engine_refuses=_texts(ext.get(c.ENGINE_REFUSES_KEY)),
+        words=read_words(ext),
     )
 
 
