@@ -77,14 +77,20 @@ def written_values(as_written: dict) -> dict:
     `[]` in an x- block as null and 1.0 as 1, and sorts an object's keys (which the node sends a body in)."""
     import json
 
-    out: dict = {c.AS_WRITTEN_KEY: {k: v for k, v in as_written.items() if not _changed_by_compose(v)}}
+    plain = {k: v for k, v in as_written.items() if not _changed_by_compose(v)}
     texts = {k: json.dumps(v, ensure_ascii=False) for k, v in as_written.items() if _changed_by_compose(v)}
     texts = {
         k: json.dumps(as_written[k], ensure_ascii=False, indent=2) if len(t) > 100 else t for k, t in texts.items()
     }
+    out: dict = {c.AS_WRITTEN_KEY: plain} if plain or not texts else {}  # {} alone: "records words, none differ"
     if texts:
         out[c.AS_JSON_KEY] = texts
     return out
+
+
+def _records_words(meta: dict) -> bool:
+    """Whether a file records the job's words at all (files of older versions do not)."""
+    return isinstance(meta.get(c.AS_WRITTEN_KEY), dict) or isinstance(meta.get(c.AS_JSON_KEY), dict)
 
 
 def _changed_by_compose(value: Any) -> bool:
@@ -151,7 +157,7 @@ def read_file_meta(doc: Any) -> FileMeta:
     secrets = meta.get(c.SECRETS_KEY) if isinstance(meta.get(c.SECRETS_KEY), list) else []
     volumes = meta.get(c.CREATE_VOLUMES_KEY) if isinstance(meta.get(c.CREATE_VOLUMES_KEY), dict) else {}
     return FileMeta(
-        words=read_words(meta) if isinstance(meta.get(c.AS_WRITTEN_KEY), dict) else None,
+        words=read_words(meta) if _records_words(meta) else None,
         volume_words={str(op): read_words(v) for op, v in volumes.items() if isinstance(v, dict)},
         job=meta.get(c.JOB_KEY) if isinstance(meta.get(c.JOB_KEY), str) else None,
         source=meta.get(c.SOURCE_KEY) if isinstance(meta.get(c.SOURCE_KEY), str) else None,
