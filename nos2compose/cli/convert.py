@@ -83,7 +83,10 @@ def convert(
     if check:  # the diff goes to stderr when stdout carries a document
         from ..compose.output import check_dir  # -o only
 
-        sys.exit(check_dir(out_dir, files, partial(click.echo, err=reporter.format in DOCUMENTS), command))
+        status = check_dir(out_dir, files, partial(click.echo, err=reporter.format in DOCUMENTS), command)
+        if status == 0:  # say so: silence after --check reads as "did it look at all?"
+            click.echo(f"{out_dir}: up to date with {job} ({len(files)} files)", err=True)
+        sys.exit(status)
     _write(out_dir, files, force, command)
 
 

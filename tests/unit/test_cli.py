@@ -96,7 +96,9 @@ def test_output_directory_check_and_stale_files(tmp_path):
     assert [d["x-nos2compose"]["group"] for d in docs] == ["infrastructure", "application"]
     assert all(d["name"] == "seed-multi-stage-pipeline" for d in docs)
 
-    assert run_cli("convert", str(SEED), "-o", str(out), "--check").exit_code == 0
+    same = run_cli("convert", str(SEED), "-o", str(out), "--check")
+    assert same.exit_code == 0 and same.stdout == ""
+    assert f"{out}: up to date with {SEED} (2 files)" in same.stderr
 
     edited = out / "01-application.yaml"
     edited.write_text(edited.read_text().replace("myapp/api:latest", "myapp/api:dev"))
