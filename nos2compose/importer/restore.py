@@ -143,11 +143,15 @@ def _decide(candidate: dict, plain: dict, words: dict[str, Words], models, servi
         ours, theirs = kept_models.get(op["id"]), file_models.get(op["id"])
         recorded = w.as_written
         for path in [*recorded, *w.not_written]:
-            if ours is None or theirs is None or held(ours, path, kept_runs) != held(theirs, path, file_runs):
+            if (
+                ours is None
+                or theirs is None
+                or held(ours, path, kept_runs) != _file_held(theirs, path, file_runs, plain_op)
+            ):
                 edited.add((op["id"], path))  # the file wins
                 found = _get(plain_op, path)
                 if path == "args.env" and ours is not None and theirs is not None:
-                    found = _env_edited(recorded.get(path), found, ours, theirs)
+                    found = _env_edited(recorded.get(path), found, ours, _file_env(theirs, plain_op))
                 _put(op, path, found)
                 named.update(NAMED.findall(json.dumps(recorded.get(path))))
     hand_made = any(op["id"] not in words for op in out["ops"] if op.get("type") == RUN)
@@ -157,12 +161,28 @@ def _decide(candidate: dict, plain: dict, words: dict[str, Words], models, servi
     return out, edited
 
 
-def _env_edited(recorded: Any, found: Any, ours, theirs) -> Any:
+def _file_held(theirs, path: str, file_runs, plain_op: dict) -> Any:
+    """`held` of import's reading of the file; an environment as the file gives it (_file_env)."""
+    found = held(theirs, path, file_runs)
+    return (sorted(_file_env(theirs, plain_op).items()), found[1]) if path == "args.env" else found
+
+
+def _file_env(theirs, plain_op: dict) -> dict[str, str]:
+    """The file's environment as the container gets it. Compiling import's reading again would parse a value that
+    looks like JSON, as the node parses an op's own env; a value `global.env` gave the op the node never parses,
+    and the file holds it as it is."""
+    raw = _get(plain_op, "args.env")
+    raw = raw if isinstance(raw, dict) else {}
+    looks_like_json = {k for k, v in raw.items() if isinstance(v, str) and v.lstrip()[:1] in ("[", "{")}
+    return {str(k): raw[k] if k in looks_like_json else str(v) for k, v in theirs.env}
+
+
+def _env_edited(recorded: Any, found: Any, ours, file_env: dict[str, str]) -> Any:
     """An edited env, variable by variable: the job's words for each variable the file still holds as they say."""
     if not isinstance(recorded, dict) or not isinstance(found, dict):
         return found
-    kept, read = ({str(k): str(v) for k, v in model.env} for model in (ours, theirs))
-    return {k: recorded[k] if k in recorded and kept.get(k) == read.get(k) else v for k, v in found.items()}
+    kept = {str(k): str(v) for k, v in ours.env}
+    return {k: recorded[k] if k in recorded and kept.get(k) == file_env.get(k) else v for k, v in found.items()}
 
 
 def _add_alias(op: dict, alias: str) -> None:
@@ -190,9 +210,30 @@ def _keep_fallbacks(out: dict, plain: dict, words: dict[str, Words], edited: set
     for key in [k for k in FALLBACKS if k in fallbacks]:
         if all(op["id"] in words and (op["id"], f"args.{key}") not in edited for op in runs):
             continue
+        if key == "env" and _env_still_given(runs, fallbacks["env"], words, edited):
+            continue
         _explicit(out, plain, {key: fallbacks.pop(key)}, set(words), edited)
     if not fallbacks:
         del out["global"]
+
+
+def _env_still_given(runs: list[dict], given: Any, words: dict[str, Words], edited: set) -> bool:
+    """Whether every op whose env was edited still has each variable of `global.env` as it gives it; then global
+    keeps them, and those ops lose the copies the file gave them (the node merges global.env under an op's own,
+    and never parses it as JSON, as it parses an op's own values)."""
+    if not isinstance(given, dict) or any(op["id"] not in words for op in runs):
+        return False
+    changed = [op for op in runs if (op["id"], "args.env") in edited]
+    envs = [op.get("args", {}).get("env") for op in changed]
+    if not all(isinstance(env, dict) and all(env.get(k) == v for k, v in given.items()) for env in envs):
+        return False
+    for op, env in zip(changed, envs, strict=True):
+        own = words[op["id"]].as_written.get("args.env")
+        own = own if isinstance(own, dict) else {}
+        op["args"]["env"] = {k: v for k, v in env.items() if k not in given or k in own}
+        if not op["args"]["env"]:
+            del op["args"]["env"]
+    return True
 
 
 def _explicit(out: dict, plain: dict, fallbacks: dict, ours: set[str], edited: set[tuple[str, str]]) -> None:

@@ -335,6 +335,29 @@ def test_a_fallback_of_global_an_edit_no_longer_relies_on_goes_to_each_op(tmp_pa
     ]
 
 
+def test_a_global_env_value_that_looks_like_json_stays_in_global(tmp_path):
+    """The node parses an op's own env value "[]" as JSON, never one `global.env` gives: the file holds it as it is,
+    and it comes back where the job wrote it (found by the long round-trip property)."""
+    job = {
+        "version": "0.1",
+        "type": "container",
+        "global": {"image": "busybox:1.36", "env": {"A": "[]", "C": '{"k": 1}'}},
+        "ops": [
+            {"type": "container/run", "id": "a", "args": {"image": "busybox:1.36"}, "execution": {"group": "a"}},
+            {
+                "type": "container/run",
+                "id": "b",
+                "args": {"image": "busybox:1.36", "env": {"B": "x"}},
+                "execution": {"group": "a"},
+            },
+        ],
+    }
+    back, said = _edited(tmp_path / "same", job)
+    assert back == job and said == ""
+    edited, _ = _edited(tmp_path / "edited", job, ("B: x", "B: y"))
+    assert edited["global"] == job["global"] and edited["ops"][1]["args"]["env"] == {"B": "y"}
+
+
 def test_a_result_as_the_whole_of_a_cmd_comes_back_in_the_form_it_was_written(tmp_path):
     """`/bin/sh -c` and a result splices the result's items; a cmd string of it is one text: both come back."""
     need_compose()
