@@ -73,7 +73,29 @@ def job_from_project(
     job = assemble(ops, groups, depends, volumes, recorded)
     if gen is not None:  # the job's own words, where the file says them another way
         job = restore_words(job, project, ops, diags)
+    else:
+        warn_what_the_node_parses(job, ops, diags)
     return _finish(job, diags, error_on_warning)
+
+
+NODE_PARSES = ("NOS305", "NOS306")  # text the node reads as JSON in an op's own fields; Compose passes it as it is
+COMPOSE_KEYS = {"cmd": "command", "env": "environment", "work_dir": "working_dir"}
+
+
+def warn_what_the_node_parses(job: dict, ops: dict[str, DraftOp], diags: Diagnostics) -> None:
+    """A Compose value that starts with [ or { and parses as JSON is text to Compose, but the node parses it in an
+    op's own fields (an env value '{"a": 1}' becomes [object Object]): the compiler's own warning, at the service."""
+    from ..compiler import Options, compile_job
+
+    services = {op.job_id: name for name, op in ops.items()}
+    found = compile_job(job, Options(name="job", to_run=False)).diagnostics
+    for d in found.items:
+        if d.code in NODE_PARSES and len(d.path) > 2 and d.path[0] == "ops" and isinstance(d.path[1], int):
+            op_id = job["ops"][d.path[1]]["id"]
+            where = [COMPOSE_KEYS.get(str(p), p) for p in d.path[3:]] if d.path[2] == "args" else list(d.path[2:])
+            message = d.message.replace("the Compose file does the same", "Compose passes it as text")
+            message = message.replace("`nos2compose up` does the same", "under Compose it runs")
+            diags.warning(("services", services.get(op_id, op_id), *where), message, op_id, d.code)
 
 
 def restore_words(job: dict, project: dict, ops: dict[str, DraftOp], diags: Diagnostics) -> dict:

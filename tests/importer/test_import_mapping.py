@@ -513,3 +513,18 @@ def test_unknown_deploy_and_resource_keys_are_warned():
         ("services", "a", "deploy", "newthing"),
         ("services", "a", "deploy", "resources", "shiny"),
     ]
+
+
+def test_text_the_node_would_parse_as_json_is_warned_at_the_compose_key():
+    """Compose passes '{"a": 1}' as text; a node parses it in an op's own env (and cmd items), so the job would not
+    run as the project does: the compiler's NOS305/NOS306, named by the service and its Compose key."""
+    p = project(app=svc(command=["echo", "[1,2]"], environment={"CFG": '{"a": 1}', "PLAIN": "[x"}))
+    job, said = run(p)
+    assert ops(job)["app"]["args"]["env"] == {"CFG": '{"a": 1}', "PLAIN": "[x"}  # written as the project says
+    paths = sorted(path for path, _ in said)
+    assert paths == [
+        ("services", "app", "command"),
+        ("services", "app", "command", 1),
+        ("services", "app", "environment", "CFG"),
+    ], said
+    assert all("Compose passes it as text" in m or "under Compose it runs" in m for _, m in said)
