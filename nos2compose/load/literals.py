@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from ..diagnostics import Diagnostics, Path
+from ..diagnostics import Diagnostics, Path, holds_credential
 from ..model import Placeholder, Template
 from .limits import placed as _at
 from .literal_context import LITERAL, RESULT, RUN_TIME, LiteralContext, Unresolved
@@ -167,10 +167,15 @@ class Resolver:
         return out
 
     def _parsed_text(self, path: Path, text: str, made: str) -> None:
-        """JSON-looking text the node parses where the job may have meant text: the file does the same; say so."""
+        """JSON-looking text the node parses where the job may have meant text: the file does the same; say so
+        (showing neither when it may be a credential: a password such as {abc} is read so too)."""
+        if holds_credential(path):
+            text, made = "this value", "what it holds"
+        else:
+            text, made = json.dumps(text, ensure_ascii=False)[:60], made[:60] or "nothing"
         self.diags.warning(
             path,
-            f"the node reads {json.dumps(text, ensure_ascii=False)[:60]} as JSON and uses {made[:60] or 'nothing'} "
+            f"the node reads {text} as JSON and uses {made} "
             "instead (it parses text that starts with [ or {); the Compose file does the same",
             self.op_id,
             "NOS305",
@@ -223,6 +228,8 @@ class Resolver:
         if problem is not None:
             label = "__pairs__" if pairs else "__spread__"
             written = raw if isinstance(raw, str) else json.dumps(raw, default=str)[:80]
+            if holds_credential(path):  # the node's words quote the value: not a credential's
+                written, problem = "a credential's value", problem.split(":")[0]
             self.fails(path, problem, f"{label} of {written}: {problem}", "NOS304")
             self.failed = True
             return None

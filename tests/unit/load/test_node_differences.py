@@ -1,0 +1,75 @@
+"""Where load/ differed from the node's own code (nosana-cli 1d3a04c, the reference), now as the node does; where a
+local run cannot, it says so (a warning, or one located error), never a crash. Each test names the node's code.
+
+Found by tests/unit/load (commit 4740dd0, test_found_bugs.py); the node's behaviour was read in its code
+(services/NodeManager/node/task/globalStore/*.ts, provider/ExposedPortHealthCheck.ts).
+"""
+
+from __future__ import annotations
+
+import json
+
+from nos2compose.diagnostics import Diagnostics
+from nos2compose.load.job import read_job
+from nos2compose.load.node_values import json_if_it_looks_like, tokens
+
+
+def load(*ops, variables: dict | None = None, diags: Diagnostics | None = None):
+    data = {"version": "0.1", "type": "container", "ops": list(ops)}
+    if variables:
+        data["global"] = {"variables": variables}
+    return read_job(data, Diagnostics() if diags is None else diags, "j", {o["id"]: o["id"] for o in ops})
+
+
+def run_op(op_id: str, **args) -> dict:
+    return {"type": "container/run", "id": op_id, "args": {"image": "x", **args}}
+
+
+def described(diags: Diagnostics) -> str:
+    return "\n".join(d.describe() for d in diags.items)
+
+
+def test_json_text_holding_nan_stays_text_as_javascripts_json_parse_refuses_it():
+    """JSON.parse refuses NaN and Infinity (interpolateOperation.ts parseJsonIfLooksLike keeps the text)."""
+    assert json_if_it_looks_like("[NaN]") == "[NaN]"
+    assert tokens("[Infinity]") == ["[Infinity]"]
+
+
+def test_json_text_after_a_non_breaking_space_is_parsed_as_javascripts_trim_allows():
+    """parseJsonIfLooksLike parses v.trim(), and String.prototype.trim strips U+00A0 and U+FEFF."""
+    assert json_if_it_looks_like("\u00a0[1]") == [1]
+    assert json_if_it_looks_like("\ufeff[2]") == [2]
+
+
+def test_a_mistyped_password_is_never_shown_in_a_diagnostic():
+    """The node refuses a password that is not a string (the SDK's validateJobDefinition: `password?: string`);
+    so does nos2compose, without printing it: a PIN written as a number is still a password."""
+    diags = Diagnostics()
+    load(run_op("a", authentication={"docker": {"username": "u", "password": 123456}}), diags=diags)
+    assert diags.has_errors() and "123456" not in described(diags)
+    assert "expected a string, found a number (not shown: it may be a credential)" in described(diags)
+
+
+def test_credentials_written_as_text_or_json_text_are_never_shown_in_a_diagnostic():
+    """`docker` written as "user:password", a password the node reads as JSON text, a spread in `docker`: the
+    messages say what is wrong, never the value."""
+    for docker in ("u:123456", {"username": "u", "password": "[123456]"}, {"username": "u", "__spread__": "{123456"}):
+        diags = Diagnostics()
+        load(run_op("a", authentication={"docker": docker}), diags=diags)
+        assert diags.items and "123456" not in described(diags), docker
+
+
+def test_secret_resource_fields_of_the_wrong_type_are_not_shown():
+    diags = Diagnostics()
+    iam = {"REGION": 7, "ACCESS_KEY_ID": 424242, "SECRET_ACCESS_KEY": 987654}
+    resource = {"type": "S3", "url": "s3://b/k", "target": "/data", "IAM": iam}
+    load(run_op("a", resources=[resource]), diags=diags)
+    text = described(diags)
+    assert "424242" not in text and "987654" not in text and "found 7" in text, text
+
+
+def test_a_username_of_the_wrong_type_is_still_shown():
+    diags = Diagnostics()
+    load(run_op("a", authentication={"docker": {"username": 5, "password": "pw"}}), diags=diags)
+    assert "expected a string, found 5" in described(diags)
+    assert json.dumps("pw") not in described(diags)
