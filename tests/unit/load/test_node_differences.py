@@ -11,7 +11,7 @@ import json
 
 from nos2compose.diagnostics import Diagnostics
 from nos2compose.load.job import read_job
-from nos2compose.load.node_values import json_if_it_looks_like, tokens
+from nos2compose.load.node_values import as_text, env_string, js_json, js_string, json_if_it_looks_like, tokens
 
 
 def load(*ops, variables: dict | None = None, diags: Diagnostics | None = None):
@@ -73,3 +73,30 @@ def test_a_username_of_the_wrong_type_is_still_shown():
     load(run_op("a", authentication={"docker": {"username": 5, "password": "pw"}}), diags=diags)
     assert "expected a string, found 5" in described(diags)
     assert json.dumps("pw") not in described(diags)
+
+
+def test_small_numbers_are_written_as_javascripts_string_writes_them():
+    """valueToSpaceString maps String(x) (interpolateOperation.ts:45-48): String(0.00001) is "0.00001" and
+    String(1e-7) is "1e-7", where Python writes 1e-05 and 1e-07."""
+    assert js_string(0.00001) == "0.00001"
+    assert js_string(1e-7) == "1e-7"
+    assert js_string(1e21) == "1e+21" and js_string(1e20) == "100000000000000000000"
+    assert js_string(-0.0) == "0" and js_string(1.5) == "1.5"
+    assert as_text("[0.00001]") == "0.00001"
+
+
+def test_json_values_in_env_are_written_as_javascripts_json_stringify_writes_them():
+    """finalizeEnv.ts:19-20 makes an object or array value JSON.stringify(v): numbers as JavaScript writes them."""
+    assert env_string([0.00001, 1.0, {"a": 1e-7}]) == '[0.00001,1,{"a":1e-7}]'
+    assert js_json({"k": ["v", 1, None, True], "é": 'x"y'}) == '{"k":["v",1,null,true],"é":"x\\"y"}'
+    loaded = load(run_op("a", env={"A": "%%global.variables.P%%"}), variables={"P": "[[0.00001, 2.0]]"})
+    assert dict(loaded.job.run_ops[0].env)["A"] == "[0.00001,2]"
+
+
+def test_whole_numbers_past_2_to_the_53_lose_precision_as_in_javascript():
+    """JSON.parse reads numbers as doubles (parseJsonIfLooksLike, interpolateOperation.ts:24)."""
+    assert as_text("[12345678901234567890]") == "12345678901234567000"
+    assert as_text("[9007199254740993]") == "9007199254740992"
+    assert env_string([12345678901234567890]) == "[12345678901234567000]"
+    assert js_string(9007199254740991) == "9007199254740991"
+
