@@ -100,3 +100,14 @@ def test_whole_numbers_past_2_to_the_53_lose_precision_as_in_javascript():
     assert env_string([12345678901234567890]) == "[12345678901234567000]"
     assert js_string(9007199254740991) == "9007199254740991"
 
+
+def test_an_empty_or_null_health_check_body_sends_no_body():
+    """ExposedPortHealthCheck.ts:186 sends `--data` only `if (healthCheck.body && …)`: a body of null, "", 0 or
+    false is no body; an empty object or array is truthy and is sent as JSON."""
+    checks = [
+        {"type": "http", "path": "/", "method": "POST", "expected_status": 200, "continuous": False, "body": body}
+        for body in (None, "", 0, False, 0.0, {}, [], 1.0)
+    ]
+    loaded = load(run_op("a", expose=[{"port": 80, "health_checks": checks}]))
+    bodies = [check.body for check in loaded.job.run_ops[0].expose[0].health_checks]
+    assert bodies == [None, None, None, None, None, "{}", "[]", "1"]
