@@ -12,6 +12,7 @@ from ..diagnostics import Diagnostics, Path
 from ..model import Job, Op
 from .context import JobContext
 from .literals import LiteralContext
+from .node_values import js_string
 from .shape import Shape
 
 TOP_KEYS = ("version", "type", "ops", "meta", "global", "logistics", "deployment_id")
@@ -205,8 +206,9 @@ def _groups_and_results(raw_ops: Any) -> tuple[dict[str, int], dict[str, set], d
             keys[raw["id"]] = set(raw["results"])
         expose = raw.get("args", {}).get("expose") if isinstance(raw.get("args"), dict) else None
         items = expose if isinstance(expose, list) else [expose]
-        ports = {str(e.get("port") if isinstance(e, dict) else e) for e in items}
-        exposed[raw["id"]] = {p for p in ports if p and p != "None" and "%%" not in p}
+        ports = (e.get("port") if isinstance(e, dict) else e for e in items)
+        # the node keys endpoints by `${port}` (setDefaults.ts), JavaScript's text: 80.0 is "80"
+        exposed[raw["id"]] = {t for t in map(js_string, ports) if t and t != "null" and "%%" not in t}
     return order, keys, exposed
 
 

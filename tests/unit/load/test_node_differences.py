@@ -16,7 +16,7 @@ from nos2compose.load.node_values import as_text, env_string, js_json, js_string
 
 def load(*ops, variables: dict | None = None, diags: Diagnostics | None = None):
     data = {"version": "0.1", "type": "container", "ops": list(ops)}
-    if variables:
+    if variables is not None:
         data["global"] = {"variables": variables}
     return read_job(data, Diagnostics() if diags is None else diags, "j", {o["id"]: o["id"] for o in ops})
 
@@ -111,3 +111,13 @@ def test_an_empty_or_null_health_check_body_sends_no_body():
     loaded = load(run_op("a", expose=[{"port": 80, "health_checks": checks}]))
     bodies = [check.body for check in loaded.job.run_ops[0].expose[0].health_checks]
     assert bodies == [None, None, None, None, None, "{}", "[]", "1"]
+
+
+def test_the_endpoint_of_a_port_written_as_80_point_0_resolves_as_on_the_node():
+    """The node keys an op's endpoints by `${p}` (globalStore/setDefaults.ts:86-88), JavaScript's text of the port:
+    80.0 is "80", so %%ops.web.endpoint.80%% resolves there."""
+    loaded = load(run_op("web", expose=[80.0]), run_op("app", env={"U": "%%ops.web.endpoint.80%%"}))
+    app = loaded.job.run_ops[1]
+    assert not app.unresolved, app.unresolved
+    assert dict(app.env)["U"] == "web:80"
+    assert loaded.literals.exposed["web"] == {"80"}
