@@ -41,9 +41,7 @@ def read_job(data: Any, diags: Diagnostics, job_name: str, service_names: dict[s
         _meta(shape, top["meta"])
     global_ = _global(shape, top["global"]) if "global" in top else {}
     _extras(shape, top)
-    literals = LiteralContext(
-        job_name, dict(global_.get("variables") or {}), service_names, *_groups_and_results(top.get("ops"))
-    )
+    literals = LiteralContext(job_name, global_.get("variables"), service_names, *_groups_and_results(top.get("ops")))
     if "ops" not in top:
         diags.error((), "missing required key 'ops' (the job's operations)")
         return None

@@ -37,14 +37,15 @@ class LiteralContext:
     def __init__(
         self,
         job_name: str,
-        variables: dict[str, Any],
+        variables: dict[str, Any] | None,  # None: the job has no global.variables
         service_names: dict[str, str],
         group_order: dict[str, int] | None = None,
         result_keys: dict[str, set] | None = None,
         exposed: dict[str, set] | None = None,
     ):
         self.job_name = job_name
-        self.variables = variables
+        self.variables = variables or {}
+        self.has_variables = variables is not None
         self.service_names = service_names  # op id -> Compose service name
         self.group_order = group_order or {}  # op id -> its group's position
         self.result_keys = result_keys or {}  # op id -> the keys of its results
@@ -122,7 +123,18 @@ class LiteralContext:
         raise Unresolved(literal, UNKNOWN, f"op '{key}' has no {path}")
 
     def _global(self, literal: str, key: str, path: str | None) -> Any:
+        if key == "variables" and path is None:  # the node's globalStore.variables: an object ("[object Object]")
+            if not self.has_variables:
+                raise Unresolved(literal, UNKNOWN, "the job has no global.variables")
+            return dict(self.variables)
         if key == "variables" and path is not None:
+            if "." in path:  # the node walks X.Y as variables[X][Y]: a variable "X.Y" is never reached
+                raise Unresolved(
+                    literal,
+                    UNKNOWN,
+                    f"the node reads '{path}' as a path (variable '{path.split('.')[0]}', then a key in its value, "
+                    "which is text): a variable named with a dot is never reached",
+                )
             if path not in self.variables or self.variables[path] == "":
                 raise Unresolved(literal, UNKNOWN, f"global.variables has no '{path}'")
             return self.variables[path]
@@ -135,7 +147,7 @@ class LiteralContext:
         raise Unresolved(
             literal,
             UNKNOWN,
-            "not a value the node knows (global.variables.X, global.job, "
+            "not a value the node knows (global.variables, global.variables.X, global.job, "
             "global.host, global.project, global.frps_address)",
         )
 

@@ -210,8 +210,8 @@ class _Literals:
         from nos2compose.load.literals import LiteralContext
         from nos2compose.load.node_values import js_string
 
-        variables = dict(((job.get("global") or {}).get("variables")) or {})
-        self.ctx = LiteralContext(name, variables, names)
+        variables = (job.get("global") or {}).get("variables")
+        self.ctx = LiteralContext(name, dict(variables) if isinstance(variables, dict) else None, names)
         exposed = {}
         for op in job.get("ops") or []:
             e = (op.get("args") or {}).get("expose")

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from nos2compose.diagnostics import Diagnostics
 from nos2compose.load.job import read_job
+from nos2compose.load.literals import LiteralContext, Unresolved
 from nos2compose.load.node_values import as_text, env_string, js_json, js_string, json_if_it_looks_like, tokens
 
 
@@ -121,3 +124,33 @@ def test_the_endpoint_of_a_port_written_as_80_point_0_resolves_as_on_the_node():
     assert not app.unresolved, app.unresolved
     assert dict(app.env)["U"] == "web:80"
     assert loaded.literals.exposed["web"] == {"80"}
+
+
+def test_global_variables_as_a_whole_is_object_text_on_the_node():
+    """%%global.variables%% matches the node's two-part pattern (interpolateOperation.ts:11-12, 119-127): its value
+    is globalStore.variables, an object (set only when the job has global.variables, setDefaults.ts:21-30), and
+    String() of an object is "[object Object]" (valueToSpaceString, :45-48)."""
+    loaded = load(run_op("a", env={"A": "%%global.variables%%", "B": "v=%%globals.variables%%"}), variables={"P": "1"})
+    (op,) = loaded.job.run_ops
+    assert not op.unresolved, op.unresolved
+    assert dict(op.env)["A"] == "[object Object]" and dict(op.env)["B"] == "v=[object Object]"
+    assert dict(load(run_op("a", env={"A": "%%global.variables%%"}), variables={}).job.run_ops[0].env)["A"] == (
+        "[object Object]"
+    )
+
+
+def test_global_variables_as_a_whole_fails_the_op_when_the_job_has_none():
+    """Without global.variables, globalStore.variables is undefined: `Unresolved literal`, the op fails."""
+    (op,) = load(run_op("a", env={"A": "%%global.variables%%"})).job.run_ops
+    assert op.unresolved == ('Unresolved literal: "%%global.variables%%" (key="variables")',)
+
+
+def test_a_variable_named_with_a_dot_is_not_reachable_as_on_the_node():
+    """getGlobalByPath walks `variables.X.Y` segment by segment (interpolateOperation.ts:63-73): variables["X"]["Y"],
+    so a variable named "X.Y" is never found and the op fails with the node's message."""
+    ctx = LiteralContext("j", {"X.Y": "v", "X": "w"}, {})
+    with pytest.raises(Unresolved) as caught:
+        ctx.value("global.variables.X.Y")
+    assert "a variable named with a dot is never reached" in caught.value.message
+    (op,) = load(run_op("a", env={"A": "%%global.variables.X.Y%%"}), variables={"X.Y": "v"}).job.run_ops
+    assert op.unresolved == ('Unresolved literal: "%%global.variables.X.Y%%" (key="variables.X.Y")',)
