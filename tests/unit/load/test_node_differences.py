@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import run_cli
 
 from nos2compose.diagnostics import Diagnostics
 from nos2compose.load.job import read_job
+from nos2compose.load.json_text import JsonBeyond
 from nos2compose.load.literals import LiteralContext, Unresolved
 from nos2compose.load.node_values import as_text, env_string, js_json, js_string, json_if_it_looks_like, tokens
 
@@ -154,3 +156,19 @@ def test_a_variable_named_with_a_dot_is_not_reachable_as_on_the_node():
     assert "a variable named with a dot is never reached" in caught.value.message
     (op,) = load(run_op("a", env={"A": "%%global.variables.X.Y%%"}), variables={"X.Y": "v"}).job.run_ops
     assert op.unresolved == ('Unresolved literal: "%%global.variables.X.Y%%" (key="variables.X.Y")',)
+
+
+def test_deeply_nested_json_text_in_a_cmd_item_is_one_located_error_not_a_crash(tmp_path):
+    """The node's JSON.parse takes 600 nested brackets (parseJsonIfLooksLike, interpolateOperation.ts:17-28) and
+    flattens the item to 1, a number, which Docker refuses. nos2compose parses JSON-looking text to 100 levels
+    (json_text.py, docs/limits.md): past that it is one error at the item's path (exit 2), never a traceback."""
+    deep = "[" * 600 + "1" + "]" * 600
+    with pytest.raises(JsonBeyond) as caught:
+        load(run_op("a", cmd=["x", deep]))
+    assert caught.value.path == ("ops", 0, "args", "cmd", 1)
+    job = tmp_path / "deep.json"
+    job.write_text(json.dumps({"version": "0.1", "type": "container", "ops": [run_op("a", cmd=["x", deep])]}))
+    result = run_cli("convert", str(job))
+    assert result.exit_code == 2, result.output
+    assert "$.ops[0].args.cmd[1]: text that looks like JSON" in result.stderr and "nested 600 levels" in result.stderr
+    assert "Traceback" not in result.output + result.stderr and not isinstance(result.exception, RecursionError)
