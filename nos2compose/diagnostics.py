@@ -97,10 +97,24 @@ class Diagnostics:
         return self.counts["error"] > 0
 
 
-def describe_value(value: object) -> str:
-    """A short rendering of a JSON value for 'found …' in messages."""
+CREDENTIAL_KEYS = frozenset({"password", "accessToken", "SECRET_ACCESS_KEY", "ACCESS_KEY_ID"})
+
+
+def holds_credential(path: Path) -> bool:
+    """Whether the value at `path` is, or may hold, a credential: a message about it never shows it (a mistyped
+    password, a PIN written as a number, is still a password, and the CLI's masking knows only strings). A
+    username or a region is shown; anything else under `authentication` or `IAM` may hold one ("user:password")."""
+    return any(part in CREDENTIAL_KEYS for part in path) or (
+        ("authentication" in path or "IAM" in path) and path[-1] not in ("username", "email", "server", "REGION")
+    )
+
+
+def describe_value(value: object, secret: bool = False) -> str:
+    """A short rendering of a JSON value for 'found …' in messages; with `secret`, only its type."""
     import json
 
+    if secret and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return f"{'a string' if isinstance(value, str) else 'a number'} (not shown: it may be a credential)"
     if value is None:
         return "null"
     if isinstance(value, bool):

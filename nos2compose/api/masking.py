@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SECRET_KEYS = {"password", "accessToken", "SECRET_ACCESS_KEY", "ACCESS_KEY_ID"}
+from ..diagnostics import CREDENTIAL_KEYS as SECRET_KEYS
 
 
 def masked(value):

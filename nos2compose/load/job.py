@@ -12,6 +12,7 @@ from ..diagnostics import Diagnostics, Path
 from ..model import Job, Op
 from .context import JobContext
 from .literals import LiteralContext
+from .node_values import js_string
 from .shape import Shape
 
 TOP_KEYS = ("version", "type", "ops", "meta", "global", "logistics", "deployment_id")
@@ -40,9 +41,7 @@ def read_job(data: Any, diags: Diagnostics, job_name: str, service_names: dict[s
         _meta(shape, top["meta"])
     global_ = _global(shape, top["global"]) if "global" in top else {}
     _extras(shape, top)
-    literals = LiteralContext(
-        job_name, dict(global_.get("variables") or {}), service_names, *_groups_and_results(top.get("ops"))
-    )
+    literals = LiteralContext(job_name, global_.get("variables"), service_names, *_groups_and_results(top.get("ops")))
     if "ops" not in top:
         diags.error((), "missing required key 'ops' (the job's operations)")
         return None
@@ -205,8 +204,9 @@ def _groups_and_results(raw_ops: Any) -> tuple[dict[str, int], dict[str, set], d
             keys[raw["id"]] = set(raw["results"])
         expose = raw.get("args", {}).get("expose") if isinstance(raw.get("args"), dict) else None
         items = expose if isinstance(expose, list) else [expose]
-        ports = {str(e.get("port") if isinstance(e, dict) else e) for e in items}
-        exposed[raw["id"]] = {p for p in ports if p and p != "None" and "%%" not in p}
+        ports = (e.get("port") if isinstance(e, dict) else e for e in items)
+        # the node keys endpoints by `${port}` (setDefaults.ts), JavaScript's text: 80.0 is "80"
+        exposed[raw["id"]] = {t for t in map(js_string, ports) if t and t != "null" and "%%" not in t}
     return order, keys, exposed
 
 

@@ -15,155 +15,17 @@ import json
 import re
 from typing import Any
 
-from ..diagnostics import Diagnostics, Path
+from ..diagnostics import Diagnostics, Path, holds_credential
 from ..model import Placeholder, Template
-from .expansion import splice_cost
-from .limits import TooLarge, output_limit
 from .limits import placed as _at
+from .literal_context import LITERAL, RESULT, RUN_TIME, LiteralContext, Unresolved
+from .literal_context import LOCAL_HOST as LOCAL_HOST  # api/reports.py's
+from .literal_context import UNKNOWN as UNKNOWN
 from .node_values import REMOVE_IF_EMPTY as REMOVE_IF_EMPTY  # resources.py's
-from .node_values import as_text, flatten, json_if_it_looks_like, remove_if_empty, spread_value, string_field, tokens
+from .node_values import as_text, flatten, remove_if_empty, spread_value, string_field, tokens
 
-# the node's patterns: three parts (ops or global, a key without dots, a path), or two (global(s) and a key)
-LITERAL = re.compile(r"%%((?:ops|global)\.[^.]+\.[A-Za-z0-9._-]+|globals?\.[^.]+)%%")
 SPREAD = "__spread__"
 PAIRS = "__pairs__"
-LOCAL_HOST = "127.0.0.1"
-
-RUN_TIME = "run-time"  # known only to the node, never locally (its tunnel server's address)
-RESULT = "result"  # %%ops.X.results.K%%: filled in by the supervisor when a later group starts
-UNKNOWN = "unknown"  # the node finds no value: the op fails before it starts
-
-
-class Unresolved(Exception):
-    """A literal that cannot be turned into a value; `kind` says why, `code` which warning says so."""
-
-    def __init__(self, literal: str, kind: str, message: str, code: str = "NOS301"):
-        super().__init__(message)
-        self.literal, self.kind, self.message, self.code = literal, kind, message, code
-
-
-class LiteralContext:
-    """What convert time knows: the job's variables, its local name and its service names."""
-
-    def __init__(
-        self,
-        job_name: str,
-        variables: dict[str, Any],
-        service_names: dict[str, str],
-        group_order: dict[str, int] | None = None,
-        result_keys: dict[str, set] | None = None,
-        exposed: dict[str, set] | None = None,
-    ):
-        self.job_name = job_name
-        self.variables = variables
-        self.service_names = service_names  # op id -> Compose service name
-        self.group_order = group_order or {}  # op id -> its group's position
-        self.result_keys = result_keys or {}  # op id -> the keys of its results
-        self.exposed = exposed or {}  # op id -> its exposed ports as text (for %%ops.ID.endpoint.PORT%%)
-        self.first_use: dict[Placeholder, tuple[Path, str]] = {}  # where each placeholder first appears
-        self.unresolved: dict[str, list[str]] = {}  # op id -> the node's messages for what fails it at its start
-        self.limit = output_limit()
-        self.spent = 0  # bytes the literals' values have added so far
-        self._values: dict[str, tuple[Any, dict]] = {}  # literal -> (its value, parsed; its cost by splice)
-        self._made: dict[tuple, Any] = {}  # (how, text) -> a literal's value made text or items
-
-    def made(self, key: tuple, path: Path, convert, value: Any) -> Any:
-        """convert(value), once per key when its text holds literals: a big value spliced into many fields is
-        made text (or items) once, not at every use (which took time in the size of the whole expansion).
-        Lists are copied, as `charge` does."""
-        found = self._made.get(key)
-        if found is None:
-            found = _at(path, convert, value)
-            if "%%" in key[1] and isinstance(found, (str, list)):
-                self._made[key] = found
-        return list(found) if isinstance(found, list) else found
-
-    def charge(self, literal: str, path: Path, splice: str = "text") -> Any:
-        """A literal's value as the node uses it (parsed once per literal; Unresolved when there is none),
-        counted against the output limit at the least this use adds to the file (expansion.py): TooLarge as
-        soon as the job would expand past it (a small job can splice a big value many times)."""
-        known = self._values.get(literal)
-        if known is None:
-            known = self._values[literal] = (_at(path, _parsed, self.value(literal)), {})
-        value, costs = known
-        cost = costs.get(splice)
-        if cost is None:
-            cost = costs[splice] = _at(path, splice_cost, value, splice)
-        self.spent += cost
-        if self.spent > self.limit:
-            raise TooLarge(path, self.limit)
-        return list(value) if isinstance(value, list) else value
-
-    def placeholder(self, op_id: str, key: str, splice: str, where: tuple[Path, str]) -> Template:
-        """A result the supervisor fills in, as a value standing alone (the planner names its variable)."""
-        found = Placeholder(op_id, key, splice)
-        self.first_use.setdefault(found, where)
-        return Template([found])
-
-    def result_literal(self, literal: str, user_group: int) -> tuple[str, str]:
-        """(op id, key) of a results literal the supervisor can fill in for an op of group `user_group`."""
-        _, op_id, _, key = literal.split(".", 3)
-        if key not in self.result_keys.get(op_id, ()):
-            raise Unresolved(literal, UNKNOWN, f"op '{op_id}' declares no result '{key}'")
-        if self.group_order.get(op_id, 0) >= user_group:
-            raise Unresolved(
-                literal,
-                UNKNOWN,
-                f"results of op '{op_id}' exist only once it has exited, which is "
-                "never before an op of its own or an earlier group starts",
-                "NOS302",
-            )
-        return op_id, key
-
-    def value(self, literal: str) -> Any:
-        """The value the node gives a literal (the text between the %%), as far as convert time knows it."""
-        root, key, *rest = literal.split(".", 2)
-        path = rest[0] if rest else None
-        if root in ("global", "globals"):
-            return self._global(literal, key, path)
-        if key not in self.service_names:
-            raise Unresolved(literal, UNKNOWN, f"there is no op '{key}' in this job")
-        if path == "host":
-            return self.service_names[key]
-        head, _, tail = path.partition(".")
-        if head == "endpoint" and tail in self.exposed.get(key, ()):
-            return f"{self.service_names[key]}:{tail}"  # the node gives a host name; here the op's service and port
-        if head == "results" and tail and "." not in tail:
-            raise Unresolved(literal, RESULT, f"its value is only known at run time (results of op '{key}')")
-        raise Unresolved(literal, UNKNOWN, f"op '{key}' has no {path}")
-
-    def _global(self, literal: str, key: str, path: str | None) -> Any:
-        if key == "variables" and path is not None:
-            if path not in self.variables or self.variables[path] == "":
-                raise Unresolved(literal, UNKNOWN, f"global.variables has no '{path}'")
-            return self.variables[path]
-        if path is None and key in ("job", "project"):
-            return self.job_name
-        if path is None and key == "host":
-            return LOCAL_HOST
-        if path is None and key == "frps_address":
-            raise Unresolved(literal, RUN_TIME, "the node's tunnel server address has no local equivalent")
-        raise Unresolved(
-            literal,
-            UNKNOWN,
-            "not a value the node knows (global.variables.X, global.job, "
-            "global.host, global.project, global.frps_address)",
-        )
-
-    @staticmethod
-    def node_message(literal: str) -> str:
-        """The node's words when it cannot resolve a literal (interpolateOperation.ts)."""
-        root, key, *rest = literal.split(".", 2)
-        if root == "ops":
-            return f'Unresolved literal: "%%{literal}%%" (opId="{key}", path="{rest[0]}")'
-        return f'Unresolved literal: "%%{literal}%%" (key="{key}{"." + rest[0] if rest else ""}")'
-
-
-def _parsed(value: Any) -> Any:
-    """A literal's value as the node's first step leaves it: JSON-looking text parsed (each item of an array)."""
-    if isinstance(value, list):
-        return [json_if_it_looks_like(v) for v in value]
-    return json_if_it_looks_like(value)
 
 
 class Resolver:
@@ -305,10 +167,15 @@ class Resolver:
         return out
 
     def _parsed_text(self, path: Path, text: str, made: str) -> None:
-        """JSON-looking text the node parses where the job may have meant text: the file does the same; say so."""
+        """JSON-looking text the node parses where the job may have meant text: the file does the same; say so
+        (showing neither when it may be a credential: a password such as {abc} is read so too)."""
+        if holds_credential(path):
+            text, made = "this value", "what it holds"
+        else:
+            text, made = json.dumps(text, ensure_ascii=False)[:60], made[:60] or "nothing"
         self.diags.warning(
             path,
-            f"the node reads {json.dumps(text, ensure_ascii=False)[:60]} as JSON and uses {made[:60] or 'nothing'} "
+            f"the node reads {text} as JSON and uses {made} "
             "instead (it parses text that starts with [ or {); the Compose file does the same",
             self.op_id,
             "NOS305",
@@ -361,6 +228,8 @@ class Resolver:
         if problem is not None:
             label = "__pairs__" if pairs else "__spread__"
             written = raw if isinstance(raw, str) else json.dumps(raw, default=str)[:80]
+            if holds_credential(path):  # the node's words quote the value: not a credential's
+                written, problem = "a credential's value", problem.split(":")[0]
             self.fails(path, problem, f"{label} of {written}: {problem}", "NOS304")
             self.failed = True
             return None

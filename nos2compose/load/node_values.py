@@ -14,12 +14,15 @@ walk a value without recursion (text inside text is parsed again at every level,
 from __future__ import annotations
 
 import json
+import math
+from decimal import Decimal
 from typing import Any
 
 from .json_text import parse, parse_if_it_looks_like
 
 json_if_it_looks_like = parse_if_it_looks_like  # parseJsonIfLooksLike (JsonBeyond past the bounds)
 REMOVE_IF_EMPTY = "__remove-if-empty__"
+SAFE_INTEGER = 2**53  # whole numbers a double holds exactly
 
 
 def flatten(items: list) -> list:
@@ -65,9 +68,82 @@ def js_string(value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
+    if isinstance(value, (int, float)):
+        return js_number(value)
     return str(value)
+
+
+def js_number(value: int | float) -> str:
+    """Number::toString (ECMA-262 6.1.6.1.20): the shortest digits that read back as the same double, plainly up to
+    21 digits before the point and 6 zeros after it (0.00001, 1e-7). A whole number past 2**53 is a double first,
+    as JSON.parse reads it: 12345678901234567890 is 12345678901234567000."""
+    if isinstance(value, int) and -SAFE_INTEGER <= value <= SAFE_INTEGER:
+        return str(value)
+    try:
+        number = float(value)
+    except OverflowError:  # more digits than a double holds: JSON.parse gives Infinity
+        number = math.copysign(math.inf, value)
+    if not math.isfinite(number):
+        return "NaN" if number != number else "Infinity" if number > 0 else "-Infinity"
+    if number == 0:
+        return "0"  # -0 too
+    _, digits, exponent = Decimal(repr(abs(number))).normalize().as_tuple()
+    text, sign = "".join(map(str, digits)), "-" if number < 0 else ""
+    k, n = len(text), len(text) + exponent  # the value is 0.TEXT * 10**n
+    if k <= n <= 21:
+        return sign + text + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + text[:n] + "." + text[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * -n + text
+    return f"{sign}{text[0]}{'.' + text[1:] if k > 1 else ''}e{'+' if n > 1 else '-'}{abs(n - 1)}"
+
+
+def js_json(value: Any) -> str:
+    """JSON.stringify(value): compact, and numbers as JavaScript writes them (json.dumps would give 1e-05, 1.0)."""
+    if not _has_odd_number(value):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    out: list[str] = []
+    stack: list = [value]  # values to write, and the text between them
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Text):
+            out.append(item)
+        elif isinstance(item, dict):
+            out.append("{")
+            pending: list = []
+            for i, (key, v) in enumerate(item.items()):
+                pending += [_Text(("," if i else "") + json.dumps(str(key), ensure_ascii=False) + ":"), v]
+            stack += [_Text("}"), *reversed(pending)]
+        elif isinstance(item, list):
+            out.append("[")
+            pending = []
+            for i, v in enumerate(item):
+                pending += [_Text(","), v] if i else [v]
+            stack += [_Text("]"), *reversed(pending)]
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            out.append(js_number(item) if math.isfinite(item) else "null")
+        else:
+            out.append(json.dumps(item, ensure_ascii=False))
+    return "".join(out)
+
+
+class _Text(str):
+    """Punctuation js_json writes as it is."""
+
+
+def _has_odd_number(value: Any) -> bool:
+    """Whether a float or a whole number past 2**53 is in `value` (then json.dumps would not write as JavaScript)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) or (isinstance(item, int) and not -SAFE_INTEGER <= item <= SAFE_INTEGER):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def as_text(value: Any) -> str:
@@ -88,7 +164,7 @@ def env_string(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return js_json(value)
     return js_string(value)
 
 

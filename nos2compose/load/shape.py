@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from ..diagnostics import Diagnostics, Path, describe_value
+from ..diagnostics import Diagnostics, Path, describe_value, holds_credential
 
 
 class Shape:
@@ -18,7 +18,7 @@ class Shape:
         self.diags = diags
 
     def wrong(self, path: Path, expected: str, value: Any, op: str | None = None) -> None:
-        self.diags.error(path, f"expected {expected}, found {describe_value(value)}", op)
+        self.diags.error(path, f"expected {expected}, found {describe_value(value, holds_credential(path))}", op)
 
     def obj(self, value: Any, path: Path, op: str | None = None) -> dict | None:
         if isinstance(value, dict):

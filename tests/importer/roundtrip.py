@@ -208,14 +208,16 @@ class _Literals:
 
     def __init__(self, job: dict, name: str, names: dict[str, str]):
         from nos2compose.load.literals import LiteralContext
+        from nos2compose.load.node_values import js_string
 
-        variables = dict(((job.get("global") or {}).get("variables")) or {})
-        self.ctx = LiteralContext(name, variables, names)
+        variables = (job.get("global") or {}).get("variables")
+        self.ctx = LiteralContext(name, dict(variables) if isinstance(variables, dict) else None, names)
         exposed = {}
         for op in job.get("ops") or []:
             e = (op.get("args") or {}).get("expose")
             items = e if isinstance(e, list) else [e]
-            exposed[op["id"]] = {str(i.get("port") if isinstance(i, dict) else i) for i in items if i is not None}
+            ports = (i.get("port") if isinstance(i, dict) else i for i in items if i is not None)
+            exposed[op["id"]] = set(map(js_string, ports))  # the node's `${port}`: 80.0 is "80"
         if hasattr(self.ctx, "exposed"):
             self.ctx.exposed = exposed
 
