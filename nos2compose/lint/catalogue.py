@@ -180,6 +180,9 @@ NOS911 restart-without-limit: a task (no ports) with a restart_policy without li
     When its command keeps exiting, a node (its Podman provider) ends the op once three polls a second apart find it
     stopped between two runs; Docker restarts it without end, so `nos2compose up` waits for it until --timeout. Give
     on-failure with restart_tries, or no policy.
+NOS912 lone-spread-expose: expose as a lone {__spread__} with no array around it
+    The node merges a lone spread into an object: it fails the op unless the value is a JSON object, and then
+    exposes no port. Locally the value's ports are published. Put it in an array: [{"__spread__": ...}].
 """
 
 

@@ -137,7 +137,8 @@ def test_a_spread_marker_must_hold_a_literal_and_a_boolean_chunked():
         ("error", (*PATH, 0, "__spread__")),
         ("error", (*PATH, 0, "chunked")),
     ]
-    assert not check_raw({"__spread__": "%%ops.a.results.p%%", "chunked": True}).items
+    lone = check_raw({"__spread__": "%%ops.a.results.p%%", "chunked": True}).items  # a well-formed marker
+    assert [d.code for d in lone] == ["NOS912"]  # but alone, the node merges it as an object
 
 
 def test_expose_from_lists_each_result_spliced_as_ports_once():

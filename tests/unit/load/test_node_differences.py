@@ -172,3 +172,21 @@ def test_deeply_nested_json_text_in_a_cmd_item_is_one_located_error_not_a_crash(
     assert result.exit_code == 2, result.output
     assert "$.ops[0].args.cmd[1]: text that looks like JSON" in result.stderr and "nested 600 levels" in result.stderr
     assert "Traceback" not in result.output + result.stderr and not isinstance(result.exception, RecursionError)
+
+
+def test_a_lone_spread_as_expose_is_warned_as_the_node_fails_it():
+    """The node merges a lone __spread__ in expose as an object (transformCollections): a list of ports fails the op
+    there, while locally the ports are published: NOS912 names the difference, in an array it is quiet."""
+    from nos2compose.compiler import Options, compile_job
+
+    def codes(expose) -> list[str]:
+        job = {
+            "version": "0.1",
+            "type": "container",
+            "global": {"variables": {"P": "[8000, 8001]"}},
+            "ops": [{"type": "container/run", "id": "a", "args": {"image": "x", "expose": expose}}],
+        }
+        return [d.code for d in compile_job(job, Options(name="j")).diagnostics.items]
+
+    assert "NOS912" in codes({"__spread__": "%%global.variables.P%%"})
+    assert "NOS912" not in codes([{"__spread__": "%%global.variables.P%%"}])
