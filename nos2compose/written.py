@@ -52,11 +52,13 @@ def _item(value: Any) -> Any:
 def shell_string(cmd: Any) -> str | None:
     """The cmd string a cmd list stands for: the node runs a string as `/bin/sh -c` and the string. None for any
     other list, and where the string would mean something else: a literal that is the whole third item splices
-    a result's items there, but is one text in a string."""
+    a result's items there, but is one text in a string; text that looks like JSON the node parses whole as a
+    string, but as one item in a list."""
     from .load.literals import LITERAL
 
     if isinstance(cmd, list) and len(cmd) == 3 and tuple(cmd[:2]) == SHELL and isinstance(cmd[2], str):
-        return None if LITERAL.fullmatch(cmd[2]) else cmd[2]
+        json_like = cmd[2].strip()[:1] in ("[", "{")
+        return None if LITERAL.fullmatch(cmd[2]) or json_like else cmd[2]
     return None
 
 

@@ -276,20 +276,29 @@ def _outside(job: dict, refused: set[tuple]) -> dict:
 SEEN: list[dict] = []  # imported jobs, for the validator (one Node.js run for all of them)
 
 
-# found by the long profile: a global env value the node never parses as JSON, in a job the strict validator refuses
+# found by the long profile: a global env value the node never parses as JSON, in a job the strict validator refuses;
+# a /bin/sh -c list whose text looks like JSON
 FOUND = [
     {
         "version": "0.1",
         "type": "container",
         "ops": [{"type": "container/run", "id": "a", "args": {"entrypoint": "x"}, "execution": {"group": "a"}}],
         "global": {"image": "busybox:1.36", "env": {"A": "[]"}, "work_dir": "/0", "gpu": False},
-    }
+    },
+    {  # a cmd list of /bin/sh -c and text that looks like JSON: the node parses it as an item, not as a string
+        "version": "0.1",
+        "type": "container",
+        "ops": [
+            {"type": "container/run", "id": "pd", "args": {"image": "busybox:1.36", "cmd": ["/bin/sh", "-c", "{}"]}}
+        ],
+    },
 ]
 
 
 @settings(settings.get_profile(PROFILE), max_examples=EXAMPLES[PROFILE])
 @given(jobs())
 @example(job=FOUND[0])
+@example(job=FOUND[1])
 def test_convert_then_import_is_the_very_job(job):
     need_compose()
     refused = _refused(job)
