@@ -19,6 +19,7 @@ from helpers import run_cli
 from import_helpers import pinned_env, run_import
 
 from nos2compose.compose.layout import service_names
+from nos2compose.load.node_values import js_json
 
 # the node's literal patterns (load/literals.py): ops|global.KEY.PATH and global(s).KEY
 LITERAL = re.compile(r"%%((?:ops|global)\.[^.%\s]+\.[A-Za-z0-9._-]+|globals?\.[^.%\s]+)%%")
@@ -196,10 +197,13 @@ def _check(check: dict) -> dict:
         if not out.get("headers"):
             out.pop("headers", None)
         if "body" in out:
+            body = out["body"]
             if out.get("method") not in ("POST", "PUT"):
                 out.pop("body")  # the node sends a body with POST and PUT only
-            elif not isinstance(out["body"], str):
-                out["body"] = json.dumps(out["body"], separators=(",", ":"), ensure_ascii=False)
+            elif body is None or body is False or body == "" or (type(body) in (int, float) and body == 0):
+                out.pop("body")  # and only a body JavaScript finds truthy ({} and [] are)
+            elif not isinstance(body, str):
+                out["body"] = js_json(body)
     return out
 
 

@@ -277,7 +277,7 @@ SEEN: list[dict] = []  # imported jobs, for the validator (one Node.js run for a
 
 
 # found by the long profile: a global env value the node never parses as JSON, in a job the strict validator refuses;
-# a /bin/sh -c list whose text looks like JSON
+# a /bin/sh -c list whose text looks like JSON; an empty body the node does not send
 FOUND = [
     {
         "version": "0.1",
@@ -292,6 +292,27 @@ FOUND = [
             {"type": "container/run", "id": "pd", "args": {"image": "busybox:1.36", "cmd": ["/bin/sh", "-c", "{}"]}}
         ],
     },
+    {  # a check the strict validator refuses (no continuous) with an empty body, which the node does not send
+        "version": "0.1",
+        "type": "container",
+        "ops": [
+            {
+                "type": "container/run",
+                "id": "a",
+                "args": {
+                    "image": "busybox:1.36",
+                    "expose": [
+                        {
+                            "port": 80,
+                            "health_checks": [
+                                {"type": "http", "path": "/", "method": "POST", "expected_status": 200, "body": ""}
+                            ],
+                        }
+                    ],
+                },
+            }
+        ],
+    },
 ]
 
 
@@ -299,6 +320,7 @@ FOUND = [
 @given(jobs())
 @example(job=FOUND[0])
 @example(job=FOUND[1])
+@example(job=FOUND[2])
 def test_convert_then_import_is_the_very_job(job):
     need_compose()
     refused = _refused(job)
