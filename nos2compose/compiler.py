@@ -130,7 +130,7 @@ def compile_job(data: Any, options: Options = Options()) -> Result:
         diags.error(("ops",), str(exc))
         return result
     _note_runtime_values(loaded.literals.first_use, result.layout, diags)
-    if options.to_run:  # the job's own words, for the files (import gives them back: written.py)
+    if options.to_run and not diags.has_errors():  # the job's own words, for the files (import gives them back)
         from .written import record
 
         result.job = job._replace(written=record(data, job, result.layout))

@@ -232,7 +232,8 @@ def differences(raw: dict, expected: dict) -> Words:
 def record(data: dict, job: Job, layout: Layout) -> Written:
     """What the files carry of the job's own words (`data` is the job as given, `job` as compiled)."""
     expected = expected_ops(job, layout)
-    raw_ops = [op for op in data.get("ops") or [] if isinstance(op, dict) and op.get("id") in expected]
+    ops = data.get("ops") if isinstance(data.get("ops"), list) else []
+    raw_ops = [op for op in ops if isinstance(op, dict) and isinstance(op.get("id"), str) and op["id"] in expected]
     ordered = [op["id"] for op in raw_ops] == canonical_order(list(expected.values()), list(layout.run_groups))
     ops = {}
     for index, raw in enumerate(raw_ops):

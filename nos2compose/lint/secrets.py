@@ -166,8 +166,13 @@ def entropy(value: str) -> float:
     return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
 
 
+def is_secret_name(name: Any) -> bool:
+    """Whether a name says a secret (a YAML job may have keys that are numbers or null: never)."""
+    return isinstance(name, str) and _is_secret_name(name)
+
+
 @cache
-def is_secret_name(name: str) -> bool:
+def _is_secret_name(name: str) -> bool:
     words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).upper()
     parts = [p for p in re.split(r"[^A-Z0-9]+", words) if p]
     return "SECRET" in words or "PASSWORD" in words or any(p in SECRET_WORDS or p.endswith("TOKEN") for p in parts)

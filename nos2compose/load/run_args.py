@@ -194,6 +194,7 @@ def as_command(value: str | list[str], shell: bool) -> tuple[str, ...]:
     return tuple(value)
 
 
+_GO_KIND = {dict: "object", int: "number", float: "number", bool: "bool"}  # what Go's json names, arrays aside
 _JS_KIND = {dict: "an object", list: "an array", int: "a number", float: "a number", bool: "a boolean"}
 
 
@@ -204,20 +205,23 @@ def _command(
         return None
     value = args[key]
     written = raw.get(key)
+    as_text = isinstance(written, str) or (
+        isinstance(written, list) and all(isinstance(w, (str, dict)) for w in written)
+    )
     if (
-        isinstance(value, list)
-        and isinstance(written, list)
-        and all(isinstance(w, (str, dict)) for w in written)
-        and not all(isinstance(v, str) for v in value)
+        as_text
+        and not isinstance(value, str)
+        and not (isinstance(value, list) and all(isinstance(v, str) for v in value))
     ):
         # text the job wrote as a string became an object or a number (the node parses JSON-looking text):
         # Docker refuses the node's container for it; the file keeps that item as JSON text
         field = "Cmd" if key == "cmd" else "Entrypoint"
+        go_kind = _GO_KIND.get(type(value), "array")
         said = (
-            "(HTTP code 500) server error - json: cannot unmarshal array into Go struct field "
+            f"(HTTP code 500) server error - json: cannot unmarshal {go_kind} into Go struct field "
             f"ContainerConfigWrapper.{field} of type string"
         )
-        odd = next(v for v in value if not isinstance(v, str))
+        odd = next(v for v in value if not isinstance(v, str)) if isinstance(value, list) else value
         sh.diags.warning(
             (*apath, key),
             f"the node parses JSON-looking text in {key} and passes {env_string(odd)} on as "
@@ -228,7 +232,12 @@ def _command(
         )
         refuses.append(said)
         texts: dict[int, str] = {}  # by token: a value spliced again and again is made text once, not per use
-        value = [v if isinstance(v, str) else texts.get(id(v)) or texts.setdefault(id(v), env_string(v)) for v in value]
+        if not isinstance(value, list):  # a whole literal whose value is a number or an object
+            value = env_string(value)
+        else:
+            value = [
+                v if isinstance(v, str) else texts.get(id(v)) or texts.setdefault(id(v), env_string(v)) for v in value
+            ]
     value = sh.string_or_strings(value, (*apath, key), op_id)
     return None if value is None else as_command(value, shell)
 

@@ -190,3 +190,21 @@ def test_a_lone_spread_as_expose_is_warned_as_the_node_fails_it():
 
     assert "NOS912" in codes({"__spread__": "%%global.variables.P%%"})
     assert "NOS912" not in codes([{"__spread__": "%%global.variables.P%%"}])
+
+
+def test_a_whole_literal_cmd_whose_value_is_a_number_fails_the_op_not_the_job():
+    """cmd "%%global.variables.V%%" with V = "[0]": the node makes the cmd the number 0 and Docker refuses its
+    container; the job is valid (the validators see a string): NOS306 and the op fails, as on the node."""
+    from nos2compose.compiler import Options, compile_job
+
+    job = {
+        "version": "0.1",
+        "type": "container",
+        "global": {"variables": {"V": "[0]"}},
+        "ops": [{"type": "container/run", "id": "o", "args": {"image": "x", "cmd": "%%global.variables.V%%"}}],
+    }
+    result = compile_job(job, Options(name="j"))
+    assert not result.diagnostics.has_errors()
+    assert [d.code for d in result.diagnostics.items] == ["NOS306"]
+    (op,) = result.job.run_ops
+    assert op.engine_refuses and "cannot unmarshal number" in op.engine_refuses[0]
