@@ -7,6 +7,11 @@ booleans, and one mapping declared once and merged into others (`Anchor`, merged
 under the key MERGE: `x-block: &name` ... `<<: *name`, which Compose and every
 YAML 1.1 reader apply). Strings are plain only when that is unambiguous in YAML
 1.1 and 1.2; everything else is double-quoted with JSON escapes (valid YAML).
+
+Compose (compose-go's loader) refuses a merge of an anchor at a path whose dotted
+name extends that of another merge of it ("cycle detected"): it joins keys with
+dots, so services `1` and `1._1` look nested. Such a merge is written out in
+full instead (_Anchors), and an alias inside its own anchor is refused.
 """
 
 from __future__ import annotations
@@ -118,7 +123,7 @@ def dump(data: dict, header: str = "", budget: OutputBudget | None = None) -> st
     out = _Lines(OutputBudget() if budget is None else budget)
     if header:
         out.extend(f"# {comment_text(line)}".rstrip() + "\n" for line in header.split("\n"))
-    _mapping(data, 0, out, set())
+    _mapping(data, 0, out, _Anchors(), ())
     return out.text()
 
 
@@ -156,31 +161,75 @@ class _Lines(list):
 _MAX_IMPLICIT_KEY = 1024
 
 
-def _anchor(key: Any, anchor: Anchor, indent: int, out: list[str], declared: set[str], at: str) -> None:
+class _Anchors:
+    """The anchors written so far, and where each is merged, as Compose names a merge's place: its mapping's
+    keys joined by dots (compose-go's tree.Path, `.<<` dropped). `sites` holds those names, `nested` every
+    dotted prefix of them, so a clash is found in the length of one name, not the number of merges."""
+
+    __slots__ = ("nested", "open", "sites")
+
+    def __init__(self):
+        self.sites: dict[str, set[str]] = {}  # anchor -> the dotted paths where it is merged
+        self.nested: dict[str, set[str]] = {}  # anchor -> every dotted prefix of those paths
+        self.open: set[str] = set()  # anchors whose mapping is being written
+
+    def merge(self, name: str, path: tuple) -> bool:
+        """Record a merge of `name` in the mapping at `path`; False, recording nothing, where Compose would
+        take it for one nested in another merge of `name` (one dotted path a prefix of the other)."""
+        if name not in self.sites:
+            raise ValueError(f"<<: *{name} before &{name} is declared")
+        if name in self.open:
+            raise ValueError(f"<<: *{name} inside &{name}: an alias in the very mapping it names")
+        site, sites, nested = ".".join(map(str, path)), self.sites[name], self.nested[name]
+        if site in nested:
+            return False
+        above, dot = [], site.find(".")
+        while dot >= 0:
+            above.append(site[:dot])
+            dot = site.find(".", dot + 1)
+        if not sites.isdisjoint(above):
+            return False
+        sites.add(site)
+        nested.update(above)
+        return True
+
+
+def _anchor(key: Any, anchor: Anchor, indent: int, out: list[str], anchors: _Anchors, at: str, path: tuple):
     """`key: &name` and the mapping, where the anchor first stands; `<<: *name` (the merge key plain: a quoted
     "<<" is a string key) once it has been declared above, as YAML reads aliases only after their anchor.
-    `at`: how the line starts (the indent, or `- ` for a list's item)."""
+    `at`: how the line starts (the indent, or `- ` for a list's item). Returns the anchor's mapping, resolved,
+    where Compose would refuse the merge (_Anchors.merge): the caller writes its keys in place of `<<`."""
     if key == MERGE:
-        if anchor.name not in declared:
-            raise ValueError(f"<<: *{anchor.name} before &{anchor.name} is declared")
+        if not anchors.merge(anchor.name, path):
+            return resolved(anchor.value)
         out.append(f"{at}<<: *{anchor.name}\n")
-        return
-    if anchor.name in declared:
+        return None
+    if anchor.name in anchors.sites:
         raise ValueError(f"&{anchor.name} is declared twice")
-    declared.add(anchor.name)
+    anchors.sites[anchor.name], anchors.nested[anchor.name] = set(), set()
     out.append(f"{at}{scalar(key)}: &{anchor.name}\n")
-    _mapping(anchor.value, indent + 2, out, declared)
+    anchors.open.add(anchor.name)
+    _mapping(anchor.value, indent + 2, out, anchors, path + (key,))
+    anchors.open.discard(anchor.name)
+    return None
 
 
-def _mapping(data: dict, indent: int, out: list[str], declared: set[str], first: str | None = None) -> None:
+def _mapping(data: dict, indent: int, out: list[str], anchors: _Anchors, path: tuple, first: str | None = None):
     """`first`: how the first line starts instead of the indent (`- ` when the mapping is a list's item);
-    `declared`: the anchors written so far."""
+    `anchors`: the anchors written so far; `path`: the keys (and list indexes) from the top to `data`."""
     pad = " " * indent
     for key, value in data.items():
-        at, first = first or pad, None
+        at = first or pad
         if isinstance(value, Anchor):
-            _anchor(key, value, indent, out, declared, at)
+            merged = _anchor(key, value, indent, out, anchors, at, path)
+            if merged is not None:  # the merge written out: the anchor's keys this mapping does not set itself
+                merged = {k: v for k, v in merged.items() if k not in data}
+                if not merged:
+                    continue  # nothing written: `first` still starts the next line
+                _mapping(merged, indent, out, anchors, path, at)
+            first = None
             continue
+        first = None
         k = scalar(key)
         if len(k) > _MAX_IMPLICIT_KEY:
             out.append(f"{at}? {k}\n")
@@ -191,7 +240,7 @@ def _mapping(data: dict, indent: int, out: list[str], declared: set[str], first:
             if value:
                 out.append(f"{lead}\n")
                 try:
-                    (_mapping if isinstance(value, dict) else _sequence)(value, indent + 2, out, declared)
+                    (_mapping if isinstance(value, dict) else _sequence)(value, indent + 2, out, anchors, path + (key,))
                 except TooLarge as big:  # where it stopped, as a path of keys (the compiler names the job's)
                     big.where = (key, *big.where)
                     raise
@@ -202,14 +251,14 @@ def _mapping(data: dict, indent: int, out: list[str], declared: set[str], first:
             out.append(f"{lead} {block}" if block else f"{lead} {scalar(value)}\n")
 
 
-def _sequence(items: list, indent: int, out: list[str], declared: set[str]) -> None:
+def _sequence(items: list, indent: int, out: list[str], anchors: _Anchors, path: tuple) -> None:
     pad = " " * indent
-    for item in items:
+    for i, item in enumerate(items):
         if isinstance(item, dict) and item:
-            _mapping(item, indent + 2, out, declared, f"{pad}- ")
+            _mapping(item, indent + 2, out, anchors, path + (i,), f"{pad}- ")
         elif isinstance(item, list) and item:
             out.append(f"{pad}-\n")
-            _sequence(item, indent + 2, out, declared)
+            _sequence(item, indent + 2, out, anchors, path + (i,))
         elif isinstance(item, (dict, list)):
             out.append(f"{pad}- {'{}' if isinstance(item, dict) else '[]'}\n")
         else:

@@ -206,12 +206,16 @@ def read_back(compose_yaml: str) -> dict:
     - read as YAML, not `--format json`: the JSON output drops U+007F-U+009F from values;
     - every scalar read as a string (yaml.BaseLoader): Compose writes YAML 1.2 (go-yaml v3), so a plain
       `=`, `1:20` or `0o17` that PyYAML would read as YAML 1.1 non-strings are strings there;
-    - `$$` -> `$` in every key and value (see unescape).
+    - `$$` -> `$` in the text, before it is read: Compose doubles every `$` of its marshalled output
+      (docker/compose cmd/compose/config.go, escapeDollarSign), not of the values, so a `$` go-yaml writes
+      as an escape is not doubled. go-yaml escapes every character of a string that starts with a BOM
+      (its is_bom looks at the string's start), `$` as `\x24`: undoing `$$` in the values read would
+      halve the job's own `$$` there.
 
     What stays Compose's: mappings are sorted by key, and an empty `working_dir` is dropped (the same
     as none: the image's own working directory).
     """
-    return unescape(yaml.load(compose_yaml, Loader=yaml.BaseLoader))
+    return yaml.load(compose_yaml.replace("$$", "$"), Loader=yaml.BaseLoader)
 
 
 def runtime_fill(text: str) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from helpers import job, run_op
 
@@ -162,3 +163,33 @@ def _volume_op(op_id: str):
     from nos2compose.model import VolumeOp
 
     return VolumeOp(op_id, 0, "g", "data")
+
+
+RESULT_KEYS = ["\ufeff$$", "$$", "a$", "${HOME}", ""]
+
+
+def _results_job() -> dict:
+    return job({**run_op("a", image="alpine"), "results": dict.fromkeys(RESULT_KEYS, "x$")})
+
+
+def test_results_keys_are_written_as_they_are():
+    """Compose never interpolates a mapping's keys: a `$` of a results key is written once (a value's twice)."""
+    text = compile_job(_results_job(), Options(name="p")).single_file()
+    service = yaml.safe_load(text)["services"]["a"]
+    specs = codec.read_service_extension(service).results
+    assert [(s.key, s.regex) for s in specs] == [(k, "x$$") for k in RESULT_KEYS]  # the value, as Compose reads it
+
+
+@pytest.mark.compose
+def test_compose_holds_results_keys_exactly(compose, tmp_path):
+    """regressions/roundtrip-601e7d3acd26.json: Compose doubles the `$` of its output's text, and go-yaml writes
+    a string that starts with a BOM all escaped (`$` as \\x24), so only the text, undone before it is read,
+    gives back what Compose holds: the job's keys."""
+    import subprocess
+
+    (tmp_path / "compose.yaml").write_text(compile_job(_results_job(), Options(name="p")).single_file())
+    proc = subprocess.run([*compose, "config"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert '"\\uFEFF\\x24\\x24":' in proc.stdout  # not doubled: only undoing the text is exact
+    held = yaml.load(proc.stdout.replace("$$", "$"), Loader=yaml.BaseLoader)["services"]["a"]
+    assert set(held[contract.EXTENSION][contract.RESULTS_KEY]) == set(RESULT_KEYS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import yaml
 
 from nos2compose.compose.yaml_text import dump
@@ -122,6 +123,92 @@ def test_an_alias_before_its_anchor_or_a_second_anchor_of_one_name_is_refused():
         dump({"x-n": node, "x-m": node})
     with pytest.raises(ValueError):
         Anchor("two words", {"k": 1})
+
+
+def _dotted_doc() -> dict:
+    from nos2compose.compose.yaml_text import MERGE, Anchor
+
+    node = Anchor("n", {"ipc": "private", "shm_size": "4gb"})
+    return {
+        "x-n": node,
+        "services": {
+            "1": {MERGE: node, "image": "a"},
+            "1._1": {MERGE: node, "image": "b", "ipc": "host"},  # its own ipc still wins
+            "2.x": {MERGE: node, "image": "c"},
+            "2": {MERGE: node, "image": "d"},  # the other way round: the shorter name second
+            "3": {MERGE: node, "image": "e"},
+        },
+        "l": [{MERGE: node, "k": 1}],
+        "l.0": [{MERGE: node, "ipc": "x", "shm_size": "z"}],  # at l.0.0, under l.0 (list items: their index)
+    }
+
+
+def test_a_merge_compose_would_take_for_a_nested_one_is_written_out():
+    """compose-go joins a merge's keys with dots and refuses one anchor merged at `services.1` and at
+    `services.1._1` ("cycle detected", regressions/roundtrip-8663ea74b57a.json): the second merge is written
+    as the anchor's keys, each path stays a merge where no other merge's path extends it."""
+    from nos2compose.compose.yaml_text import resolved
+
+    doc = _dotted_doc()
+    text = dump(doc)
+    assert text == (
+        "x-n: &n\n"
+        "  ipc: private\n"
+        '  shm_size: "4gb"\n'
+        "services:\n"
+        '  "1":\n'
+        "    <<: *n\n"
+        "    image: a\n"
+        '  "1._1":\n'
+        '    shm_size: "4gb"\n'
+        "    image: b\n"
+        "    ipc: host\n"
+        '  "2.x":\n'
+        "    <<: *n\n"
+        "    image: c\n"
+        '  "2":\n'
+        "    ipc: private\n"
+        '    shm_size: "4gb"\n'
+        "    image: d\n"
+        '  "3":\n'
+        "    <<: *n\n"
+        "    image: e\n"
+        "l:\n"
+        "  - <<: *n\n"
+        "    k: 1\n"
+        "l.0:\n"
+        "  - ipc: x\n"  # every key its own: nothing written for the merge, the item still starts with `- `
+        "    shm_size: z\n"
+    )
+    assert yaml.load(text, Loader=yaml.SafeLoader) == resolved(doc)
+
+
+@pytest.mark.compose
+def test_compose_reads_merges_at_dotted_service_names(compose, tmp_path):
+    import json
+    import subprocess
+
+    from nos2compose.compose.yaml_text import resolved
+
+    doc = {k: v for k, v in _dotted_doc().items() if k.startswith(("x-", "services"))}
+    (tmp_path / "compose.yaml").write_text(dump(doc), encoding="utf-8")
+    proc = subprocess.run([*compose, "config", "--format", "json"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    services = json.loads(proc.stdout)["services"]
+    want = resolved(doc)["services"]
+    assert {name: (s["image"], s["ipc"]) for name, s in services.items()} == {
+        name: (s["image"], s["ipc"]) for name, s in want.items()
+    }
+
+
+def test_an_alias_inside_its_own_anchor_is_refused():
+    """A real cycle: the mapping would hold itself (YAML allows the alias; no reader can expand it)."""
+    from nos2compose.compose.yaml_text import MERGE, Anchor
+
+    node = Anchor("n", {"k": 1})
+    node.value["inner"] = {MERGE: node}
+    with pytest.raises(ValueError, match=r"<<: \*n inside &n"):
+        dump({"x-n": node})
 
 
 def test_generated_files_are_the_same_bytes_with_and_without_libyaml():
