@@ -137,13 +137,14 @@ def warn_what_a_file_cannot_hold(ops: dict[str, DraftOp], diags: Diagnostics) ->
 
 
 def unescape(value):
-    """Compose's output writes every `$` of a value as `$$` (so it loads again); a job wants the `$` itself."""
+    """Compose's output writes every `$` as `$$` (so it loads again), in keys too, which it never interpolates; a
+    job wants the `$` itself."""
     if isinstance(value, str):
         return value.replace("$$", "$")
     if isinstance(value, list):
         return [unescape(v) for v in value]
     if isinstance(value, dict):
-        return {k: unescape(v) for k, v in value.items()}
+        return {unescape(k): unescape(v) for k, v in value.items()}
     return value
 
 

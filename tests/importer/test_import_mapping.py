@@ -528,3 +528,11 @@ def test_text_the_node_would_parse_as_json_is_warned_at_the_compose_key():
         ("services", "app", "environment", "CFG"),
     ], said
     assert all("Compose passes it as text" in m or "under Compose it runs" in m for _, m in said)
+
+
+def test_compose_doubles_every_dollar_of_its_output_in_keys_too():
+    """`docker compose config` writes `$` as `$$` in keys as in values, but never interpolates a key: the key
+    `A$$B` of a compose.yaml is printed `A$$$$B` and is `A$$B` in the container; a value `x$$y` is `x$y`."""
+    p = project(app=svc(environment={"A$$$$B": "x$$y", "C$$D": "1"}))
+    job, _ = run(p)
+    assert ops(job)["app"]["args"]["env"] == {"A$$B": "x$y", "C$D": "1"}
