@@ -31,6 +31,7 @@ from prop_values import check_json_value
 from nos2compose.compose.node_defaults import ENVIRONMENT as NODE_ENVIRONMENT
 from nos2compose.compose.render import render
 from nos2compose.compose.yaml_text import dump
+from nos2compose.load.node_values import js_json
 
 OP_LABEL, GROUP_LABEL, PROBE_FOR = "io.nosana.op", "io.nosana.group", "io.nosana.probe-for"
 VARIABLE = re.compile(r"%%global\.variables\.([^%\s]+)%%")
@@ -109,11 +110,9 @@ def probe_items(host: str, port: int, check: dict, variables: dict) -> list[str]
     ]
     items += [f"--header={k}: {r(v)}" for k, v in check.get("headers", {}).items()]
     if check["method"] in ("POST", "PUT") and "body" in check:
-        body = check["body"]
-        items.append(
-            "--body="
-            + (r(body) if isinstance(body, str) else json.dumps(body, separators=(",", ":"), ensure_ascii=False))
-        )
+        body = r(check["body"]) if isinstance(check["body"], str) else check["body"]
+        if not (body is None or body is False or body == "" or (type(body) in (int, float) and body == 0)):
+            items.append("--body=" + (body if isinstance(body, str) else js_json(body)))  # the node sends a truthy one
     return items
 
 
