@@ -8,7 +8,7 @@ from typing import Any
 from ..diagnostics import Path
 from ..model import Expose, HealthCheck, HttpCheck, Placeholder, Template, WebSocketCheck
 from .literals import SPREAD
-from .node_values import js_json
+from .node_values import js_json, js_truthy
 from .shape import Shape
 
 EXPOSE_KINDS = ("api", "web", "webapi", "websocket", "none")
@@ -181,13 +181,8 @@ def _health_check(sh: Shape, raw: Any, path: Path, op_id: str) -> HealthCheck | 
     status = sh.integer(obj["expected_status"], (*path, "expected_status"), 100, 599, "an HTTP status", op_id)
     headers = sh.string_map(obj["headers"], (*path, "headers"), op_id) if "headers" in obj else {}
     body = None
-    if _js_truthy(obj.get("body")) and method in ("POST", "PUT"):  # ExposedPortHealthCheck.ts: `if (body && …)`
+    if js_truthy(obj.get("body")) and method in ("POST", "PUT"):  # ExposedPortHealthCheck.ts: `if (body && …)`
         body = obj["body"] if isinstance(obj["body"], str) else js_json(obj["body"])
     if url_path is None or method is None or status is None or headers is None:
         return None
     return HttpCheck(url_path, method, status, tuple(headers.items()), body, continuous)
-
-
-def _js_truthy(value: Any) -> bool:
-    """JavaScript's truthiness: null, false, 0 and "" are false; any object or array, even empty, is true."""
-    return not (value is None or value == "" or (isinstance(value, (int, float)) and value == 0))  # False == 0

@@ -132,6 +132,11 @@ class _Text(str):
     """Punctuation js_json writes as it is."""
 
 
+def js_truthy(value: Any) -> bool:
+    """JavaScript's truthiness: null, false, 0 and "" are false; any object or array, even empty, is true."""
+    return not (value is None or value == "" or (isinstance(value, (int, float)) and value == 0))  # False == 0
+
+
 def _has_odd_number(value: Any) -> bool:
     """Whether a float or a whole number past 2**53 is in `value` (then json.dumps would not write as JavaScript)."""
     stack = [value]

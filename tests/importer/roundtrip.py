@@ -19,7 +19,7 @@ from helpers import run_cli
 from import_helpers import pinned_env, run_import
 
 from nos2compose.compose.layout import service_names
-from nos2compose.load.node_values import js_json
+from nos2compose.load.node_values import js_json, js_truthy
 
 # the node's literal patterns (load/literals.py): ops|global.KEY.PATH and global(s).KEY
 LITERAL = re.compile(r"%%((?:ops|global)\.[^.%\s]+\.[A-Za-z0-9._-]+|globals?\.[^.%\s]+)%%")
@@ -200,7 +200,7 @@ def _check(check: dict) -> dict:
             body = out["body"]
             if out.get("method") not in ("POST", "PUT"):
                 out.pop("body")  # the node sends a body with POST and PUT only
-            elif body is None or body is False or body == "" or (type(body) in (int, float) and body == 0):
+            elif not js_truthy(body):
                 out.pop("body")  # and only a body JavaScript finds truthy ({} and [] are)
             elif not isinstance(body, str):
                 out["body"] = js_json(body)

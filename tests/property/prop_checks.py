@@ -31,7 +31,7 @@ from prop_values import check_json_value
 from nos2compose.compose.node_defaults import ENVIRONMENT as NODE_ENVIRONMENT
 from nos2compose.compose.render import render
 from nos2compose.compose.yaml_text import dump
-from nos2compose.load.node_values import js_json
+from nos2compose.load.node_values import js_json, js_truthy
 
 OP_LABEL, GROUP_LABEL, PROBE_FOR = "io.nosana.op", "io.nosana.group", "io.nosana.probe-for"
 VARIABLE = re.compile(r"%%global\.variables\.([^%\s]+)%%")
@@ -111,7 +111,7 @@ def probe_items(host: str, port: int, check: dict, variables: dict) -> list[str]
     items += [f"--header={k}: {r(v)}" for k, v in check.get("headers", {}).items()]
     if check["method"] in ("POST", "PUT") and "body" in check:
         body = r(check["body"]) if isinstance(check["body"], str) else check["body"]
-        if not (body is None or body is False or body == "" or (type(body) in (int, float) and body == 0)):
+        if js_truthy(body):
             items.append("--body=" + (body if isinstance(body, str) else js_json(body)))  # the node sends a truthy one
     return items
 
