@@ -54,11 +54,11 @@ def shell_string(cmd: Any) -> str | None:
     other list, and where the string would mean something else: a literal that is the whole third item splices
     a result's items there, but is one text in a string; text that looks like JSON the node parses whole as a
     string, but as one item in a list."""
+    from .load.json_text import looks_like_json
     from .load.literals import LITERAL
 
     if isinstance(cmd, list) and len(cmd) == 3 and tuple(cmd[:2]) == SHELL and isinstance(cmd[2], str):
-        json_like = cmd[2].strip()[:1] in ("[", "{")
-        return None if LITERAL.fullmatch(cmd[2]) or json_like else cmd[2]
+        return None if LITERAL.fullmatch(cmd[2]) or looks_like_json(cmd[2]) else cmd[2]
     return None
 
 

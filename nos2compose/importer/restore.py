@@ -22,6 +22,7 @@ from typing import Any
 from ..compose import contract
 from ..compose.codec import FileMeta
 from ..diagnostics import Diagnostics
+from ..load.json_text import looks_like_json
 from ..model import Words
 from ..written import RUN, TOP, VOLUME, canonical_order, group_of, held, shell_string
 
@@ -173,8 +174,8 @@ def _file_env(theirs, plain_op: dict) -> dict[str, str]:
     and the file holds it as it is."""
     raw = _get(plain_op, "args.env")
     raw = raw if isinstance(raw, dict) else {}
-    looks_like_json = {k for k, v in raw.items() if isinstance(v, str) and v.lstrip()[:1] in ("[", "{")}
-    return {str(k): raw[k] if k in looks_like_json else str(v) for k, v in theirs.env}
+    parsed_by_node = {k for k, v in raw.items() if looks_like_json(v)}
+    return {str(k): raw[k] if k in parsed_by_node else str(v) for k, v in theirs.env}
 
 
 def _env_edited(recorded: Any, found: Any, ours, file_env: dict[str, str]) -> Any:
