@@ -137,7 +137,7 @@ class DockerEngine:
         up()
 
     def caches(self) -> list[str]:
-        return sorted(v.name for v in self.docker.volume.list(filters={"label": codec.CACHE_FILTER}))
+        return sorted(v.name for v in self.docker.volume.list(filters=[("label", codec.CACHE_FILTER)]))
 
     def remove_volumes(self, names: list[str]) -> None:
         if names:
@@ -230,7 +230,7 @@ class DockerEngine:
         shared resource caches (Compose's own `down -v` would remove those it created)."""
         self.docker.compose.down(remove_orphans=True, timeout=timeout, quiet=True)
         if volumes:
-            own = self.docker.volume.list(filters={"label": f"{codec.PROJECT_LABEL}={self.project}"})
+            own = self.docker.volume.list(filters=[("label", f"{codec.PROJECT_LABEL}={self.project}")])
             self.remove_volumes([v.name for v in own if not codec.is_cache_volume(v.labels)])
 
     def follow_logs(self, service: str) -> Iterator[str]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+import time
 from collections.abc import Mapping
 
 
@@ -98,9 +100,17 @@ class Tty:
     """A command on a pseudo-terminal of its own (a real tty: full-screen programs work, and it can be resized).
     Read its output from `fd`; write keystrokes to it."""
 
+    #: `docker exec` ignores SIGWINCH until its first resize call to the engine has returned, a moment after it
+    #: starts (and after its first output): a size changed in that moment would be lost for good. So while the
+    #: command is young, a resize sends the signal again a little later (harmless: an unchanged size is no change).
+    YOUNG = 10.0
+    AGAIN = (0.25, 1.0, 3.0)
+
     def __init__(self, command: list[str], cols: int = 80, rows: int = 24):
         import pty
 
+        self._started = time.monotonic()
+        self._again: list[threading.Timer] = []
         self.fd, child = pty.openpty()
         self._size(child, cols, rows)
         try:
@@ -120,10 +130,21 @@ class Tty:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", max(1, rows), max(1, cols), 0, 0))
 
     def resize(self, cols: int, rows: int) -> None:
-        """A new size: the terminal's, then SIGWINCH, which `docker exec` passes on to the engine."""
+        """A new size: the terminal's, then SIGWINCH, which `docker exec` passes on to the engine (again, later,
+        while the command is young: see YOUNG)."""
+        self._size(self.fd, cols, rows)
+        self._winch()
+        age = time.monotonic() - self._started
+        for delay in self.AGAIN:
+            if age + delay <= self.YOUNG:
+                timer = threading.Timer(delay, self._winch)
+                timer.daemon = True
+                timer.start()
+                self._again.append(timer)
+
+    def _winch(self) -> None:
         import signal
 
-        self._size(self.fd, cols, rows)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGWINCH)
 
@@ -140,6 +161,8 @@ class Tty:
 
     def close(self) -> int | None:
         """End the command (when it still runs) and the terminal; its exit status."""
+        for timer in self._again:
+            timer.cancel()
         end(self.proc, grace=2)
         try:
             os.close(self.fd)

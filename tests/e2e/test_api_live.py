@@ -191,15 +191,26 @@ def _terminal_until(ws, wanted: bytes, limit: float = 20) -> bytes:
     return seen
 
 
+def _terminal_resized(ws, size: bytes, limit: float = 20) -> None:
+    """Ask `stty size` until the shell sees `size`: the engine applies a resize a moment after it is sent."""
+    deadline = time.monotonic() + limit
+    seen = b""
+    while size not in seen:
+        assert time.monotonic() < deadline, seen[-400:]
+        ws.send(json.dumps({"type": "stdin", "data": "stty size\n"}))
+        seen = _terminal_until(ws, b"stty size", limit)
+        with contextlib.suppress(TimeoutError):
+            while size not in seen:
+                seen += ws.recv(timeout=0.5)
+
+
 def test_terminal_into_an_op(live_job):
     name, _, base, token = live_job
     with _socket(base, token, "/terminal", jobAddress=name, op="worker", cols=90, rows=20) as ws:
         ws.send(json.dumps({"type": "stdin", "data": "echo n2c-$((6*7))\n"}))
         _terminal_until(ws, b"n2c-42")
         ws.send(json.dumps({"type": "resize", "cols": 132, "rows": 43}))
-        time.sleep(0.5)
-        ws.send(json.dumps({"type": "stdin", "data": "stty size\n"}))
-        _terminal_until(ws, b"43 132")  # a real tty, resized through the engine
+        _terminal_resized(ws, b"43 132")  # a real tty, resized through the engine
         ws.send(json.dumps({"type": "stdin", "data": "top -n 1; echo top-$?\n"}))
         shown = _terminal_until(ws, b"top-0")  # a full-screen program draws on it
         assert b"PID" in shown and b"\x1b[" in shown
