@@ -13,9 +13,10 @@
 # the last line says so ("port P answers only on 127.0.0.1 (loopback) ...").
 #
 # Job values arrive only as arguments, never as shell text. The request is made with
-# curl, else wget (busybox or GNU), else python3, else bash's /dev/tcp (websockets:
-# python3, bash or nc), so it runs in most images (the single file nos2compose prints
-# carries only the parts its job needs; the file beside group files holds them all).
+# curl, else wget (busybox or GNU, for what it can send as the node does), else python3,
+# else bash's /dev/tcp, else nc (websockets: python3, bash or nc), so it runs in most
+# images (the single file nos2compose prints carries only the parts its job needs; the
+# file beside group files holds them all).
 # Once every check has passed, the service itself is asked again
 # only after N2C_PROBE_RECHECK seconds (30, the node's cadence), however often Docker
 # runs this; a failure is retried at Docker's next interval. A --startup-only check
@@ -107,7 +108,10 @@ http() {
   return 1
 }
 
-# request METHOD URL HASBODY BODY [HEADER...]: sets `got`, the status code ('' when nothing answered)
+# request METHOD URL HASBODY BODY [HEADER...]: sets `got`, the status code ('' when nothing answered).
+# The request is the node's (curl -X METHOD, --data only with a body): a POST without a body is a POST
+# with no Content-Length. A tool that cannot send it exactly is passed over for the next; when none can,
+# wget's nearest (`Content-Length: 0`) is sent.
 request() {
   method=$1 url=$2 hasbody=$3 body=$4
   shift 4
@@ -119,15 +123,8 @@ request() {
       got=$(curl -s -o /dev/null -m 5 -w '%{http_code}' -X "$method" "$@" -- "$url")
     fi
 # @section fallback
-  elif have wget && { [ "$method" = GET ] || [ "$method" = POST ] || wget --help 2>&1 | grep -q -e --method; }; then
-    for h do set -- "$@" --header "$h"; shift; done
-    if [ "$method" = GET ] || [ "$method" = POST ]; then
-      [ "$hasbody" = 1 ] && set -- "$@" --post-data "$body"
-    else
-      set -- "$@" --method="$method"
-      [ "$hasbody" = 1 ] && set -- "$@" --body-data "$body"
-    fi
-    got=$(wget -S -q -O /dev/null "$@" "$url" 2>&1 | sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9]*\).*/\1/p' | head -n 1)
+  elif have wget && wget_sends "$method" "$hasbody"; then
+    by_wget "$method" "$url" "$hasbody" "$body" "$@"
   elif have python3; then
     got=$(python3 - "$method" "$url" "$hasbody" "$body" "$@" 2>/dev/null <<'NOS2COMPOSE_PY'
 # @embed probe_http.py
@@ -138,14 +135,71 @@ NOS2COMPOSE_PY
 # @embed probe_http.bash
 NOS2COMPOSE_BASH
 )
+  elif have nc; then  # busybox without python3 or bash: the request written out, as probe_http.bash writes it
+    rest=${url#*://}
+    hostport=${rest%%/*}
+    path=/${rest#*/}
+    [ "$rest" = "$hostport" ] && path=/
+    limit=
+    have timeout && limit="timeout 5"
+    # shellcheck disable=SC2086  # $limit is a command and its argument, or nothing
+    got=$(written "$method" "$path" "$hostport" "$hasbody" "$body" "$@" \
+      | $limit nc -w 5 "${hostport%:*}" "${hostport##*:}" 2>/dev/null \
+      | sed -n '1s/^HTTP\/[0-9.]* \([0-9][0-9]*\).*/\1/p')
+  elif have wget && { [ "$method" = POST ] || wget --help 2>&1 | grep -q -e --method; }; then
+    by_wget "$method" "$url" 1 "" "$@"  # the nearest it can send: a POST, PUT or PATCH with `Content-Length: 0`
 # @end fallback
   else
-    echo "nos2compose probe: no curl, wget, python3 or bash in this image; use --health-probe sidecar" >&2
+    [ "$hasbody" = 1 ] && method="$method with a body"
+    echo "nos2compose probe: no curl, wget, python3, bash or nc in this image that can send a $method; use --health-probe sidecar" >&2
     return 1
   fi
   [ "$got" = 000 ] && got=  # curl's word for no answer
   return 0
 }
+
+# @section fallback
+# plain_wget METHOD HASBODY: a request any wget sends as it is (busybox's has no --method): a GET without a body,
+# a POST with one
+plain_wget() {
+  { [ "$1" = GET ] && [ "$2" = 0 ]; } || { [ "$1" = POST ] && [ "$2" = 1 ]; }
+}
+
+# wget_sends METHOD HASBODY: this wget sends the request as the node does (GNU wget's --method gives a POST, PUT
+# or PATCH without a body `Content-Length: 0`)
+wget_sends() {
+  plain_wget "$1" "$2" && return 0
+  case $2$1 in 0POST | 0PUT | 0PATCH) return 1 ;; esac
+  wget --help 2>&1 | grep -q -e --method
+}
+
+# by_wget METHOD URL HASBODY BODY [HEADER...]: sets `got`
+by_wget() {
+  method=$1 url=$2 hasbody=$3 body=$4
+  shift 4
+  for h do set -- "$@" --header "$h"; shift; done
+  if plain_wget "$method" "$hasbody"; then
+    [ "$hasbody" = 1 ] && set -- "$@" --post-data "$body"
+  else
+    set -- "$@" --method="$method"
+    [ "$hasbody" = 1 ] && set -- "$@" --body-data "$body"
+  fi
+  got=$(wget -S -q -O /dev/null "$@" "$url" 2>&1 | sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9]*\).*/\1/p' | head -n 1)
+}
+
+# written METHOD PATH HOSTPORT HASBODY BODY [HEADER...]: the HTTP/1.0 request, as text
+written() {
+  printf '%s %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n' "$1" "$2" "$3"
+  hasbody=$4 body=$5
+  shift 5
+  for h do printf '%s\r\n' "$h"; done
+  if [ "$hasbody" = 1 ]; then
+    printf 'Content-Length: %s\r\n\r\n%s' "$(printf %s "$body" | wc -c | tr -d ' ')" "$body"
+  else
+    printf '\r\n'
+  fi
+}
+# @end fallback
 # @end http
 
 # @section websocket

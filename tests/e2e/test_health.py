@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 
 HOSTILE = "$(touch /tmp/pwned) `touch /tmp/pwned2`; 'q' \"d\" $HOME"
 KINDS = {  # image -> what its probe can do
-    "busybox": {"methods": ["GET", "POST"], "websocket": True},
+    "busybox": {"methods": ["GET", "POST", "PUT", "DELETE"], "websocket": True},  # wget, and nc for the others
     "curl": {"methods": ["GET", "POST", "PUT", "DELETE"], "websocket": False},
     "python": {"methods": ["GET", "POST", "PUT", "DELETE"], "websocket": True},
     "bash": {"methods": ["GET", "POST", "PUT", "DELETE"], "websocket": True},
@@ -96,6 +96,9 @@ def test_checks_pass_in_each_kind_of_image(project, kind):
         body = HOSTILE if method in ("POST", "PUT") else None
         extra = {"headers": {"X-Check": HOSTILE}, **({"body": body} if body is not None else {})}
         checks.append(http(expect_path(method, body, HOSTILE), 200, method=method, **extra))
+    # a POST without a body, as the node's curl sends it: a POST (not busybox wget's GET), no `Content-Length: 0`
+    checks.append(http("/expect?method=POST&code=200", 200, method="POST"))
+    checks.append(http("/expect?method=POST&header=Content-Length:0&code=200", 417, method="POST"))
     if caps["websocket"]:
         checks.append({"type": "websocket", "expected_response": "pong", "continuous": True})
     job = write_job(tmp, name, [server("app", kind, [18301, 18302], {18301: checks, 18302: [http("/ok", 200)]})])

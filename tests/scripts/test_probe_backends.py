@@ -31,7 +31,9 @@ from nos2compose.compose.codec import loopback_only_port
 from nos2compose.compose.healthcheck import probe_args, probe_parts
 from nos2compose.model import Expose, HttpCheck, RunOp, WebSocketCheck
 
-BASICS = ["sh", "sed", "head", "grep", "touch", "cat", "sleep", "env"]
+BASICS = ["sh", "sed", "head", "grep", "touch", "cat", "sleep", "env", "wc", "tr"]
+# busybox's wget (no --method) and nc, as in a busybox image: what wget cannot send as the node does, nc sends
+BUSYBOX_APPLETS = ["wget", "nc", "timeout"]
 HOSTILE = "@/etc/hostname $(touch PWNED) `touch PWNED2` ; 'q' \"d\" \\ $HOME"
 
 
@@ -44,6 +46,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
     expected: dict = {}  # noqa: RUF012 (set per test)
     asked: list = []  # noqa: RUF012 (the address each request came to, in order)
+    bare: list = []  # noqa: RUF012 ((method, Content-Length) of each request to /bare)
 
     def log_message(self, *args):
         pass
@@ -62,6 +65,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 and self.headers.get("X-Check") == want["header"]
             )
             code = 200 if ok else 417
+        elif self.path.startswith("/bare"):  # the method alone, as the node's curl sends it without --data
+            Handler.bare.append((self.command, self.headers.get("Content-Length")))
+            bare = "Content-Length" not in self.headers and "Transfer-Encoding" not in self.headers
+            code = 200 if bare and self.command == Handler.expected["method"] else 417
         elif self.headers.get("Upgrade") == "websocket":
             accept = base64.b64encode(
                 hashlib.sha1(
@@ -79,7 +86,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(code)
         self.end_headers()
 
-    do_GET = do_POST = do_PUT = do_DELETE = _answer
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
 
 
 def _serve(address: str):
@@ -122,8 +129,10 @@ def only(tool: str, tmp_path: Path) -> dict:
     """An environment whose PATH has just `tool` and the basics."""
     bin_dir = tmp_path / f"bin-{tool}"
     bin_dir.mkdir(exist_ok=True)
-    for name in BASICS + [tool]:
+    for name in BASICS + (BUSYBOX_APPLETS if tool == "busybox" else [tool]):
         found = sys.executable if name == "python3" else shutil.which(name)
+        if tool == "busybox" and name in BUSYBOX_APPLETS:
+            found = shutil.which("busybox")
         if found is None:
             if IN_CI:
                 pytest.fail(f"{name} is missing in CI: every probe backend must be tested")
@@ -156,7 +165,7 @@ def check_http(path, status, method="GET", headers=(), body=None, continuous=Tru
     return HttpCheck(path, method, status, tuple(headers), body, continuous)
 
 
-BACKENDS = ["curl", "wget", "python3", "bash"]
+BACKENDS = ["curl", "wget", "python3", "bash", "busybox"]
 
 
 @pytest.mark.parametrize("tool", BACKENDS)
@@ -186,6 +195,23 @@ def test_method_headers_and_hostile_body_arrive_exactly(tool, server, tmp_path):
         result = run_probe(op_with(server, check), env, tmp_path)
         assert result.returncode == 0, (tool, method, result.stderr)
     assert not (tmp_path / "PWNED").exists() and not (tmp_path / "PWNED2").exists()
+
+
+@pytest.mark.parametrize("tool", BACKENDS)
+def test_a_request_without_a_body_is_the_method_alone(tool, server, tmp_path):
+    """The node's curl sends `-X METHOD` and `--data` only with a body: a POST without one has no Content-Length
+    (busybox's wget would make it a GET, Python's http.client would add `Content-Length: 0`)."""
+    env = only(tool, tmp_path)
+    for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+        Handler.expected = {"method": method}
+        Handler.bare.clear()
+        result = run_probe(op_with(server, check_http("/bare", 200, method)), env, tmp_path)
+        if tool == "wget" and method in ("POST", "PUT", "PATCH"):
+            # wget alone cannot: it sends the nearest, that method with `Content-Length: 0` (busybox's: only a POST)
+            nearest = [(method, "0")] if _gnu_wget() or method == "POST" else []
+            assert Handler.bare == nearest and result.returncode != 0, (method, Handler.bare)
+            continue
+        assert result.returncode == 0, (tool, method, result.stderr)
 
 
 def _gnu_wget() -> bool:
