@@ -484,9 +484,11 @@ def api_flow(project: str, job: dict) -> dict:
 
 
 def _ports(op: dict) -> list[int]:
+    """The op's exposed ports as numbers; 18641.0 is 18641, as JavaScript reads it."""
     expose = (op.get("args") or {}).get("expose")
     items = expose if isinstance(expose, list) else [expose]
-    return [p for p in (i.get("port") if isinstance(i, dict) else i for i in items) if isinstance(p, int)]
+    ports = (i.get("port") if isinstance(i, dict) else i for i in items)
+    return [int(p) for p in ports if isinstance(p, int | float) and not isinstance(p, bool) and float(p).is_integer()]
 
 
 def _local_ready(op: dict, container: dict, lines: list[tuple[float | None, str]], start: float | None) -> float | None:
@@ -980,6 +982,11 @@ PENDING: dict[str, dict[str, tuple[tuple[tuple[str, str], ...], str]]] = {
             "Podman's JSON answer, not an Error, so no eventType (`decode(): json: cannot unmarshal object into Go "
             "struct field SpecGenerator.command of type string`, no code); `up` reports the Docker provider's "
             "container-runtime-error, with Docker's words and code 500 (by design: NOS306 warns)",
+        ),
+        "literal-whole-cmd-number": (
+            (("num", "errors"),),
+            "as literal-json-looking-strings, for a whole-literal cmd that became the number 0: operation-error on "
+            "the node's Podman path, the Docker provider's container-runtime-error from `up` (by design: NOS306 warns)",
         ),
     },
 }
