@@ -120,8 +120,10 @@ class Resolver:
         if isinstance(value, list):
             return self.array(value, path, normalize)
         if isinstance(value, dict):
+            if SPREAD in value and set(value) <= {SPREAD, "chunked"} and path and path[-1] == "expose":
+                return self._lone_spread_expose(value, path, normalize)
             if SPREAD in value and set(value) <= {SPREAD, "chunked"} and not (path and path[-1] == "env"):
-                # a lone spread object as a field's value (expose): a list
+                # a lone spread object as a field's value: a list
                 spliced = self._spread(value[SPREAD], path, list, False, value.get("chunked") is True)
                 return spliced if spliced is not None else []
             return self.mapping(value, path, normalize)
@@ -165,6 +167,14 @@ class Resolver:
         for patch in patches:
             out.update(patch)
         return out
+
+    def _lone_spread_expose(self, value: dict, path: Path, normalize: bool) -> Any:
+        """`expose: {__spread__: …}` with no array around it: the node merges it as an object (transformCollections),
+        which fails the op unless the value is (one item holding) a JSON object; even then an expose that is one
+        object exposes no port (the SDK's getExposePorts). A result is known only at run time: its ports are
+        spliced as items then (NOS912 names the difference)."""
+        merged = self.mapping(value, path, normalize)
+        return [key for key in merged if isinstance(key, Template)][:1]
 
     def _parsed_text(self, path: Path, text: str, made: str) -> None:
         """JSON-looking text the node parses where the job may have meant text: the file does the same; say so

@@ -99,13 +99,6 @@ BY_DESIGN = {
         ),
         "NOS911",
     ),
-    # expose as a lone {__spread__} of a variable holding [18651, 18652]: the node merges it as an object, makes the
-    # value a string field's first ("18651 18652"), whose JSON.parse fails the op before it starts; `up` publishes
-    # both ports and runs it
-    "literal-spread-expose-alone": (
-        tuple(("web", f) for f in ("status", "/results status", "stdout", "ran", "diagnostics.state")),
-        "NOS912",
-    ),
 }
 
 

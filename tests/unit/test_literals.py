@@ -25,7 +25,7 @@ def test_literal_operators():
                 "__pairs__": [{"key": "P", "value": "q"}],
                 "J": "%%global.job%%",
             },
-            expose={"__spread__": "%%global.variables.CHUNKS%%", "chunked": True},
+            expose=[{"__spread__": "%%global.variables.CHUNKS%%", "chunked": True}],
             aliases=["%%global.variables.EMPTY%%", "__remove-if-empty__"],
         ),
         **{"global": {"variables": variables}},

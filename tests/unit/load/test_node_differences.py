@@ -174,22 +174,38 @@ def test_deeply_nested_json_text_in_a_cmd_item_is_one_located_error_not_a_crash(
     assert "Traceback" not in result.output + result.stderr and not isinstance(result.exception, RecursionError)
 
 
-def test_a_lone_spread_as_expose_is_warned_as_the_node_fails_it():
-    """The node merges a lone __spread__ in expose as an object (transformCollections): a list of ports fails the op
-    there, while locally the ports are published: NOS912 names the difference, in an array it is quiet."""
+def test_a_lone_spread_as_expose_is_merged_as_an_object_as_on_the_node():
+    """transformCollections merges `expose: {__spread__: …}` as an object, its value first made a string field's:
+    a variable holding ports ("8000 8001") fails the op before it starts; one holding [{port}] is merged, and an
+    expose that is one object exposes no port (the SDK's getExposePorts) (measured: tests/fidelity
+    literal-spread-expose-alone, literal-spread-expose-object). A result's value comes at run time, when its ports are
+    published: NOS912 says so. In an array the spread splices ports, quietly."""
     from nos2compose.compiler import Options, compile_job
 
-    def codes(expose) -> list[str]:
+    def compiled(expose, value: str = "[8000, 8001]"):
         job = {
             "version": "0.1",
             "type": "container",
-            "global": {"variables": {"P": "[8000, 8001]"}},
-            "ops": [{"type": "container/run", "id": "a", "args": {"image": "x", "expose": expose}}],
+            "global": {"variables": {"P": value}},
+            "ops": [
+                {"type": "container/run", "id": "r", "args": {"image": "x"}, "results": {"p": "ports=(.*)"}},
+                {"type": "container/run", "id": "a", "args": {"image": "x", "expose": expose}},
+            ],
         }
-        return [d.code for d in compile_job(job, Options(name="j")).diagnostics.items]
+        result = compile_job(job, Options(name="j"))
+        assert not result.diagnostics.has_errors(), described(result.diagnostics)
+        return result.job.run_ops[1], result.diagnostics
 
-    assert "NOS912" in codes({"__spread__": "%%global.variables.P%%"})
-    assert "NOS912" not in codes([{"__spread__": "%%global.variables.P%%"}])
+    op, diags = compiled({"__spread__": "%%global.variables.P%%"})
+    assert op.expose == () and op.unresolved, op
+    assert "__spread__ is not valid JSON" in op.unresolved[0]
+    assert "`nos2compose up` does the same" in described(diags) and "NOS912" in [d.code for d in diags.items]
+    op, _ = compiled({"__spread__": "%%global.variables.P%%"}, '[{"port": 8000}]')
+    assert op.expose == () and not op.unresolved
+    op, diags = compiled({"__spread__": "%%ops.r.results.p%%"})
+    assert op.expose_from and "locally the result's ports are published" in described(diags)
+    op, diags = compiled([{"__spread__": "%%global.variables.P%%"}])
+    assert [e.port for e in op.expose] == [8000, 8001] and "NOS912" not in [d.code for d in diags.items]
 
 
 def test_a_whole_literal_cmd_whose_value_is_a_number_fails_the_op_not_the_job():
