@@ -133,7 +133,7 @@ RUN_OPTIONS = [
         type=click.Choice(["container", "sidecar"]),
         default="container",
         show_default=True,
-        help="Run each op's health checks inside its own container (needs sh plus curl, wget, python3 or bash "
+        help="Run each op's health checks inside its own container (needs sh plus curl, wget, python3, bash or nc "
         "in the image), or from a small sidecar service that probes it over the job's network, as a "
         "Nosana node does (for images with no shell, e.g. distroless).",
     ),

@@ -3,7 +3,7 @@
 A Nosana node probes `<op host>:<port>` from its tunnel container, over the job's
 network. Here the probe runs inside the op's own container by default (nothing
 else to pull), so it must make do with what the image has: scripts/probe.sh uses
-curl, else wget, else python3, else bash's /dev/tcp. It asks the op at the
+curl, else wget, else python3, else bash's /dev/tcp, else nc. It asks the op at the
 container's own address on the job's network (`--self=OP`), not at 127.0.0.1, so
 a server listening only on its loopback fails here as on a node.
 `--health-probe sidecar` runs it from a small service of its own instead (for
