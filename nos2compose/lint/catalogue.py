@@ -182,7 +182,8 @@ NOS911 restart-without-limit: a task (no ports) with a restart_policy without li
     on-failure with restart_tries, or no policy.
 NOS912 lone-spread-expose: expose as a lone {__spread__} with no array around it
     The node merges a lone spread into an object: it fails the op unless the value is a JSON object, and then
-    exposes no port. Locally the value's ports are published. Put it in an array: [{"__spread__": ...}].
+    exposes no port. `nos2compose up` does the same, except for a result of an earlier op, known only at run
+    time, whose ports are published locally. Put it in an array: [{"__spread__": ...}].
 """
 
 

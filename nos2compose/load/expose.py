@@ -21,17 +21,6 @@ SCHEMA_LITERAL = re.compile(r"%%(?:ops|global)[^\n\r\u2028\u2029][^%]+%%")
 def check_raw_expose(sh: Shape, raw: Any, path: Path, op_id: str) -> None:
     """What only the job's own text can show: strings in expose must be literals."""
     items = raw if isinstance(raw, list) else [raw]
-    if isinstance(raw, dict) and SPREAD in raw:  # transformCollections merges it as an object there
-        result = isinstance(raw[SPREAD], str) and raw[SPREAD].lstrip().startswith("%%ops.")
-        sh.diags.warning(
-            path,
-            "a lone __spread__ with no array around it: the node merges it as an object, so it fails the op "
-            "unless the value is a JSON object, and exposes no port even then; "
-            + ("locally the result's ports are published" if result else "`nos2compose up` does the same")
-            + '. Write [{"__spread__": ...}]',
-            op_id,
-            "NOS912",
-        )
     for i, item in enumerate(items):
         here = (*path, i) if isinstance(raw, list) else path
         port = item.get("port") if isinstance(item, dict) else item

@@ -120,11 +120,11 @@ class Resolver:
         if isinstance(value, list):
             return self.array(value, path, normalize)
         if isinstance(value, dict):
-            if SPREAD in value and set(value) <= {SPREAD, "chunked"} and path and path[-1] == "expose":
-                return self._lone_spread_expose(value, path, normalize)
-            if SPREAD in value and set(value) <= {SPREAD, "chunked"} and not (path and path[-1] == "env"):
-                # a lone spread object as a field's value: a list
-                spliced = self._spread(value[SPREAD], path, list, False, value.get("chunked") is True)
+            field = path[-1] if path else None
+            if SPREAD in value and set(value) <= {SPREAD, "chunked"} and field != "env":  # a lone spread object
+                if field == "expose":
+                    return self._lone_spread_expose(value, path, normalize)
+                spliced = self._spread(value[SPREAD], path, list, False, value.get("chunked") is True)  # a list
                 return spliced if spliced is not None else []
             return self.mapping(value, path, normalize)
         return value
@@ -172,9 +172,19 @@ class Resolver:
         """`expose: {__spread__: …}` with no array around it: the node merges it as an object (transformCollections),
         which fails the op unless the value is (one item holding) a JSON object; even then an expose that is one
         object exposes no port (the SDK's getExposePorts). A result is known only at run time: its ports are
-        spliced as items then (NOS912 names the difference)."""
+        spliced as items then. NOS912 says which, as only the resolved value shows it."""
         merged = self.mapping(value, path, normalize)
-        return [key for key in merged if isinstance(key, Template)][:1]
+        later = [key for key in merged if isinstance(key, Template)][:1]
+        self.diags.warning(
+            path,
+            "a lone __spread__ with no array around it: the node merges it as an object, so it fails the op "
+            "unless the value is a JSON object, and exposes no port even then; "
+            + ("locally the result's ports are published" if later else "`nos2compose up` does the same")
+            + '. Write [{"__spread__": ...}]',
+            self.op_id,
+            "NOS912",
+        )
+        return later
 
     def _parsed_text(self, path: Path, text: str, made: str) -> None:
         """JSON-looking text the node parses where the job may have meant text: the file does the same; say so

@@ -137,8 +137,20 @@ def test_a_spread_marker_must_hold_a_literal_and_a_boolean_chunked():
         ("error", (*PATH, 0, "__spread__")),
         ("error", (*PATH, 0, "chunked")),
     ]
-    lone = check_raw({"__spread__": "%%ops.a.results.p%%", "chunked": True}).items  # a well-formed marker
-    assert [d.code for d in lone] == ["NOS912"]  # but alone, the node merges it as an object
+    lone = {"__spread__": "%%ops.a.results.p%%", "chunked": True}
+    assert check_raw(lone).items == []  # a well-formed marker
+    # but alone, the node merges it as an object: NOS912, from the literal's resolution, which knows the value
+    from nos2compose.compiler import Options, compile_job
+
+    job = {
+        "version": "0.1",
+        "type": "container",
+        "ops": [
+            {"type": "container/run", "id": "a", "args": {"image": "x"}, "results": {"p": "p=(.*)"}},
+            {"type": "container/run", "id": "b", "args": {"image": "x", "expose": lone}},
+        ],
+    }
+    assert "NOS912" in [d.code for d in compile_job(job, Options(name="j")).diagnostics.items]
 
 
 def test_expose_from_lists_each_result_spliced_as_ports_once():
