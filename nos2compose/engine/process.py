@@ -134,13 +134,16 @@ class Tty:
         while the command is young: see YOUNG)."""
         self._size(self.fd, cols, rows)
         self._winch()
+        for timer in self._again:  # the signal reads the latest size: only the last resize's repeats are needed
+            timer.cancel()
         age = time.monotonic() - self._started
-        for delay in self.AGAIN:
-            if age + delay <= self.YOUNG:
-                timer = threading.Timer(delay, self._winch)
-                timer.daemon = True
-                timer.start()
-                self._again.append(timer)
+        self._again = [self._winch_later(delay) for delay in self.AGAIN if age + delay <= self.YOUNG]
+
+    def _winch_later(self, delay: float) -> threading.Timer:
+        timer = threading.Timer(delay, self._winch)
+        timer.daemon = True
+        timer.start()
+        return timer
 
     def _winch(self) -> None:
         import signal

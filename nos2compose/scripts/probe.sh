@@ -144,9 +144,8 @@ NOS2COMPOSE_BASH
     have timeout && limit="timeout 5"
     # shellcheck disable=SC2086  # $limit is a command and its argument, or nothing
     got=$(written "$method" "$path" "$hostport" "$hasbody" "$body" "$@" \
-      | $limit nc -w 5 "${hostport%:*}" "${hostport##*:}" 2>/dev/null \
-      | sed -n '1s/^HTTP\/[0-9.]* \([0-9][0-9]*\).*/\1/p')
-  elif have wget && { [ "$method" = POST ] || wget --help 2>&1 | grep -q -e --method; }; then
+      | $limit nc -w 5 "${hostport%:*}" "${hostport##*:}" 2>/dev/null | status_code)
+  elif have wget && { [ "$method" = POST ] || gnu_wget; }; then
     by_wget "$method" "$url" 1 "" "$@"  # the nearest it can send: a POST, PUT or PATCH with `Content-Length: 0`
 # @end fallback
   else
@@ -170,6 +169,11 @@ plain_wget() {
 wget_sends() {
   plain_wget "$1" "$2" && return 0
   case $2$1 in 0POST | 0PUT | 0PATCH) return 1 ;; esac
+  gnu_wget
+}
+
+# gnu_wget: this wget has --method (GNU's; busybox's has not)
+gnu_wget() {
   wget --help 2>&1 | grep -q -e --method
 }
 
@@ -184,7 +188,12 @@ by_wget() {
     set -- "$@" --method="$method"
     [ "$hasbody" = 1 ] && set -- "$@" --body-data "$body"
   fi
-  got=$(wget -S -q -O /dev/null "$@" "$url" 2>&1 | sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9]*\).*/\1/p' | head -n 1)
+  got=$(wget -S -q -O /dev/null "$@" "$url" 2>&1 | status_code)
+}
+
+# status_code: the code of the first status line (`HTTP/1.1 200 OK`, indented in wget -S's output) on standard input
+status_code() {
+  sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9]*\).*/\1/p' | head -n 1
 }
 
 # written METHOD PATH HOSTPORT HASBODY BODY [HEADER...]: the HTTP/1.0 request, as text
